@@ -1,0 +1,157 @@
+package samlflex
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseCertificatePasted(t *testing.T) {
+	t.Parallel()
+	pemText := string(readTestdata(t, "keys/idp-rsa.crt"))
+	want, err := ParseCertificate(pemText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(pemText), "-----BEGIN CERTIFICATE-----"), "-----END CERTIFICATE-----"))
+	variants := map[string]string{
+		"windows line endings": strings.ReplaceAll(pemText, "\n", "\r\n"),
+		"indented":             "   " + strings.ReplaceAll(pemText, "\n", "\n\t  "),
+		"no BEGIN/END lines":   body,
+		"one long line":        strings.Join(strings.Fields(body), ""),
+		"stray spaces":         "\n\n  " + strings.Join(strings.Fields(body), " ") + "  \n",
+	}
+	for name, v := range variants {
+		got, err := ParseCertificate(v)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, bad := range map[string]string{
+		"empty":       "  ",
+		"private key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+		"garbage":     "hello world",
+		"truncated":   pemText[:len(pemText)/2],
+	} {
+		if _, err := ParseCertificate(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if n, err := NormalizeCertificate(variants["no BEGIN/END lines"]); err != nil || !strings.HasPrefix(n, "-----BEGIN CERTIFICATE-----\n") {
+		t.Fatalf("normalize: %q %v", n, err)
+	}
+}
+
+func TestAccountValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	good := testAccount(t)
+	if err := good.Validate(testNow); err != nil {
+		t.Fatalf("valid account refused: %v", err)
+	}
+	bad := Account{
+		AccountSID:       "AC123",
+		IdPCertificates:  []string{"nope", string(readTestdata(t, "keys/idp-rsa-expired.crt"))},
+		IdPSSOURL:        "http://acme.my.salesforce.com/sso",
+		StartURL:         "flex.twilio.com",
+		AllowedRedirects: []string{"javascript:alert(1)"},
+		DefaultRoles:     []string{"root"},
+		ClockSkew:        Duration(time.Hour),
+		TokenTTL:         Duration(-time.Second),
+		Flex:             &FlexConnection{InstanceSID: "GO1", APIKeySID: "SK1"},
+	}
+	err := bad.Validate(testNow)
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v", err)
+	}
+	fields := map[string]bool{}
+	for _, p := range ve.Problems {
+		fields[p.Field] = true
+		if p.Message == "" {
+			t.Errorf("%s has no message", p.Field)
+		}
+	}
+	for _, f := range []string{"account_sid", "friendly_name", "idp_certificates[0]", "idp_certificates[1]", "idp_issuer",
+		"idp_sso_url", "start_url", "allowed_redirects[0]", "default_roles", "clock_skew", "token_ttl", "flex.instance_sid", "flex.api_key_sid"} {
+		if !fields[f] {
+			t.Errorf("no problem reported for %s (got %v)", f, ve.Problems)
+		}
+	}
+	// Plain http is fine for a local desktop only.
+	local := good
+	local.StartURL = "http://127.0.0.1:8080/desktop"
+	if err := local.Validate(testNow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccountDefaultsAndJSON(t *testing.T) {
+	t.Parallel()
+	a := testAccount(t)
+	if !a.IdPInitiatedAllowed() || a.Skew() != 3*time.Minute || a.MaxResponse() != 256<<10 || a.SessionTTL() != time.Hour || a.AllowSHA1 {
+		t.Fatal("defaults changed")
+	}
+	m := a.Mapping()
+	if m.FullNameAttr != "full_name" || m.RolesAttr != "roles" || m.EmailAttr != "email" || len(m.DefaultRoles) != 0 {
+		t.Fatalf("mapping defaults %+v", m)
+	}
+	off := false
+	a.AllowIdPInitiated = &off
+	a.ClockSkew = Duration(90 * time.Second)
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"clock_skew":"1m30s"`) {
+		t.Fatalf("json %s", b)
+	}
+	var back Account
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.IdPInitiatedAllowed() || back.Skew() != 90*time.Second {
+		t.Fatalf("round trip lost settings: %+v", back)
+	}
+}
+
+func TestURLsFor(t *testing.T) {
+	t.Parallel()
+	u, err := URLsFor("https://sso.example.com/", testSID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.EntityID != "https://sso.example.com/v1/Accounts/"+testSID+"/saml2/metadata" ||
+		u.ACS != "https://sso.example.com/v1/Accounts/"+testSID+"/saml2" ||
+		u.Login != "https://sso.example.com/v1/Accounts/"+testSID+"/saml2/login" {
+		t.Fatalf("%+v", u)
+	}
+	for _, bad := range []string{"sso.example.com", "ftp://x", "https://x/?a=b"} {
+		if _, err := URLsFor(bad, testSID); CodeOf(err) != CodeInvalidConfig {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if _, err := URLsFor("https://x", "AC1"); CodeOf(err) != CodeInvalidConfig {
+		t.Error("bad SID accepted")
+	}
+}
+
+func TestErrorType(t *testing.T) {
+	t.Parallel()
+	err := Errorf(CodeAssertionExpired, "at %d", 5)
+	if err.Error() != "assertion_expired: at 5" || CodeOf(err) != CodeAssertionExpired || PublicOf(err) == "" {
+		t.Fatalf("%v", err)
+	}
+	if !errors.Is(err, &Error{Code: CodeAssertionExpired}) || errors.Is(err, &Error{Code: CodeIssuerMismatch}) {
+		t.Fatal("errors.Is by code")
+	}
+	if CodeOf(errors.New("x")) != CodeInternal {
+		t.Fatal("unknown errors are internal")
+	}
+	for code, msg := range publicMessages {
+		if len(msg) < 20 || strings.Contains(msg, "%") {
+			t.Errorf("%s: public message %q", code, msg)
+		}
+	}
+}

@@ -1,0 +1,23 @@
+// Package samlflex is the core of samlflex: it decides whether a SAML
+// Response lets a person into Flex, and who they are.
+//
+// It owns the account configuration model (Account, Validate), the SP
+// identifiers derived from a base URL (URLsFor), response verification
+// (Verifier.Verify: signature, issuer, audience, destination, recipient,
+// time window, InResponseTo), the mapping of attributes to a Flex identity
+// (Map, ParseRoles), SP-initiated AuthnRequests (NewAuthnRequest), SP
+// metadata (Metadata) and the one error type with stable codes (Error).
+//
+// It must not import an AWS SDK, aws-lambda-go, net/http, internal/... or
+// a logger: it does no I/O and never logs, so that the same rules run in
+// the Lambda functions, the local server and the CLI, and so that it can be
+// tested with a pinned clock and golden files alone. Callers log the
+// details that errors carry.
+//
+// XML signatures are verified with github.com/russellhaering/goxmldsig
+// (the library under gosaml2); samlflex never hand-rolls XML-DSig or c14n.
+// It parses each response once and adds what the library leaves to its
+// callers: size cap, round-trip check, DTD refusal, exactly one assertion,
+// algorithm allow-list, fail-closed time checks and reading only from the
+// signed bytes.
+package samlflex
