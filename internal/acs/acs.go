@@ -1,0 +1,153 @@
+// Package acs is the ACS use case: verify a SAML response for an account,
+// enforce one-time use through the store, map it to a Flex identity, issue
+// the session token and choose where the browser goes. It owns no HTTP
+// (internal/httpapi does) and no SDK (the store and key interfaces hide
+// them), so the same rules run on Lambda and in `samlflex serve`.
+package acs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/session"
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Input is one POST to the ACS.
+type Input struct {
+	Account      *samlflex.Account
+	Verifier     *samlflex.Verifier
+	SAMLResponse []byte
+	RelayState   string
+	// RequestID comes from the login cookie ("" when there is none).
+	RequestID string
+}
+
+// Result is a successful login.
+type Result struct {
+	Identity  samlflex.FlexIdentity
+	Assertion *samlflex.Assertion
+	Token     string
+	Claims    session.Claims
+	// Redirect is the start URL or an allowlisted RelayState target, with
+	// the token in the fragment (never in the query: fragments are not
+	// sent to servers or in Referer headers).
+	Redirect *url.URL
+	// TokenKind is "samlflex" or "flex".
+	TokenKind string
+}
+
+// Provisioner turns a verified identity into a Flex user and a Flex token
+// (issue: Flex connector). Nil means samlflex issues its own token.
+type Provisioner interface {
+	Provision(ctx context.Context, acct *samlflex.Account, id samlflex.FlexIdentity) (token string, err error)
+}
+
+// Service runs the use case.
+type Service struct {
+	BaseURL     string
+	Assertions  store.Assertions
+	Keys        keys.Source
+	Provisioner Provisioner
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Handle verifies and consumes one response. Errors are *samlflex.Error.
+func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
+	now := s.Now()
+	a, err := in.Verifier.Verify(in.SAMLResponse, samlflex.Expect{RequestID: in.RequestID})
+	if err != nil {
+		return nil, err
+	}
+	id, err := samlflex.Map(a, in.Account.Mapping())
+	if err != nil {
+		return nil, err
+	}
+	// One-time use comes after every check so that a refused response
+	// does not burn its ID, and before any token exists so that a replay
+	// never gets one. The write is conditional: of concurrent posts of one
+	// response exactly one passes.
+	switch err := s.Assertions.MarkUsed(ctx, a.ReplayKey(in.Account.AccountSID), a.NotOnOrAfter, now); {
+	case errors.Is(err, store.ErrAlreadyExists):
+		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", a.ID, in.Account.AccountSID)
+	case err != nil:
+		return nil, samlflex.Errorf(samlflex.CodeStoreUnavailable, "marking assertion used: %v", err)
+	}
+
+	res := &Result{Identity: id, Assertion: a}
+	if s.Provisioner != nil && in.Account.Flex != nil {
+		tok, err := s.Provisioner.Provision(ctx, in.Account, id)
+		if err != nil {
+			return nil, err
+		}
+		res.Token, res.TokenKind = tok, "flex"
+	} else {
+		set, err := s.Keys.Keys(ctx)
+		if err != nil {
+			return nil, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err)
+		}
+		tok, claims, err := session.Issue(set, session.Input{
+			Issuer: s.BaseURL, Subject: id.Identity, AccountSID: in.Account.AccountSID,
+			Name: id.FullName, Email: id.Email, Roles: id.Roles,
+			AuthTime: a.AuthnInstant, Now: now, TTL: in.Account.SessionTTL(),
+		}, nil)
+		if err != nil {
+			return nil, samlflex.Errorf(samlflex.CodeInternal, "issuing token: %v", err)
+		}
+		res.Token, res.Claims, res.TokenKind = tok, claims, "samlflex"
+	}
+	target, err := RedirectTarget(in.Account, in.RelayState)
+	if err != nil {
+		return nil, err
+	}
+	target.Fragment = "token=" + res.Token
+	res.Redirect = target
+
+	attrs := []any{"account_sid", in.Account.AccountSID, "assertion_id", a.ID, "issuer", a.Issuer,
+		"issuer_rule", string(a.IssuerRule), "signed", a.Signed, "unsolicited", a.Unsolicited,
+		"subject_hash", SubjectHash(id.Identity), "roles", id.Roles, "roles_defaulted", id.RolesDefaulted,
+		"token", res.TokenKind}
+	s.Logger.InfoContext(ctx, "login", attrs...)
+	if a.IssuerRule == samlflex.IssuerNormalized {
+		s.Logger.InfoContext(ctx, "issuer admitted by the Salesforce compatibility rule",
+			"account_sid", in.Account.AccountSID, "issuer", a.Issuer, "configured_issuer", in.Account.IdPIssuer,
+			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
+	}
+	return res, nil
+}
+
+// RedirectTarget returns the start URL, or the RelayState when it is
+// exactly the start URL or one of the account's allowed redirects. Anything
+// else is ignored, never followed: an open redirect would hand the token to
+// whoever wrote the RelayState.
+func RedirectTarget(acct *samlflex.Account, relayState string) (*url.URL, error) {
+	target := acct.StartURL
+	if relayState != "" {
+		for _, allowed := range append([]string{acct.StartURL}, acct.AllowedRedirects...) {
+			if relayState == allowed {
+				target = relayState
+				break
+			}
+		}
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return nil, samlflex.Errorf(samlflex.CodeInvalidConfig, "start URL %q of %s", target, acct.AccountSID)
+	}
+	return u, nil
+}
+
+// SubjectHash identifies a user in logs without writing the NameID (often
+// an e-mail address) in clear.
+func SubjectHash(nameID string) string {
+	sum := sha256.Sum256([]byte(nameID))
+	return hex.EncodeToString(sum[:8])
+}

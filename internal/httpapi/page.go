@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"html/template"
+	"net/http"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in failed · samlflex</title>
+<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.4rem}.box{border-left:4px solid #c0392b;background:#fdf2f1;padding:1rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#666}code{font-size:1rem}</style></head>
+<body><h1>{{.Title}}</h1><p class="box" id="message">{{.Message}}</p>
+<dl><dt>Error code</dt><dd><code id="code">{{.Code}}</code></dd><dt>Request ID</dt><dd><code id="request-id">{{.RequestID}}</code></dd></dl>
+<p>Administrators: the samlflex log has the details under this request ID.</p></body></html>
+`))
+
+// statusFor maps a code to an HTTP status: 4xx for what the request or the
+// settings got wrong, 5xx only for our own or our dependencies' failures.
+func statusFor(code samlflex.Code) int {
+	switch code {
+	case samlflex.CodeUnknownAccount, samlflex.CodeNotFound:
+		return http.StatusNotFound
+	case samlflex.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case samlflex.CodeResponseTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case samlflex.CodeBadRequest, samlflex.CodeMalformedResponse:
+		return http.StatusBadRequest
+	case samlflex.CodeStoreUnavailable, samlflex.CodeKeysUnavailable, samlflex.CodeFlexUnavailable:
+		return http.StatusServiceUnavailable
+	case samlflex.CodeFlexCredentialsInvalid, samlflex.CodeFlexInstanceNotFound, samlflex.CodeFlexUserLimit, samlflex.CodeFlexRejected:
+		return http.StatusBadGateway
+	case samlflex.CodeInternal, samlflex.CodeInvalidConfig:
+		return http.StatusInternalServerError
+	case samlflex.CodeAssertionReplayed:
+		return http.StatusConflict
+	default:
+		return http.StatusForbidden
+	}
+}
+
+// renderError writes the error page. It never shows err.Error(): the page
+// has the code's public sentence, the code and the request id; the detail
+// goes to the log (Warn for 4xx, Error for 5xx).
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code := samlflex.CodeOf(err)
+	status := statusFor(code)
+	id := requestID(r)
+	level := s.cfg.Logger.Warn
+	if status >= 500 {
+		level = s.cfg.Logger.Error
+	}
+	level("refused", "request_id", id, "code", string(code), "status", status, "err", err.Error(), "path", r.URL.Path)
+	title := "Sign-in failed"
+	switch {
+	case status == http.StatusNotFound:
+		title = "Not found"
+	case status >= 500:
+		title = "Sign-in is unavailable"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Samlflex-Error", string(code))
+	setPageSecurityHeaders(h)
+	w.WriteHeader(status)
+	_ = errorPage.Execute(w, struct{ Title, Message, Code, RequestID string }{title, samlflex.PublicOf(err), string(code), id})
+}
+
+func setPageSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+}

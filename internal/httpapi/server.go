@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/acs"
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Config configures New.
+type Config struct {
+	// BaseURL is the public base URL (scheme, host, optional path prefix):
+	// the SP identifiers and the token issuer derive from it.
+	BaseURL string
+	Store   interface {
+		store.Accounts
+		store.Assertions
+	}
+	Keys   keys.Source
+	Logger *slog.Logger
+	Now    func() time.Time
+	// TrustRequestIDHeader uses an incoming X-Request-Id (set by
+	// lambdahttp from API Gateway's request id). Off for `serve`, where a
+	// client could choose it.
+	TrustRequestIDHeader bool
+	// AccountCacheTTL keeps account settings and their parsed
+	// certificates in memory (Lambda: 60 s; 0: read every time).
+	AccountCacheTTL time.Duration
+	// LoginTTL bounds how long a login may take between the login link and
+	// the ACS (the login cookie's lifetime). Default 10 minutes.
+	LoginTTL time.Duration
+	// Provisioner, when set, provisions Flex users (Flex connector).
+	Provisioner acs.Provisioner
+}
+
+// Server is the http.Handler.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	accounts *accountCache
+	acs      *acs.Service
+}
+
+// New builds the handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
+		return nil, errors.New("httpapi: Store, Keys and Logger are required")
+	}
+	if _, err := samlflex.URLsFor(cfg.BaseURL, "AC00000000000000000000000000000000"); err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.LoginTTL <= 0 {
+		cfg.LoginTTL = 10 * time.Minute
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.accounts = newAccountCache(cfg.Store, cfg.BaseURL, cfg.AccountCacheTTL, cfg.Now)
+	s.acs = &acs.Service{BaseURL: cfg.BaseURL, Assertions: cfg.Store, Keys: cfg.Keys,
+		Provisioner: cfg.Provisioner, Logger: cfg.Logger, Now: cfg.Now}
+	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2", s.only(http.MethodPost, s.handleACS))
+	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/login", s.only(http.MethodGet, s.handleLogin))
+	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/metadata", s.only(http.MethodGet, s.handleMetadata))
+	s.mux.HandleFunc("/.well-known/jwks.json", s.only(http.MethodGet, s.handleJWKS))
+	s.mux.HandleFunc("/healthz", s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte("ok\n"))
+	}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, samlflex.Errorf(samlflex.CodeNotFound, "no route for %s", r.URL.Path))
+	})
+	return s, nil
+}
+
+// only answers 405 with the error page for other methods (GET also serves
+// HEAD).
+func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			w.Header().Set("Allow", method)
+			s.renderError(w, r, samlflex.Errorf(samlflex.CodeMethodNotAllowed, "%s %s", r.Method, r.URL.Path))
+			return
+		}
+		h(w, r)
+	}
+}
+
+type ctxKey struct{}
+
+// requestID returns the id the middleware put in the request's context.
+func requestID(r *http.Request) string {
+	if v, ok := r.Context().Value(ctxKey{}).(string); ok {
+		return v
+	}
+	return ""
+}
+
+// statusRecorder keeps what the access log needs.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	code   string
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+		s.code = s.Header().Get("X-Samlflex-Error")
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// ServeHTTP adds the request id, the access log and panic recovery.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := ""
+	if s.cfg.TrustRequestIDHeader {
+		id = r.Header.Get("X-Request-Id")
+	}
+	if id == "" || len(id) > 128 {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	r = r.WithContext(contextWithID(r, id))
+	w.Header().Set("X-Request-Id", id)
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.cfg.Logger.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
+			if rec.status == 0 {
+				s.renderError(rec, r, samlflex.Errorf(samlflex.CodeInternal, "panic"))
+			}
+		}
+		// Path only: the query of a login link may carry a RelayState,
+		// and bodies hold SAML responses; neither belongs in a log.
+		s.cfg.Logger.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method,
+			"path", r.URL.Path, "status", rec.status, "code", rec.code,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
