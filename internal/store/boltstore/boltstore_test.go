@@ -1,0 +1,246 @@
+package boltstore
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storetest"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
+
+func open(t *testing.T, opts Options) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", "samlflex.db")
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := open(t, Options{})
+		return s
+	})
+}
+
+func TestOpenCreatesPrivateFile(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	defer s.Close()
+	for _, tc := range []struct {
+		path string
+		want os.FileMode
+	}{
+		// The file holds which IdPs an account trusts; other local users
+		// must not be able to rewrite it (or read it).
+		{path, 0o600},
+		{filepath.Dir(path), 0o700},
+	} {
+		fi, err := os.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != tc.want {
+			t.Errorf("%s: mode %o, want %o", tc.path, got, tc.want)
+		}
+	}
+}
+
+func TestOpenEmptyPath(t *testing.T) {
+	t.Parallel()
+	if _, err := Open("", Options{}); err == nil {
+		t.Fatal("Open(\"\") succeeded")
+	}
+}
+
+func TestSecondOpenFailsWithClearError(t *testing.T) {
+	t.Parallel()
+	first, path := open(t, Options{})
+	start := time.Now()
+	second, err := Open(path, Options{LockTimeout: 50 * time.Millisecond})
+	elapsed := time.Since(start)
+	if err == nil {
+		second.Close()
+		t.Fatal("second Open of a locked file succeeded")
+	}
+	if !errors.Is(err, ErrInUse) {
+		t.Errorf("error %v does not wrap ErrInUse", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "data directory is in use by another samlflex process") || !strings.Contains(msg, path) {
+		t.Errorf("error %q does not say the directory is in use, or which file", msg)
+	}
+	// bbolt polls the lock every 50ms; anything near a second means the
+	// timeout was not applied.
+	if elapsed > 900*time.Millisecond {
+		t.Errorf("second Open took %s with a 50ms lock timeout", elapsed)
+	}
+	// Once the first process closes, the lock is free.
+	if err := first.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	again, err := Open(path, Options{LockTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	again.Close()
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	a := samlflex.Account{AccountSID: "AC00000000000000000000000000000001", FriendlyName: "kept"}
+	if _, err := s.Put(t.Context(), a, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Get(t.Context(), a.AccountSID)
+	if err != nil || got.FriendlyName != "kept" || got.Version != 1 {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	// A replay after a restart is still a replay.
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("MarkUsed after reopen: %v, want ErrAlreadyExists", err)
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{SweepEvery: time.Hour})
+	for i := range 2 {
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close #%d: %v", i+1, err)
+		}
+	}
+	// Calls after Close fail instead of panicking.
+	if _, err := s.Get(t.Context(), "x"); err == nil {
+		t.Fatal("Get after Close succeeded")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		now       time.Time
+		wantSwept int
+		wantKept  []string
+	}{
+		{"NothingExpired", t0, 0, []string{"a", "b", "c"}},
+		{"BeforeFirstExpiry", t0.Add(time.Minute - time.Nanosecond), 0, []string{"a", "b", "c"}},
+		// At exactly expiresAt the record has expired, as in MarkUsed.
+		{"AtFirstExpiry", t0.Add(time.Minute), 1, []string{"b", "c"}},
+		{"Some", t0.Add(90 * time.Minute), 2, []string{"c"}},
+		{"All", t0.Add(48 * time.Hour), 3, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := open(t, Options{})
+			defer s.Close()
+			markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
+			n, err := s.Sweep(tc.now)
+			if err != nil {
+				t.Fatalf("Sweep: %v", err)
+			}
+			if n != tc.wantSwept {
+				t.Errorf("Sweep = %d, want %d", n, tc.wantSwept)
+			}
+			if got := keys(t, s); strings.Join(got, ",") != strings.Join(tc.wantKept, ",") {
+				t.Errorf("kept %v, want %v", got, tc.wantKept)
+			}
+			// Kept records still block replays.
+			for _, k := range tc.wantKept {
+				if err := s.MarkUsed(t.Context(), k, tc.now.Add(time.Hour), tc.now); !errors.Is(err, store.ErrAlreadyExists) {
+					t.Errorf("MarkUsed(%s) after Sweep: %v, want ErrAlreadyExists", k, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBackgroundSweeper(t *testing.T) {
+	t.Parallel()
+	// SweepEvery is left 0 so that Open starts no ticker; the test drives
+	// the same loop with its own tick channel and the Options.Now clock.
+	now := t0.Add(90 * time.Minute)
+	s, _ := open(t, Options{Now: func() time.Time { return now }})
+	markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
+
+	type result struct {
+		n   int
+		err error
+	}
+	results := make(chan result, 1)
+	s.afterSweep = func(n int, err error) { results <- result{n, err} }
+	tick := make(chan time.Time)
+	stopped := make(chan struct{})
+	s.startSweeper(tick, func() { close(stopped) })
+
+	tick <- time.Time{} // the tick's own time is ignored; Now decides
+	if r := <-results; r.err != nil || r.n != 2 {
+		t.Fatalf("first sweep = %d, %v; want 2, nil", r.n, r.err)
+	}
+	tick <- time.Time{}
+	if r := <-results; r.err != nil || r.n != 0 {
+		t.Fatalf("second sweep = %d, %v; want 0, nil", r.n, r.err)
+	}
+	if got := keys(t, s); strings.Join(got, ",") != "c" {
+		t.Fatalf("kept %v, want [c]", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close returned, so the sweeper goroutine has exited and released
+	// its ticker.
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("Close returned before the sweeper stopped its ticker")
+	}
+}
+
+func markUsed(t *testing.T, s *Store, ttl map[string]time.Duration) {
+	t.Helper()
+	for k, d := range ttl {
+		if err := s.MarkUsed(t.Context(), k, t0.Add(d), t0); err != nil {
+			t.Fatalf("MarkUsed(%s): %v", k, err)
+		}
+	}
+}
+
+// keys lists the assertion keys in the file, in order.
+func keys(t *testing.T, s *Store) []string {
+	t.Helper()
+	var out []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAssertions).ForEach(func(k, _ []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

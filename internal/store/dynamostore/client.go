@@ -1,0 +1,46 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// NewClient builds the DynamoDB client once per cold start (not per call:
+// loading the config reads the environment and may call the credential
+// endpoint).
+//
+// With endpoint empty it uses the default chain (Lambda role, region from
+// AWS_REGION). With an endpoint (dynalite or DynamoDB Local, for tests and
+// `samlflex dev`) it uses region us-east-1 and static dummy credentials:
+// emulators check neither, and this keeps a developer's real credentials
+// from being signed into requests to a local port. optFns (for example a
+// test's retry settings) are applied last.
+func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+	var load []func(*config.LoadOptions) error
+	if endpoint != "" {
+		u, err := url.Parse(endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("dynamostore: endpoint %q is not an http(s) URL", endpoint)
+		}
+		load = append(load,
+			config.WithRegion("us-east-1"),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("samlflex-local", "samlflex-local", "")),
+		)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: load AWS config: %v", err)
+	}
+	if endpoint != "" {
+		optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(endpoint)
+		}}, optFns...)
+	}
+	return dynamodb.NewFromConfig(cfg, optFns...), nil
+}

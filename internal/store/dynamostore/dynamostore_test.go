@@ -1,0 +1,164 @@
+package dynamostore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storetest"
+)
+
+// endpointEnv names the dynalite (or DynamoDB Local) endpoint to test
+// against. scripts/dynalite/start.sh starts one.
+const endpointEnv = "SAMLFLEX_TEST_DYNAMODB_ENDPOINT"
+
+// dynalite returns the test endpoint, skipping the test when there is
+// none, except in CI, where a missing emulator must fail the run rather
+// than let the DynamoDB backend go untested unnoticed.
+func dynalite(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv(endpointEnv)
+	if ep != "" {
+		return ep
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("dynalite endpoint missing: CI=true but %s is not set", endpointEnv)
+	}
+	t.Skipf("%s is not set; to run the DynamoDB tests:\n"+
+		"  pid=$(scripts/dynalite/start.sh 4567)\n"+
+		"  %s=http://127.0.0.1:4567 go test -race ./internal/store/dynamostore\n"+
+		"  scripts/dynalite/stop.sh $pid", endpointEnv, endpointEnv)
+	return ""
+}
+
+// testDB hands out fresh tables on one endpoint. Names carry a random
+// per-run prefix so that concurrent runs (two developers, CI shards) on one
+// emulator never share a table.
+type testDB struct {
+	client *dynamodb.Client
+	prefix string
+	n      atomic.Int64
+}
+
+func newTestDB(t *testing.T, optFns ...func(*dynamodb.Options)) *testDB {
+	t.Helper()
+	c, err := NewClient(t.Context(), dynalite(t), optFns...)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return &testDB{client: c, prefix: "samlflex-test-" + strings.ToLower(rand.Text()[:12]) + "-"}
+}
+
+// tables creates a new pair of tables and deletes them when t ends.
+func (d *testDB) tables(t *testing.T) Tables {
+	t.Helper()
+	n := d.n.Add(1)
+	tb := Tables{
+		Accounts:   d.prefix + strconv.FormatInt(n, 10) + "-accounts",
+		Assertions: d.prefix + strconv.FormatInt(n, 10) + "-assertions",
+	}
+	if err := CreateTables(t.Context(), d.client, tb); err != nil {
+		t.Fatalf("CreateTables: %v", err)
+	}
+	t.Cleanup(func() {
+		// t.Context() is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, name := range []string{tb.Accounts, tb.Assertions} {
+			if _, err := d.client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+				t.Errorf("DeleteTable %s: %v", name, err)
+			}
+		}
+	})
+	return tb
+}
+
+// leftovers lists this run's tables that exist and are not being deleted
+// (DeleteTable returns before the table is gone, in DynamoDB and dynalite).
+func (d *testDB) leftovers(t *testing.T) []string {
+	t.Helper()
+	var left []string
+	p := dynamodb.NewListTablesPaginator(d.client, &dynamodb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("ListTables: %v", err)
+		}
+		for _, name := range page.TableNames {
+			if !strings.HasPrefix(name, d.prefix) {
+				continue
+			}
+			out, err := d.client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+			var gone *types.ResourceNotFoundException
+			switch {
+			case errors.As(err, &gone):
+			case err != nil:
+				t.Fatalf("DescribeTable %s: %v", name, err)
+			case out.Table.TableStatus != types.TableStatusDeleting:
+				left = append(left, name+" ("+string(out.Table.TableStatus)+")")
+			}
+		}
+	}
+	return left
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	t.Run("storetest", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store { return New(d.client, d.tables(t)) })
+	})
+	// t.Run returns after every parallel subtest and its cleanups.
+	if left := d.leftovers(t); len(left) != 0 {
+		t.Errorf("tables left behind: %v", left)
+	}
+	if n := d.n.Load(); n == 0 {
+		t.Error("the suite created no tables")
+	}
+}
+
+func TestCreateTables(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	tb := d.tables(t)
+	// A second call (a restarted `samlflex dev`) finds the tables and
+	// succeeds.
+	if err := CreateTables(t.Context(), d.client, tb); err != nil {
+		t.Fatalf("second CreateTables: %v", err)
+	}
+	for _, tc := range []struct {
+		table, key string
+	}{
+		{tb.Accounts, attrSID},
+		{tb.Assertions, attrID},
+	} {
+		out, err := d.client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(tc.table)})
+		if err != nil {
+			t.Fatalf("DescribeTable: %v", err)
+		}
+		desc := out.Table
+		if desc.TableStatus != types.TableStatusActive {
+			t.Errorf("%s: status %s, want ACTIVE", tc.table, desc.TableStatus)
+		}
+		if len(desc.KeySchema) != 1 || aws.ToString(desc.KeySchema[0].AttributeName) != tc.key || desc.KeySchema[0].KeyType != types.KeyTypeHash {
+			t.Errorf("%s: key schema %+v, want %s HASH only", tc.table, desc.KeySchema, tc.key)
+		}
+		if desc.BillingModeSummary == nil || desc.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
+			t.Errorf("%s: billing mode %+v, want PAY_PER_REQUEST", tc.table, desc.BillingModeSummary)
+		}
+	}
+	if err := CreateTables(t.Context(), d.client, Tables{Accounts: "x"}); err == nil {
+		t.Error("CreateTables without an assertions table name succeeded")
+	}
+}

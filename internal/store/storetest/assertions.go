@@ -1,0 +1,82 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/store"
+)
+
+func testAssertions(t *testing.T, open func(*testing.T) store.Store) {
+	// Keys are scoped by account by the caller ("AC...#assertionID"), so an
+	// assertion ID that two IdPs happen to share is not a replay.
+	keyA := sid(1) + "#_a1b2c3"
+	keyB := sid(2) + "#_a1b2c3"
+	exp := t0.Add(5 * time.Minute) // a typical NotOnOrAfter
+
+	type step struct {
+		key       string
+		expiresAt time.Time
+		now       time.Time
+		want      error
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"FirstUse", []step{{keyA, exp, t0, nil}}},
+		{"Replay", []step{
+			{keyA, exp, t0, nil},
+			{keyA, exp, t0, store.ErrAlreadyExists},
+		}},
+		{"ReplayLaterButBeforeExpiry", []step{
+			{keyA, exp, t0, nil},
+			{keyA, exp, exp.Add(-time.Nanosecond), store.ErrAlreadyExists},
+		}},
+		{
+			// A replay must be caught whatever expiry the replayer's copy
+			// claims: the stored expiry decides, not the new one.
+			"ReplayWithLongerExpiry", []step{
+				{keyA, exp, t0, nil},
+				{keyA, exp.Add(time.Hour), t0.Add(time.Minute), store.ErrAlreadyExists},
+			},
+		},
+		{
+			// At exactly expiresAt the record has expired ("expiry is
+			// after now" is what makes it exist), matching NotOnOrAfter.
+			"ExpiredAtBoundaryIsReusable", []step{
+				{keyA, exp, t0, nil},
+				{keyA, exp.Add(time.Hour), exp, nil},
+			},
+		},
+		{
+			// Expired records count as absent (DynamoDB TTL deletes late,
+			// emulators never), are overwritten, and the new expiry holds.
+			"ExpiredIsReusedWithNewExpiry", []step{
+				{keyA, exp, t0, nil},
+				{keyA, exp.Add(time.Hour), exp.Add(10 * time.Minute), nil},
+				{keyA, exp.Add(time.Hour), exp.Add(11 * time.Minute), store.ErrAlreadyExists},
+			},
+		},
+		{"KeysOfDifferentAccountsAreIndependent", []step{
+			{keyA, exp, t0, nil},
+			{keyB, exp, t0, nil},
+			{keyA, exp, t0, store.ErrAlreadyExists},
+			{keyB, exp, t0, store.ErrAlreadyExists},
+		}},
+		{"DifferentIDsAreIndependent", []step{
+			{keyA, exp, t0, nil},
+			{keyA + "x", exp, t0, nil},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			for i, st := range tc.steps {
+				err := s.MarkUsed(t.Context(), st.key, st.expiresAt, st.now)
+				checkErr(t, fmt.Sprintf("step %d: MarkUsed(%s, now=%s)", i, st.key, st.now.Format(time.RFC3339Nano)), err, st.want)
+			}
+		})
+	}
+}
