@@ -27,12 +27,12 @@ import (
 
 // The golden responses of pkg/samlflex/testdata name these.
 const (
-	base      = "https://sso.example.com"
-	sid       = "AC0123456789abcdef0123456789abcdef"
-	otherSID  = "AC00000000000000000000000000000001"
+	base        = "https://sso.example.com"
+	sid         = "AC0123456789abcdef0123456789abcdef"
+	otherSID    = "AC00000000000000000000000000000001"
 	goldenReqID = "_samlflex_0123456789abcdef0123456789abcdef"
-	startURL  = "https://flex.example.com/agent-desktop"
-	altURL    = "https://flex.example.com/supervisor"
+	startURL    = "https://flex.example.com/agent-desktop"
+	altURL      = "https://flex.example.com/supervisor"
 )
 
 var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
@@ -63,7 +63,11 @@ type lockedBuffer struct {
 	bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.Buffer.Write(p) }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.Buffer.Write(p)
+}
 
 func newEnv(t *testing.T, edit func(*samlflex.Account)) *env {
 	t.Helper()

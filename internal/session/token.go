@@ -126,7 +126,7 @@ func Verify(token string, jwks []byte, issuer, audience string, now time.Time) (
 	if err := json.Unmarshal(jwks, &ks); err != nil {
 		return Claims{}, fmt.Errorf("session: jwks: %w", err)
 	}
-	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		return Claims{}, fmt.Errorf("session: parse: %w", err)
 	}

@@ -58,4 +58,3 @@ func BenchmarkBareGosaml2(b *testing.B) {
 		}
 	}
 }
-

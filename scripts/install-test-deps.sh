@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# install-test-deps.sh: install what the test suite needs and is missing,
+# so that scripts/test.sh works on a fresh Debian machine. Idempotent: it
+# installs nothing that is already there.
+#   Debian: xmlsec1 (independent XML signer, used by scripts/gen-testdata
+#           and the test that re-checks the golden files), chromium (the
+#           browser end-to-end test).
+#   npm:    dynalite (DynamoDB protocol), samlify (the third-party IdP),
+#           aws-cdk and Node 22 for the infra module.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need=()
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+if ((${#need[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-test-deps: missing ${need[*]}; run: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: apt-get install ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+for dir in scripts/dynalite test/e2e/idp infra; do
+  if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
+    echo "install-test-deps: npm ci in $dir" >&2
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+  fi
+done

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite, as CI runs it (.ci/run calls this).
+# Installs what is missing (scripts/install-test-deps.sh), checks format,
+# vet and staticcheck, starts dynalite on 127.0.0.1 for the DynamoDB tests,
+# runs every Go test with -race (fuzz seed corpora, golden files, the
+# browser end-to-end test in Chromium), compares the benchmarks, and tests
+# the CDK app in infra/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+scripts/install-test-deps.sh
+
+step "gofmt, go vet, staticcheck"
+unformatted=$(git ls-files '*.go' | xargs gofmt -l)
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+step "golden responses still verify with xmlsec1 (re-signing changes nothing)"
+scripts/gen-testdata >/dev/null
+git diff --exit-code --stat -- pkg/samlflex/testdata
+
+step "dynalite"
+port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+pid=$(scripts/dynalite/start.sh "$port")
+trap 'scripts/dynalite/stop.sh "$pid" || true' EXIT
+export SAMLFLEX_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+
+step "go test -race ./..."
+go test -race -count=1 ./...
+
+step "benchmarks: samlflex vs bare gosaml2"
+scripts/benchcmp.sh
+
+if [[ -f infra/go.mod ]]; then
+  step "infra (CDK app)"
+  (cd infra && go vet ./... && go test -count=1 ./...)
+fi
+echo
+echo "all tests passed"
