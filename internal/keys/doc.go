@@ -1,0 +1,14 @@
+// Package keys owns the SP's signing keys: a Set of previous, current and
+// next key pairs, its JSON form (as stored in Secrets Manager and in the
+// local key file), generation of self-signed certificates, and the Source
+// interface that the HTTP layer reads keys from.
+//
+// Must not import an AWS SDK (only smkeys does) nor net/http: the key model
+// is shared by the Lambda functions, the rotation function and the local
+// CLI, and must stay testable without a network.
+//
+// Why three keys: Salesforce and other IdPs read the SP certificate from
+// metadata by hand, so a new key is published as Next one rotation period
+// before it signs anything; Previous keeps verifying session tokens issued
+// just before a rotation until they expire.
+package keys

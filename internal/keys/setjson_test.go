@@ -1,0 +1,198 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestMarshalParseRoundTrip(t *testing.T) {
+	t.Parallel()
+	rsaPair := mustGenerate(t, RSA2048, testNow)
+	a, b := mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow)
+	tests := []struct {
+		name string
+		set  *Set
+	}{
+		{"current only", &Set{Current: a}},
+		{"current and next", &Set{Current: a, Next: b}},
+		{"all three, mixed algorithms", &Set{Previous: rsaPair, Current: a, Next: b}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			raw, err := MarshalSet(tt.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The stored form always names all three slots, null when empty,
+			// so that operators reading the secret see the structure.
+			var generic map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &generic); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"previous", "current", "next"} {
+				if _, ok := generic[k]; !ok {
+					t.Errorf("stored JSON lacks %q", k)
+				}
+			}
+			var cur map[string]string
+			if err := json.Unmarshal(generic["current"], &cur); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(cur["private_key"], "-----BEGIN PRIVATE KEY-----") ||
+				!strings.HasPrefix(cur["certificate"], "-----BEGIN CERTIFICATE-----") || cur["kid"] != tt.set.Current.Kid {
+				t.Errorf("current pair has the wrong shape: kid=%q", cur["kid"])
+			}
+			got, err := ParseSet(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []struct {
+				name      string
+				got, want *Pair
+			}{{"previous", got.Previous, tt.set.Previous}, {"current", got.Current, tt.set.Current}, {"next", got.Next, tt.set.Next}} {
+				if (s.got == nil) != (s.want == nil) {
+					t.Fatalf("%s: got %v, want %v", s.name, s.got, s.want)
+				}
+				if s.got == nil {
+					continue
+				}
+				if s.got.Kid != s.want.Kid || !bytes.Equal(s.got.Certificate.Raw, s.want.Certificate.Raw) {
+					t.Errorf("%s: pair changed in the round trip", s.name)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSetRejects(t *testing.T) {
+	t.Parallel()
+	a, b := mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow)
+	valid := func() map[string]any {
+		raw, err := MarshalSet(&Set{Current: a, Next: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	cur := func(m map[string]any) map[string]any { return m["current"].(map[string]any) }
+	enc := func(m map[string]any) []byte {
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(weakRSA)}))
+	tests := []struct {
+		name     string
+		input    []byte
+		wantSlot string
+		wantText string
+	}{
+		{"empty", nil, "", "empty or truncated"},
+		{"not json", []byte("correct horse battery staple"), "", "not valid JSON"},
+		{"empty object", []byte(`{}`), "current", "is required"},
+		{"null current", enc(func() map[string]any { m := valid(); m["current"] = nil; return m }()), "current", "is required"},
+		{"unknown field", enc(func() map[string]any { m := valid(); m["curent"] = m["current"]; return m }()), "", "unknown field"},
+		{"trailing data", append(enc(valid()), []byte(` {}`)...), "", "after the JSON object"},
+		{"wrong type", []byte(`{"current": "x"}`), "", "wrong JSON type"},
+		{"missing kid", enc(func() map[string]any { m := valid(); cur(m)["kid"] = ""; return m }()), "current", "kid is required"},
+		{"kid not derived from key", enc(func() map[string]any { m := valid(); cur(m)["kid"] = b.Kid + "x"; return m }()), "current", "kid does not match"},
+		{"key does not match certificate", enc(func() map[string]any {
+			m := valid()
+			cur(m)["certificate"] = m["next"].(map[string]any)["certificate"]
+			return m
+		}()), "current", "does not match the certificate"},
+		{"same key twice", enc(func() map[string]any { m := valid(); m["next"] = m["current"]; return m }()), "next", "same key as current"},
+		{"private key not pem", enc(func() map[string]any { m := valid(); cur(m)["private_key"] = "MIIE..."; return m }()), "current", "not PEM"},
+		{"pkcs1 instead of pkcs8", enc(func() map[string]any { m := valid(); cur(m)["private_key"] = pkcs1; return m }()), "current", "PKCS#8"},
+		{"corrupt pkcs8", enc(func() map[string]any {
+			m := valid()
+			cur(m)["private_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}))
+			return m
+		}()), "current", "not a PKCS#8 key"},
+		{"certificate not pem", enc(func() map[string]any { m := valid(); cur(m)["certificate"] = "nope"; return m }()), "current", "not a PEM CERTIFICATE"},
+		{"two private keys in one field", enc(func() map[string]any {
+			m := valid()
+			cur(m)["private_key"] = cur(m)["private_key"].(string) + cur(m)["private_key"].(string)
+			return m
+		}()), "current", "data after the PEM block"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseSet(tt.input)
+			if err == nil {
+				t.Fatal("ParseSet succeeded, want error")
+			}
+			if !errors.Is(err, ErrInvalidSet) {
+				t.Errorf("error %v does not match ErrInvalidSet", err)
+			}
+			var se *SetError
+			if !errors.As(err, &se) || se.Slot != tt.wantSlot {
+				t.Errorf("error %v: want *SetError for slot %q", err, tt.wantSlot)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not say %q", err, tt.wantText)
+			}
+			assertNoKeyMaterial(t, err.Error(), tt.input)
+		})
+	}
+}
+
+// assertNoKeyMaterial fails if msg quotes any base64 line of a PEM block in
+// input: errors are logged, and the input holds private keys.
+func assertNoKeyMaterial(t *testing.T, msg string, input []byte) {
+	t.Helper()
+	var m map[string]map[string]string
+	_ = json.Unmarshal(input, &m)
+	for _, pair := range m {
+		for _, field := range []string{"private_key", "certificate"} {
+			for _, line := range strings.Split(pair[field], "\n") {
+				if len(line) >= 16 && !strings.HasPrefix(line, "-----") && strings.Contains(msg, line[:16]) {
+					t.Fatalf("error message quotes %s material", field)
+				}
+			}
+		}
+	}
+}
+
+func TestMarshalSetRejects(t *testing.T) {
+	t.Parallel()
+	a, b := mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow)
+	tests := []struct {
+		name string
+		set  *Set
+	}{
+		{"nil set", nil},
+		{"no current", &Set{Next: a}},
+		{"kid not derived", &Set{Current: &Pair{Kid: "made-up", Signer: a.Signer, Certificate: a.Certificate}}},
+		{"certificate of another key", &Set{Current: &Pair{Kid: a.Kid, Signer: a.Signer, Certificate: b.Certificate}}},
+		{"missing certificate", &Set{Current: &Pair{Kid: a.Kid, Signer: a.Signer}}},
+		{"duplicate", &Set{Current: a, Next: a}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := MarshalSet(tt.set); !errors.Is(err, ErrInvalidSet) {
+				t.Fatalf("MarshalSet error = %v, want ErrInvalidSet", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package smkeys_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/keys/smkeys"
+)
+
+// clock is a settable Now for one test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newClient is the real SDK client pointed at the fake: one attempt, so
+// that request counts are exact.
+func newClient(srv *smfake.Server) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       smfake.Region,
+		BaseEndpoint: aws.String(srv.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 1
+			o.RateLimiter = ratelimit.None
+		}),
+	})
+}
+
+type fixture struct {
+	srv    *smfake.Server
+	client *secretsmanager.Client
+	clock  *clock
+	logs   *syncBuffer
+	logger *slog.Logger
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// events returns the log lines with msg.
+func (b *syncBuffer) events(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if ev["msg"] == msg {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	srv := smfake.New(t)
+	logs := &syncBuffer{}
+	f := &fixture{srv: srv, client: newClient(srv), clock: newClock(), logs: logs,
+		logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	srv.SetNow(f.clock.Now)
+	if _, err := f.client.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(secretName)}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) source(t *testing.T, opts smkeys.Options) *smkeys.Source {
+	t.Helper()
+	opts.Now = f.clock.Now
+	opts.Logger = f.logger
+	s, err := smkeys.New(f.client, secretName, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// put stores set as the new AWSCURRENT version.
+func (f *fixture) put(t *testing.T, set *keys.Set) {
+	t.Helper()
+	b, err := keys.MarshalSet(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(secretName), SecretString: aws.String(string(b)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ecSet is a quick set (P-256 generates in microseconds).
+func ecSet(t *testing.T, now time.Time) *keys.Set {
+	t.Helper()
+	gen := func() *keys.Pair {
+		p, err := keys.Generate(keys.P256, now, 365*24*time.Hour, "test SP", rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return &keys.Set{Current: gen(), Next: gen()}
+}

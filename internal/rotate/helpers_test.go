@@ -1,0 +1,285 @@
+package rotate_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/rotate"
+)
+
+// syncBuffer collects log or EMF lines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) contains(s string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Contains(b.buf.String(), s)
+}
+
+// lines returns the JSON objects written, one per line.
+func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line is not one JSON object: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (b *syncBuffer) withMsg(t *testing.T, msg string) []map[string]any {
+	var out []map[string]any
+	for _, m := range b.lines(t) {
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// withMetric returns the EMF documents that carry metric name.
+func (b *syncBuffer) withMetric(t *testing.T, name string) []map[string]any {
+	var out []map[string]any
+	for _, m := range b.lines(t) {
+		if _, ok := m[name]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type fixture struct {
+	srv    *smfake.Server
+	client *secretsmanager.Client
+	logs   *syncBuffer
+	emf    *syncBuffer
+	rot    *rotate.Rotator
+}
+
+// newFixture creates the secret, with initial as its current value unless
+// nil. The SDK client makes one attempt, so injected faults reach Handle.
+func newFixture(t *testing.T, initial *keys.Set, opts rotate.Options) *fixture {
+	t.Helper()
+	raw := ""
+	if initial != nil {
+		raw = string(mustMarshal(t, initial))
+	}
+	return newFixtureRaw(t, raw, opts)
+}
+
+// newFixtureRaw creates the secret with raw as its current value, or with
+// no value if raw is "".
+func newFixtureRaw(t *testing.T, raw string, opts rotate.Options) *fixture {
+	t.Helper()
+	srv := smfake.New(t)
+	srv.SetNow(func() time.Time { return testNow })
+	f := &fixture{
+		srv: srv,
+		client: secretsmanager.New(secretsmanager.Options{
+			Region:       smfake.Region,
+			BaseEndpoint: aws.String(srv.URL()),
+			Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
+			Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 1
+				o.RateLimiter = ratelimit.None
+			}),
+		}),
+		logs: &syncBuffer{},
+		emf:  &syncBuffer{},
+	}
+	ctx := context.Background()
+	if _, err := f.client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName)}); err != nil {
+		t.Fatal(err)
+	}
+	if raw != "" {
+		if _, err := f.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(secretName), SecretString: aws.String(raw),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts.Logger = slog.New(slog.NewJSONHandler(f.logs, nil))
+	opts.EMF = f.emf
+	opts.Now = func() time.Time { return testNow }
+	if opts.Algorithm == "" {
+		opts.Algorithm = keys.P256 // fast; TestDefaultAlgorithm covers RSA
+	}
+	rot, err := rotate.New(f.client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.rot = rot
+	return f
+}
+
+// startRotation does what RotateSecret does before invoking the function:
+// stage an empty AWSPENDING version. It returns its ID (the token).
+func (f *fixture) startRotation(t *testing.T) string {
+	t.Helper()
+	out, err := f.client.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
+		SecretId: aws.String(secretName), RotationLambdaARN: aws.String(lambdaARN),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.VersionId)
+}
+
+func (f *fixture) step(token, step string) error {
+	return f.rot.Handle(context.Background(), rotate.Event{SecretID: secretName, ClientRequestToken: token, Step: step})
+}
+
+// runAll invokes the four steps in order, as Secrets Manager does.
+func (f *fixture) runAll(t *testing.T, token string) {
+	t.Helper()
+	for _, s := range allSteps {
+		if err := f.step(token, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func (f *fixture) current(t *testing.T) *keys.Set {
+	t.Helper()
+	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func mustMarshal(t *testing.T, s *keys.Set) []byte {
+	t.Helper()
+	b, err := keys.MarshalSet(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func gen(t *testing.T, notBefore time.Time, validity time.Duration) *keys.Pair {
+	t.Helper()
+	p, err := keys.Generate(keys.P256, notBefore, validity, "test SP", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func pair(t *testing.T) *keys.Pair { return gen(t, testNow.Add(-time.Hour), 365*24*time.Hour) }
+
+func kid(p *keys.Pair) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return p.Kid
+}
+
+// wantStages is the layout after one successful rotation.
+func checkFinalVersions(t *testing.T, f *fixture, token string, hadCurrent bool) {
+	t.Helper()
+	versions := f.srv.Versions(secretName)
+	want := 1
+	if hadCurrent {
+		want = 2
+	}
+	if len(versions) != want {
+		t.Fatalf("%d versions, want %d (duplicates?): %+v", len(versions), want, versions)
+	}
+	for _, v := range versions {
+		var wantStages []string
+		switch {
+		case v.ID == token:
+			wantStages = []string{"AWSCURRENT"}
+		default:
+			wantStages = []string{"AWSPREVIOUS"}
+		}
+		if !reflect.DeepEqual(v.Stages, wantStages) {
+			t.Errorf("version %s stages = %v, want %v", v.ID, v.Stages, wantStages)
+		}
+	}
+}
+
+// checkEMF verifies one EMF document against the specification's shape.
+func checkEMF(t *testing.T, doc map[string]any, wantMetric, wantUnit string, wantValue float64, wantDims []string) {
+	t.Helper()
+	meta, ok := doc["_aws"].(map[string]any)
+	if !ok {
+		t.Fatalf("no _aws object: %v", doc)
+	}
+	if ts, ok := meta["Timestamp"].(float64); !ok || int64(ts) != testNow.UnixMilli() {
+		t.Errorf("_aws.Timestamp = %v, want %d (ms since epoch)", meta["Timestamp"], testNow.UnixMilli())
+	}
+	directives, ok := meta["CloudWatchMetrics"].([]any)
+	if !ok || len(directives) != 1 {
+		t.Fatalf("_aws.CloudWatchMetrics = %v, want one directive", meta["CloudWatchMetrics"])
+	}
+	d := directives[0].(map[string]any)
+	if d["Namespace"] != "samlflex" {
+		t.Errorf("Namespace = %v", d["Namespace"])
+	}
+	dims, ok := d["Dimensions"].([]any)
+	if !ok || len(dims) != 1 {
+		t.Fatalf("Dimensions = %v, want one dimension set", d["Dimensions"])
+	}
+	set, ok := dims[0].([]any)
+	if !ok || len(set) != len(wantDims) {
+		t.Fatalf("dimension set = %v, want %v", dims[0], wantDims)
+	}
+	for i, k := range wantDims {
+		if set[i] != k {
+			t.Errorf("dimension %d = %v, want %s", i, set[i], k)
+		}
+		if _, ok := doc[k].(string); !ok {
+			t.Errorf("dimension %s has no string value at the root", k)
+		}
+	}
+	metrics, ok := d["Metrics"].([]any)
+	if !ok || len(metrics) != 1 {
+		t.Fatalf("Metrics = %v", d["Metrics"])
+	}
+	m := metrics[0].(map[string]any)
+	if m["Name"] != wantMetric || m["Unit"] != wantUnit || len(m) != 2 {
+		t.Errorf("metric definition = %v, want {Name: %s, Unit: %s}", m, wantMetric, wantUnit)
+	}
+	if v, ok := doc[wantMetric].(float64); !ok || v != wantValue {
+		t.Errorf("root %s = %v, want %v", wantMetric, doc[wantMetric], wantValue)
+	}
+}
