@@ -1,0 +1,135 @@
+// Package awsapp wires the Lambda functions: it turns a config.Config into
+// AWS clients, the DynamoDB store, the Secrets Manager key source and the
+// handlers, once per cold start. The functions' mains stay a few lines.
+// It is the one place besides the store and key adapters that imports the
+// AWS SDK.
+package awsapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/certwatch"
+	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/httpapi"
+	"github.com/samlflex/samlflex/internal/keys/smkeys"
+	"github.com/samlflex/samlflex/internal/rotate"
+	"github.com/samlflex/samlflex/internal/store/dynamostore"
+)
+
+// Clients are the AWS clients of one cold start.
+type Clients struct {
+	DynamoDB       *dynamodb.Client
+	SecretsManager *secretsmanager.Client
+}
+
+// NewClients loads the AWS configuration once (region and credentials from
+// the Lambda environment) and applies the endpoint overrides used with
+// local emulators.
+func NewClients(ctx context.Context, cfg config.Config) (*Clients, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("awsapp: load AWS config: %w", err)
+	}
+	ddb := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+		}
+	})
+	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.SecretsManagerEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
+		}
+	})
+	return &Clients{DynamoDB: ddb, SecretsManager: sm}, nil
+}
+
+// HTTPDeps lets tests hand in clients (nil: NewClients).
+type HTTPDeps struct {
+	DynamoDB       dynamostore.API
+	SecretsManager smkeys.API
+	Now            func() time.Time
+}
+
+// NewHTTP builds the handler the acs and metadata functions serve. They
+// only read the key secret (IAM grants them GetSecretValue alone): the
+// rotate function seeds it, in the rotation that runs when the stack is
+// deployed. Until then requests answer keys_unavailable.
+func NewHTTP(cfg config.Config, deps HTTPDeps, logger *slog.Logger) (http.Handler, error) {
+	st := dynamostore.New(deps.DynamoDB, dynamostore.Tables{Accounts: cfg.AccountsTable, Assertions: cfg.AssertionsTable})
+	ks, err := smkeys.New(deps.SecretsManager, cfg.KeysSecretID, smkeys.Options{TTL: cfg.KeysCacheTTL, Logger: logger, Now: deps.Now})
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Config{BaseURL: cfg.BaseURL, Store: st, Keys: ks, Logger: logger, Now: deps.Now,
+		TrustRequestIDHeader: true, AccountCacheTTL: cfg.AccountCacheTTL})
+}
+
+// ScanEvent is the EventBridge schedule's input for the IdP certificate
+// scan. Anything with a Step is a Secrets Manager rotation event instead.
+type ScanEvent struct {
+	Action string `json:"action"`
+}
+
+// ActionScan is ScanEvent.Action for the daily IdP certificate scan.
+const ActionScan = "scan_idp_certificates"
+
+// RotateDeps lets tests hand in clients.
+type RotateDeps struct {
+	DynamoDB       dynamostore.API
+	SecretsManager rotate.SecretsAPI
+	EMF            io.Writer
+	Now            func() time.Time
+}
+
+// NewRotate returns the rotate function's handler: the four Secrets Manager
+// rotation steps, or the IdP certificate scan, by the shape of the event.
+func NewRotate(cfg config.Config, deps RotateDeps, logger *slog.Logger) (func(context.Context, json.RawMessage) error, error) {
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	r, err := rotate.New(deps.SecretsManager, rotate.Options{Logger: logger, EMF: deps.EMF, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	st := dynamostore.New(deps.DynamoDB, dynamostore.Tables{Accounts: cfg.AccountsTable})
+	warn := time.Duration(cfg.CertWarnDays) * 24 * time.Hour
+	return func(ctx context.Context, raw json.RawMessage) error {
+		var probe struct {
+			Step   string `json:"Step"`
+			Action string `json:"action"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return fmt.Errorf("rotate function: event is not JSON: %w", err)
+		}
+		switch {
+		case probe.Step != "":
+			var ev rotate.Event
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("rotate function: rotation event: %w", err)
+			}
+			return r.Handle(ctx, ev)
+		case probe.Action == ActionScan:
+			accounts, err := st.List(ctx)
+			if err != nil {
+				return fmt.Errorf("rotate function: listing accounts: %w", err)
+			}
+			t := now()
+			return certwatch.Report(ctx, certwatch.Scan(accounts, t, warn), t, logger, deps.EMF)
+		default:
+			return errors.New("rotate function: unknown event: want a Secrets Manager rotation step or {\"action\":\"" + ActionScan + "\"}")
+		}
+	}, nil
+}

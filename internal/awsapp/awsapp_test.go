@@ -1,0 +1,278 @@
+package awsapp
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Values of the golden responses in pkg/samlflex/testdata.
+const (
+	base = "https://sso.example.com"
+	sid  = "AC0123456789abcdef0123456789abcdef"
+)
+
+var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+func golden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func dynaliteEndpoint(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("dynalite endpoint missing: CI=true but SAMLFLEX_TEST_DYNAMODB_ENDPOINT is not set")
+		}
+		t.Skip("set SAMLFLEX_TEST_DYNAMODB_ENDPOINT (scripts/dynalite/start.sh PORT) to run")
+	}
+	return ep
+}
+
+// countingDDB counts the calls a request makes.
+type countingDDB struct {
+	*dynamodb.Client
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingDDB) count(op string) {
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
+}
+
+func (c *countingDDB) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *countingDDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.count("GetItem")
+	return c.Client.GetItem(ctx, in, o...)
+}
+
+func (c *countingDDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.count("PutItem")
+	return c.Client.PutItem(ctx, in, o...)
+}
+
+func (c *countingDDB) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	c.count("Scan")
+	return c.Client.Scan(ctx, in, o...)
+}
+
+type fixture struct {
+	cfg  config.Config
+	ddb  *countingDDB
+	sm   *smfake.Server
+	smc  *secretsmanager.Client
+	h    http.Handler
+	logs *bytes.Buffer
+}
+
+func newFixture(t *testing.T, ddbEndpoint string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	var suffix [4]byte
+	_, _ = rand.Read(suffix[:])
+	cfg := config.Config{BaseURL: base, AccountsTable: "accounts-" + hex.EncodeToString(suffix[:]),
+		AssertionsTable: "assertions-" + hex.EncodeToString(suffix[:]), KeysSecretID: "samlflex-keys",
+		AccountCacheTTL: time.Minute, KeysCacheTTL: 5 * time.Minute, CertWarnDays: 30}
+	client, err := dynamostore.NewClient(ctx, ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{cfg: cfg, ddb: &countingDDB{Client: client, calls: map[string]int{}}, sm: smfake.New(t), logs: &bytes.Buffer{}}
+	f.smc = secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.sm.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})
+	// The rotation at deploy seeds the secret; here a set is written
+	// directly.
+	cur, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader)
+	next, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "next", rand.Reader)
+	blob, err := keys.MarshalSet(&keys.Set{Current: cur, Next: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.smc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(cfg.KeysSecretID), SecretString: aws.String(string(blob))}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHTTP(cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: clock}, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	return f
+}
+
+func (f *fixture) setupTables(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	tables := dynamostore.Tables{Accounts: f.cfg.AccountsTable, Assertions: f.cfg.AssertionsTable}
+	if err := dynamostore.CreateTables(ctx, f.ddb.Client, tables); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, n := range []string{tables.Accounts, tables.Assertions} {
+			_, _ = f.ddb.Client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(n)})
+		}
+	})
+	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
+		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
+		StartURL: "https://flex.example.com/agent-desktop"}
+	if _, err := dynamostore.New(f.ddb.Client, tables).Put(ctx, acct, 0, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) post(t *testing.T, file string) *http.Response {
+	t.Helper()
+	form := url.Values{"SAMLResponse": {golden(t, file)}}
+	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func (f *fixture) get(path string) *http.Response {
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, base+path, nil))
+	return w.Result()
+}
+
+// TestWarmLoginCost: after a cold start has read the account and the keys,
+// a login is one conditional write and nothing else: no account read
+// (cached for the TTL), no Secrets Manager call (keys cached).
+func TestWarmLoginCost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dynaliteEndpoint(t))
+	f.setupTables(t)
+	smBefore := f.sm.Requests("")
+	if r := f.get("/v1/Accounts/" + sid + "/saml2/metadata"); r.StatusCode != 200 {
+		t.Fatalf("metadata %d", r.StatusCode)
+	}
+	cold := f.ddb.snapshot()
+	smCold := f.sm.Requests("")
+	if cold["GetItem"] != 1 || smCold-smBefore != 1 {
+		t.Fatalf("cold start: %v DynamoDB calls, %d Secrets Manager calls", cold, smCold-smBefore)
+	}
+	r := f.post(t, "unsolicited.b64")
+	if r.StatusCode != http.StatusSeeOther {
+		body, _ := io.ReadAll(r.Body)
+		t.Fatalf("login %d %s\n%s", r.StatusCode, r.Header.Get("X-Samlflex-Error"), body)
+	}
+	warm := f.ddb.snapshot()
+	if warm["GetItem"]-cold["GetItem"] != 0 || warm["PutItem"]-cold["PutItem"] != 1 || warm["Scan"] != 0 {
+		t.Fatalf("warm login DynamoDB calls: before %v after %v", cold, warm)
+	}
+	if f.sm.Requests("") != smCold {
+		t.Fatalf("warm login called Secrets Manager")
+	}
+	// Replay: refused by the conditional write.
+	if r := f.post(t, "unsolicited.b64"); r.Header.Get("X-Samlflex-Error") != string(samlflex.CodeAssertionReplayed) {
+		t.Fatalf("replay: %d %s", r.StatusCode, r.Header.Get("X-Samlflex-Error"))
+	}
+}
+
+// TestSecretsManagerDownKeepsLoginsGoing: keys cached, Secrets Manager
+// unreachable: logins go on.
+func TestSecretsManagerDownKeepsLoginsGoing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dynaliteEndpoint(t))
+	f.setupTables(t)
+	if r := f.get("/.well-known/jwks.json"); r.StatusCode != 200 {
+		t.Fatalf("jwks %d", r.StatusCode)
+	}
+	f.sm.SetDown(true)
+	if r := f.post(t, "unsolicited.b64"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with Secrets Manager down: %d %s", r.StatusCode, r.Header.Get("X-Samlflex-Error"))
+	}
+}
+
+// TestDynamoDBDownFailsClosed: with DynamoDB unreachable the ACS answers
+// 503 store_unavailable, and no token is issued.
+func TestDynamoDBDownFailsClosed(t *testing.T) {
+	t.Parallel()
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer dead.Close()
+	f := newFixture(t, dead.URL)
+	r := f.post(t, "unsolicited.b64")
+	body, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("X-Samlflex-Error") != string(samlflex.CodeStoreUnavailable) ||
+		r.Header.Get("Location") != "" || bytes.Contains(body, []byte("token")) {
+		t.Fatalf("got %d %s %s", r.StatusCode, r.Header.Get("X-Samlflex-Error"), r.Header.Get("Location"))
+	}
+}
+
+// TestRotateDispatch: the rotate function routes the EventBridge scan to
+// the certificate watch (EMF line with the minimum days) and refuses
+// unknown events.
+func TestRotateDispatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dynaliteEndpoint(t))
+	f.setupTables(t)
+	var emf bytes.Buffer
+	handle, err := NewRotate(f.cfg, RotateDeps{DynamoDB: f.ddb, SecretsManager: f.smc, EMF: &emf, Now: clock}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handle(context.Background(), json.RawMessage(`{"action":"scan_idp_certificates"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		Min float64 `json:"MinIdPCertificateDaysToExpiry"`
+	}
+	first, _, _ := bytes.Cut(emf.Bytes(), []byte("\n"))
+	if err := json.Unmarshal(first, &line); err != nil || line.Min < 400 || line.Min > 600 {
+		t.Fatalf("EMF %s (%v)", emf.String(), err)
+	}
+	if err := handle(context.Background(), json.RawMessage(`{"detail-type":"Scheduled Event"}`)); err == nil {
+		t.Fatal("unknown event accepted")
+	}
+	// A rotation step reaches the rotator (which refuses: rotation is not
+	// enabled on this secret).
+	ev := `{"SecretId":"samlflex-keys","ClientRequestToken":"tok","Step":"createSecret"}`
+	if err := handle(context.Background(), json.RawMessage(ev)); err == nil || !strings.Contains(err.Error(), "createSecret") {
+		t.Fatalf("rotation event: %v", err)
+	}
+}

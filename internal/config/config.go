@@ -1,0 +1,128 @@
+// Package config reads the Lambda functions' settings from the environment
+// into a typed Config, reporting every problem at once (a deploy with three
+// wrong variables should fail once, not three times). It must not import an
+// AWS SDK: it only reads strings.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Environment variables (the CDK stack sets them).
+const (
+	EnvBaseURL           = "SAMLFLEX_BASE_URL"
+	EnvAccountsTable     = "SAMLFLEX_ACCOUNTS_TABLE"
+	EnvAssertionsTable   = "SAMLFLEX_ASSERTIONS_TABLE"
+	EnvKeysSecretID      = "SAMLFLEX_KEYS_SECRET_ID"
+	EnvLogLevel          = "SAMLFLEX_LOG_LEVEL"
+	EnvAccountCacheTTL   = "SAMLFLEX_ACCOUNT_CACHE_TTL"
+	EnvKeysCacheTTL      = "SAMLFLEX_KEYS_CACHE_TTL"
+	EnvCertWarnDays      = "SAMLFLEX_CERT_WARN_DAYS"
+	EnvDynamoDBEndpoint  = "SAMLFLEX_DYNAMODB_ENDPOINT"
+	EnvSecretsEndpoint   = "SAMLFLEX_SECRETSMANAGER_ENDPOINT"
+	EnvFlexSecretsPrefix = "SAMLFLEX_FLEX_SECRET_PREFIX"
+)
+
+// Config is what a function needs.
+type Config struct {
+	BaseURL         string
+	AccountsTable   string
+	AssertionsTable string
+	KeysSecretID    string
+	LogLevel        slog.Level
+	AccountCacheTTL time.Duration
+	KeysCacheTTL    time.Duration
+	CertWarnDays    int
+	// Endpoint overrides, for running a function against local emulators
+	// (dynalite, the Secrets Manager stand-in); empty in AWS.
+	DynamoDBEndpoint       string
+	SecretsManagerEndpoint string
+}
+
+// Need says which settings a function requires.
+type Need struct {
+	BaseURL, Assertions bool
+}
+
+// Load reads the settings with getenv (os.Getenv in main, a map in tests).
+func Load(getenv func(string) string, need Need) (Config, error) {
+	var errs []error
+	req := func(name string) string {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+		return v
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a duration like 60s", name, v))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		AccountsTable:          req(EnvAccountsTable),
+		KeysSecretID:           req(EnvKeysSecretID),
+		AccountCacheTTL:        dur(EnvAccountCacheTTL, 60*time.Second),
+		KeysCacheTTL:           dur(EnvKeysCacheTTL, 5*time.Minute),
+		CertWarnDays:           30,
+		DynamoDBEndpoint:       strings.TrimSpace(getenv(EnvDynamoDBEndpoint)),
+		SecretsManagerEndpoint: strings.TrimSpace(getenv(EnvSecretsEndpoint)),
+	}
+	if need.BaseURL {
+		c.BaseURL = strings.TrimRight(req(EnvBaseURL), "/")
+		if c.BaseURL != "" {
+			if _, err := samlflex.URLsFor(c.BaseURL, "AC00000000000000000000000000000000"); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not an absolute https:// URL", EnvBaseURL, c.BaseURL))
+			}
+		}
+	}
+	if need.Assertions {
+		c.AssertionsTable = req(EnvAssertionsTable)
+	}
+	switch lvl := strings.ToLower(strings.TrimSpace(getenv(EnvLogLevel))); lvl {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q: use debug, info, warn or error", EnvLogLevel, lvl))
+	}
+	if v := strings.TrimSpace(getenv(EnvCertWarnDays)); v != "" {
+		var d int
+		if _, err := fmt.Sscanf(v, "%d", &d); err != nil || d < 1 || d > 365 {
+			errs = append(errs, fmt.Errorf("%s=%q: a number of days from 1 to 365", EnvCertWarnDays, v))
+		} else {
+			c.CertWarnDays = d
+		}
+	}
+	for name, v := range map[string]string{EnvDynamoDBEndpoint: c.DynamoDBEndpoint, EnvSecretsEndpoint: c.SecretsManagerEndpoint} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("%s=%q is not an http(s) URL", name, v))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
