@@ -108,6 +108,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A Flex token goes to the Flex UI or Flex SDK app, which reads it from
+	// the fragment and calls createClient(token) (Flex SDK authentication,
+	// option "build your own authentication").
+	if res.TokenKind == "flex" && in.Account.Flex.DeliveryURL != "" {
+		if target, err = url.Parse(in.Account.Flex.DeliveryURL); err != nil {
+			return nil, samlflex.Errorf(samlflex.CodeInvalidConfig, "Flex delivery URL of %s: %v", in.Account.AccountSID, err)
+		}
+	}
 	target.Fragment = "token=" + res.Token
 	res.Redirect = target
 

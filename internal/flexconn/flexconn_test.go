@@ -1,0 +1,174 @@
+package flexconn_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/flex"
+	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/httpapi"
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+const (
+	base        = "https://sso.example.com"
+	sid         = "AC0123456789abcdef0123456789abcdef"
+	instanceSID = flextest.InstanceSID
+	keySID      = flextest.APIKeySID
+	apiSecret   = flextest.APISecret
+	delivery    = "https://flex-app.example.com/login"
+)
+
+var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
+
+func golden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+type staticKeys struct{ set *keys.Set }
+
+func (k staticKeys) Keys(context.Context) (*keys.Set, error) { return k.set, nil }
+
+type env struct {
+	h    http.Handler
+	tw   *flextest.Server
+	logs *strings.Builder
+}
+
+func newEnv(t *testing.T, withSecret bool) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := boltstore.Open(filepath.Join(dir, "samlflex.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tw := flextest.New(t, flextest.Options{Now: func() time.Time { return now }})
+	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
+		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
+		StartURL: "https://flex.example.com/agent-desktop",
+		Flex:     &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: keySID, APIBaseURL: tw.URL, DeliveryURL: delivery}}
+	if err := acct.Validate(now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(context.Background(), acct, 0, now); err != nil {
+		t.Fatal(err)
+	}
+	secrets := flexconn.NewFileSecrets(dir)
+	if withSecret {
+		if err := secrets.PutAPISecret(context.Background(), sid, apiSecret); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "flex-secrets.json")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("secret file mode: %v %v", fi.Mode(), err)
+		}
+	}
+	logs := &strings.Builder{}
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	prov := &flexconn.Provisioner{Secrets: secrets, NewClient: func(baseURL string) (*flex.Client, error) {
+		return flex.New(flex.Options{BaseURL: baseURL, Timeout: 500 * time.Millisecond, MaxElapsed: 2 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, Logger: logger})
+	}}
+	cur, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader)
+	h, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: staticKeys{&keys.Set{Current: cur}}, Logger: logger,
+		Now: func() time.Time { return now }, Provisioner: prov})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{h: h, tw: tw, logs: logs}
+}
+
+type lockedWriter struct{ w io.Writer }
+
+func (l *lockedWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
+
+func (e *env) post(t *testing.T, file string) *http.Response {
+	t.Helper()
+	form := url.Values{"SAMLResponse": {golden(t, file)}}
+	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+// TestLoginProvisionsFlexUser: a verified login provisions the Flex user
+// with the mapped name, email and roles, mints a Flex token with the
+// account's TTL, and delivers that token (not a samlflex token) to the
+// Flex app.
+func TestLoginProvisionsFlexUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	r := e.post(t, "unsolicited.b64")
+	if r.StatusCode != http.StatusSeeOther {
+		body, _ := io.ReadAll(r.Body)
+		t.Fatalf("%d %s\n%s", r.StatusCode, r.Header.Get("X-Samlflex-Error"), body)
+	}
+	u, ok := e.tw.User("jane.doe@acme.example")
+	if !ok || u.FullName != "Jane Doe" || u.Email != "jane.doe@acme.example" || !slices.Equal(u.Roles, []string{"agent", "supervisor"}) {
+		t.Fatalf("user %+v %v", u, ok)
+	}
+	toks := e.tw.Tokens()
+	if len(toks) != 1 || toks[0].TTL != 3600 {
+		t.Fatalf("tokens %+v", toks)
+	}
+	if loc := r.Header.Get("Location"); loc != delivery+"#token="+toks[0].AccessToken {
+		t.Fatalf("location %q, want the Flex token at the delivery URL", loc)
+	}
+	for _, req := range e.tw.Requests() {
+		if !req.BasicOK || req.BasicUser != keySID || req.BasicPassword != apiSecret {
+			t.Fatalf("request %s %s without the account's API key", req.Method, req.Path)
+		}
+	}
+	if strings.Contains(e.logs.String(), apiSecret) || strings.Contains(e.logs.String(), toks[0].AccessToken) {
+		t.Fatal("secret or token in the log")
+	}
+}
+
+func TestFlexFailuresAreClearPages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		secret bool
+		fault  func(*flextest.Server)
+		status int
+		code   samlflex.Code
+	}{
+		{"Twilio down", true, func(s *flextest.Server) { s.FailWith(http.StatusInternalServerError) }, 503, samlflex.CodeFlexUnavailable},
+		{"bad API key", true, func(s *flextest.Server) { s.RejectCredentials(true) }, 502, samlflex.CodeFlexCredentialsInvalid},
+		{"unknown instance", true, func(s *flextest.Server) { s.HideInstance(true) }, 502, samlflex.CodeFlexInstanceNotFound},
+		{"no secret stored", false, func(*flextest.Server) {}, 502, samlflex.CodeFlexCredentialsInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, tc.secret)
+			tc.fault(e.tw)
+			r := e.post(t, "unsolicited.b64")
+			if r.StatusCode != tc.status || r.Header.Get("X-Samlflex-Error") != string(tc.code) || r.Header.Get("Location") != "" {
+				t.Fatalf("%d %s %s", r.StatusCode, r.Header.Get("X-Samlflex-Error"), r.Header.Get("Location"))
+			}
+			if len(e.tw.Tokens()) != 0 {
+				t.Fatal("a token was minted for a failed login")
+			}
+		})
+	}
+}
