@@ -28,6 +28,8 @@ type Input struct {
 	RelayState   string
 	// RequestID comes from the login cookie ("" when there is none).
 	RequestID string
+	// LogID is the HTTP request id, for the log lines of this login.
+	LogID string
 }
 
 // Result is a successful login.
@@ -119,14 +121,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	target.Fragment = "token=" + res.Token
 	res.Redirect = target
 
-	attrs := []any{"account_sid", in.Account.AccountSID, "assertion_id", a.ID, "issuer", a.Issuer,
+	attrs := []any{"request_id", in.LogID, "account_sid", in.Account.AccountSID, "assertion_id", a.ID, "issuer", a.Issuer,
 		"issuer_rule", string(a.IssuerRule), "signed", a.Signed, "unsolicited", a.Unsolicited,
 		"subject_hash", SubjectHash(id.Identity), "roles", id.Roles, "roles_defaulted", id.RolesDefaulted,
 		"token", res.TokenKind}
 	s.Logger.InfoContext(ctx, "login", attrs...)
 	if a.IssuerRule == samlflex.IssuerNormalized {
 		s.Logger.InfoContext(ctx, "issuer admitted by the Salesforce compatibility rule",
-			"account_sid", in.Account.AccountSID, "issuer", a.Issuer, "configured_issuer", in.Account.IdPIssuer,
+			"request_id", in.LogID, "account_sid", in.Account.AccountSID, "issuer", a.Issuer, "configured_issuer", in.Account.IdPIssuer,
 			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
 	}
 	return res, nil

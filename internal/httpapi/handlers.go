@@ -59,7 +59,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	// Whatever happens, this login attempt is over.
 	clearLoginCookie(w, sid)
 	res, err := s.acs.Handle(ctx, acs.Input{Account: acct, Verifier: verifier, SAMLResponse: []byte(resp),
-		RelayState: r.PostForm.Get("RelayState"), RequestID: loginID})
+		RelayState: r.PostForm.Get("RelayState"), RequestID: loginID, LogID: requestID(r)})
 	if err != nil {
 		s.renderError(w, r, err)
 		return

@@ -190,6 +190,9 @@ func TestACSSuccessIssuesVerifiableToken(t *testing.T) {
 	if !cleared {
 		t.Fatal("login cookie not cleared")
 	}
+	if !strings.Contains(e.logs.String(), `"msg":"login","request_id":"`+resp.Header.Get("X-Request-Id")+`"`) {
+		t.Fatalf("login log line lacks the request id:\n%s", e.logs.String())
+	}
 	// Neither the token nor the NameID reaches the log.
 	if logs := e.logs.String(); strings.Contains(logs, token[:40]) || strings.Contains(logs, "jane.doe@acme.example") || strings.Contains(logs, "SAMLResponse") {
 		t.Fatalf("log leaks secrets:\n%s", logs)

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // runtime failure: store, network, not found, conflict
+	exitUsage   = 2 // usage or validation error: nothing was done
+)
+
+// app carries what every command needs. Nothing in it is global: tests
+// build their own.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	// onServing, when set, is called once a server (dev or serve) is
+	// listening, with what it prints in its banner. Tests use it to learn
+	// the port chosen for 127.0.0.1:0.
+	onServing func(serving)
+}
+
+// serving describes a started server.
+type serving struct {
+	Addr    string // host:port actually bound
+	BaseURL string
+	DataDir string
+	// LoginURL is the demo account's login link (dev only).
+	LoginURL string
+}
+
+// run is the whole program minus process wiring (see main).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+	return a.run(ctx, args)
+}
+
+// command is one runnable command. flags builds its FlagSet (so that
+// `samlflex help X` can print the same usage that `X --help` does).
+type command struct {
+	name     string // "account put"
+	summary  string
+	synopsis string
+	about    string
+	run      func(ctx context.Context, a *app, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{name: "dev", summary: "run everything locally with a demo identity provider (start here)",
+			synopsis: "samlflex dev [--addr 127.0.0.1:8080] [--data DIR]", about: devAbout, run: runDev},
+		{name: "serve", summary: "run the service provider on this machine (embedded store, file keys)",
+			synopsis: "samlflex serve [--addr 127.0.0.1:8080] [--base-url URL] [--data DIR]", about: serveAbout, run: runServe},
+		{name: "account put", summary: "create or update an account's settings",
+			synopsis: "samlflex account put --account-sid AC... [settings] [storage]", about: putAbout, run: runPut},
+		{name: "account get", summary: "show an account's settings and the URLs to paste into Salesforce",
+			synopsis: "samlflex account get --account-sid AC... [--base-url URL] [--output text|json] [storage]", about: getAbout, run: runGet},
+		{name: "account list", summary: "list the accounts",
+			synopsis: "samlflex account list [--base-url URL] [--output text|json] [storage]", about: listAbout, run: runList},
+		{name: "account delete", summary: "delete an account's settings",
+			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func (a *app) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		a.printTopUsage(a.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return a.help(ctx, args[1:])
+	case "account":
+		if len(args) < 2 {
+			a.printAccountUsage(a.stderr)
+			return exitUsage
+		}
+		switch args[1] {
+		case "help", "-h", "-help", "--help":
+			return a.help(ctx, append([]string{"account"}, args[2:]...))
+		}
+		c, ok := findCommand("account " + args[1])
+		if !ok {
+			fmt.Fprintf(a.stderr, "samlflex account: unknown command %q\n\n", args[1])
+			a.printAccountUsage(a.stderr)
+			return exitUsage
+		}
+		return c.run(ctx, a, args[2:])
+	}
+	c, ok := findCommand(args[0])
+	if !ok {
+		fmt.Fprintf(a.stderr, "samlflex: unknown command %q\n\n", args[0])
+		a.printTopUsage(a.stderr)
+		return exitUsage
+	}
+	return c.run(ctx, a, args[1:])
+}
+
+// help prints the usage of the named command to stdout.
+func (a *app) help(ctx context.Context, topic []string) int {
+	name := strings.Join(topic, " ")
+	switch name {
+	case "":
+		a.printTopUsage(a.stdout)
+		return exitOK
+	case "account":
+		a.printAccountUsage(a.stdout)
+		return exitOK
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		fmt.Fprintf(a.stderr, "samlflex help: unknown command %q\n\n", name)
+		a.printTopUsage(a.stderr)
+		return exitUsage
+	}
+	// The command prints its own usage for --help, with the flags it
+	// really registers.
+	return c.run(ctx, a, []string{"--help"})
+}
+
+func (a *app) printTopUsage(w io.Writer) {
+	fmt.Fprint(w, `samlflex signs agents in to Twilio Flex with Salesforce as the SAML identity provider.
+
+Usage:
+  samlflex <command> [flags]
+
+Commands:
+  dev        run everything locally with a demo identity provider (start here:
+             go run ./cmd/samlflex dev)
+  serve      run the service provider on this machine (embedded store, file keys)
+  account    create, show, list and delete account settings (put, get, list, delete)
+  help       show help for a command, for example: samlflex help account put
+
+Every command takes --help. Flags may be written -flag or --flag.
+Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error.
+`)
+}
+
+func (a *app) printAccountUsage(w io.Writer) {
+	fmt.Fprint(w, `samlflex account manages the settings of Flex accounts: the values the Flex
+setup guide has you copy from Salesforce (certificate, issuer, redirect URL)
+and samlflex's own options.
+
+Usage:
+  samlflex account <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		if sub, ok := strings.CutPrefix(c.name, "account "); ok {
+			fmt.Fprintf(w, "  %-8s %s\n", sub, c.summary)
+		}
+	}
+	fmt.Fprint(w, `
+Storage (every account command):
+  --data DIR                the embedded store in DIR (default $SAMLFLEX_DATA, else ./.samlflex)
+  --dynamodb-table TABLE    the DynamoDB accounts table instead (default $SAMLFLEX_ACCOUNTS_TABLE),
+                            with the default AWS credential chain
+  --dynamodb-endpoint URL   a local DynamoDB (dynalite, DynamoDB Local) for tests
+
+Run "samlflex account <command> --help" for the flags of a command.
+`)
+}
+
+// parseFlags parses args into fs. It returns done=true with the exit code
+// when the command must stop: --help (usage on stdout, exit 0) or a usage
+// error (message on stderr, exit 2). Positional arguments are refused:
+// every command takes flags only, so a stray word is a typo.
+func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string) (int, bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(a.stdout, c, fs)
+		return exitOK, true
+	case err != nil:
+		return a.usageError(c, "%v", err), true
+	case fs.NArg() > 0:
+		hint := "every setting is a flag"
+		if _, err := strconv.ParseBool(fs.Arg(0)); err == nil {
+			// flag.Bool-style flags take their value after "=" only.
+			hint = "write true/false settings as --flag=" + fs.Arg(0)
+		}
+		return a.usageError(c, "unexpected argument %q (%s)", fs.Arg(0), hint), true
+	}
+	return exitOK, false
+}
+
+// usageError prints a usage error and the way to the command's help.
+func (a *app) usageError(c command, format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "samlflex %s: %s\nRun 'samlflex %s --help' for usage.\n", c.name, fmt.Sprintf(format, args...), c.name)
+	return exitUsage
+}
+
+// failure prints a runtime failure.
+func (a *app) failure(c command, format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "samlflex %s: %s\n", c.name, fmt.Sprintf(format, args...))
+	return exitFailure
+}
+
+// printUsage writes the command's synopsis, description and flags, in the
+// --flag spelling that the setup guide uses.
+func printUsage(w io.Writer, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage:\n  %s\n\n%s\n\nFlags:\n", c.synopsis, strings.TrimSpace(c.about))
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(w, line)
+		for _, l := range strings.Split(usage, "\n") {
+			fmt.Fprintln(w, "        "+l)
+		}
+		// A usage that explains its own default (one that comes from the
+		// environment) is not followed by the computed one.
+		if f.DefValue != "" && f.DefValue != "false" && !strings.Contains(usage, "default") {
+			fmt.Fprintf(w, "        (default %s)\n", f.DefValue)
+		}
+	})
+	fmt.Fprintln(w, "  --help\n        show this help")
+}

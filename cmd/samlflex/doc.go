@@ -1,0 +1,26 @@
+// Command samlflex is the local face of samlflex, the SAML service provider
+// that signs agents in to Twilio Flex with Salesforce as the identity
+// provider:
+//
+//	samlflex dev       everything on this computer, with a demo IdP
+//	samlflex serve     the service provider on net/http (embedded store, file keys)
+//	samlflex account   put|get|list|delete the settings of a Flex account
+//	samlflex help      help for any command
+//
+// It owns the command line only: flags (the standard flag package, one
+// FlagSet per command, no framework), the wiring of the embedded store
+// (boltstore), the file keys (filekeys), the DynamoDB store for `account`
+// (dynamostore, with the default AWS credential chain) and the same
+// httpapi handler that runs in Lambda. The demo IdP and landing page come
+// from internal/demo and are wired only by `dev`.
+//
+// It must not import an AWS SDK itself (only through dynamostore) nor hold
+// business rules: settings are checked by samlflex.Account.Validate, logins
+// by httpapi and the samlflex package, so that the CLI, `serve` and Lambda
+// cannot disagree.
+//
+// Exit codes: 0 success, 1 a runtime failure (store unreachable, account
+// not found, version conflict), 2 a usage or validation error (bad flag,
+// invalid settings; nothing was written). Results go to stdout, errors to
+// stderr; servers log JSON (log/slog) to stdout.
+package main

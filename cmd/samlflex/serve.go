@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/httpapi"
+	"github.com/samlflex/samlflex/internal/keys/filekeys"
+	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+const serveAbout = `Runs the samlflex service provider on this machine: the same HTTP handler
+as the Lambda functions, with the embedded store (DIR/samlflex.db) and file
+keys (DIR/sp-keys.json, created on first start). No demo identity provider.
+Logs are JSON on stdout (level from $SAMLFLEX_LOG_LEVEL). Ctrl-C or SIGTERM
+stop it gracefully.
+
+The embedded store allows one process at a time: stop serve before running
+"samlflex account put" on the same --data directory.`
+
+// sweepEvery is how often the embedded store drops expired assertion IDs.
+const sweepEvery = 10 * time.Minute
+
+func runServe(ctx context.Context, a *app, args []string) int {
+	c, _ := findCommand("serve")
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on; port 0 picks a free port")
+	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
+	data := fs.String("data", dataDirDefault(a.getenv), "`DIR` of the embedded store and the SP keys (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
+	if code, done := a.parseFlags(c, fs, args); done {
+		return code
+	}
+	if *baseURL == "" && !isLoopbackAddr(*addr) {
+		return a.usageError(c, "--base-url is required when --addr %q is not a loopback address", *addr)
+	}
+	if *baseURL != "" {
+		if _, err := samlflex.URLsFor(*baseURL, "AC00000000000000000000000000000000"); err != nil {
+			return a.usageError(c, "--base-url %q: %s", *baseURL, samlflex.PublicOf(err))
+		}
+	}
+	logger, err := newLogger(a.stdout, a.getenv)
+	if err != nil {
+		return a.usageError(c, "%v", err)
+	}
+
+	st, err := boltstore.Open(filepath.Join(*data, storeFileName), boltstore.Options{SweepEvery: sweepEvery, Logger: logger})
+	if err != nil {
+		return a.failure(c, "%s", storeFailure(err))
+	}
+	defer func() { _ = st.Close() }()
+	keySrc, err := filekeys.Open(*data, a.now, logger)
+	if err != nil {
+		return a.failure(c, "SP keys: %v", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return a.failure(c, "cannot listen on %s: %v", *addr, err)
+	}
+	if *baseURL == "" {
+		*baseURL = baseURLFor(ln)
+	}
+	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: st, Keys: keySrc, Logger: logger, Now: a.now})
+	if err != nil {
+		_ = ln.Close()
+		return a.failure(c, "%v", err)
+	}
+	abs, _ := filepath.Abs(*data)
+	logger.Info("serving", "addr", ln.Addr().String(), "base_url", *baseURL, "data", abs)
+	if a.onServing != nil {
+		a.onServing(serving{Addr: ln.Addr().String(), BaseURL: *baseURL, DataDir: abs})
+	}
+	if err := serveUntilDone(ctx, newHTTPServer(api, logger), ln, logger); err != nil {
+		return a.failure(c, "%v", err)
+	}
+	return exitOK
+}
