@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -35,7 +36,12 @@ Example:
     --friendly-name Salesforce --idp-cert salesforce.crt \
     --idp-issuer https://acme.my.salesforce.com \
     --idp-sso-url https://acme.my.salesforce.com/idp/endpoint/HttpRedirect \
-    --start-url https://flex.twilio.com/agent-desktop`
+    --start-url https://flex.twilio.com/agent-desktop
+
+Flex connector (optional): with --flex-instance-sid, --flex-api-key-sid and
+--flex-api-key-secret-file, each login provisions the Flex user (name,
+e-mail, roles) and the browser receives a Flex user token instead of
+samlflex's own. --flex-remove turns it off.`
 
 // putOptions are the flags of `account put`. Typed settings are kept as
 // typed text (rawFlag) and parsed after flag parsing, so that bad values
@@ -51,6 +57,7 @@ type putOptions struct {
 	certs, redirects                            listFlag
 	allowIdPInitiated, allowSHA1, signAuthn     rawFlag
 	defaultRoles, clockSkew, maxResponse, ttl   rawFlag
+	flex                                        flexFlags
 }
 
 func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
@@ -81,6 +88,7 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.StringVar(&o.baseURL, "base-url", getenv("SAMLFLEX_BASE_URL"), "public base `URL` of samlflex, to print the URLs for Salesforce\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	o.storage.register(fs, getenv)
+	o.flex.register(fs, getenv)
 	return fs, o
 }
 
@@ -140,6 +148,24 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	created := expect == 0
 
 	problems := o.apply(&acct, given, &certSources)
+	flexSecret, flexProblems := o.flex.apply(&acct, given)
+	problems = append(problems, flexProblems...)
+	// The secret is checked (and later stored) in the key/secret store that
+	// matches the account store. A connection without a secret would make
+	// every login fail, so it is refused here.
+	var secrets flexconn.Secrets
+	if acct.Flex != nil {
+		var err error
+		if secrets, err = o.flex.secrets(ctx, o.storage); err != nil {
+			problems = append(problems, problem{Field: "flex.api_key_secret", Flag: "--flex-secret-prefix", Message: err.Error()})
+		} else if flexSecret == "" {
+			if _, err := secrets.APISecret(ctx, acct.AccountSID); errors.Is(err, flexconn.ErrNoSecret) {
+				problems = append(problems, problem{Field: "flex.api_key_secret", Flag: "--flex-api-key-secret-file", Message: "is required: no API key secret is stored for this account yet"})
+			} else if err != nil {
+				return a.failure(c, "reading the stored Flex API key secret: %v", err)
+			}
+		}
+	}
 	if given["expect-version"] {
 		n, err := strconv.ParseInt(o.expectVersion.value, 10, 64)
 		if err != nil || n < 0 {
@@ -184,6 +210,14 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	if accounts == nil {
 		// Unreachable: an SID that was not looked up fails validation.
 		return a.failure(c, "internal error: no store opened for %q", o.sid)
+	}
+	// Secret first: if saving the account then fails, an unused secret is
+	// left (re-running completes the change); the other order could leave
+	// an account pointing at a missing secret, failing every login.
+	if flexSecret != "" {
+		if err := secrets.PutAPISecret(ctx, acct.AccountSID, flexSecret); err != nil {
+			return a.failure(c, "storing the Flex API key secret: %v; nothing was saved", err)
+		}
 	}
 	version, err := accounts.Put(ctx, acct, expect, now)
 	switch {
@@ -341,8 +375,14 @@ func flagFor(field string, acct samlflex.Account, certSources []string) string {
 			return "--allowed-redirect " + acct.AllowedRedirects[i]
 		}
 		return "--allowed-redirect"
-	case strings.HasPrefix(field, "flex."):
-		return "stored Flex setting " + field + " (not set by this command)"
+	case field == "flex.instance_sid":
+		return "--flex-instance-sid"
+	case field == "flex.api_key_sid":
+		return "--flex-api-key-sid"
+	case field == "flex.api_base_url":
+		return "--flex-api-base-url"
+	case field == "flex.delivery_url":
+		return "--flex-delivery-url"
 	}
 	return "--" + strings.ReplaceAll(field, "_", "-")
 }

@@ -69,6 +69,8 @@ func commands() []command {
 			synopsis: "samlflex account list [--base-url URL] [--output text|json] [storage]", about: listAbout, run: runList},
 		{name: "account delete", summary: "delete an account's settings",
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
+		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
+			synopsis: "samlflex flex check --account-sid AC... [storage]", about: flexCheckAbout, run: runFlexCheck},
 	}
 }
 
@@ -105,6 +107,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 		return c.run(ctx, a, args[2:])
+	}
+	if args[0] == "flex" && len(args) > 1 {
+		if c, ok := findCommand("flex " + args[1]); ok {
+			return c.run(ctx, a, args[2:])
+		}
 	}
 	c, ok := findCommand(args[0])
 	if !ok {

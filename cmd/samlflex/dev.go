@@ -83,7 +83,8 @@ func runDev(ctx context.Context, a *app, args []string) int {
 		return a.failure(c, "saving the demo account: %v", err)
 	}
 
-	api, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: keySrc, Logger: logger, Now: a.now})
+	api, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: keySrc, Logger: logger, Now: a.now,
+		Provisioner: newFlexProvisioner(dataDir, logger)})
 	if err != nil {
 		return a.failure(c, "%v", err)
 	}

@@ -63,7 +63,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if *baseURL == "" {
 		*baseURL = baseURLFor(ln)
 	}
-	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: st, Keys: keySrc, Logger: logger, Now: a.now})
+	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: st, Keys: keySrc, Logger: logger, Now: a.now,
+		Provisioner: newFlexProvisioner(*data, logger)})
 	if err != nil {
 		_ = ln.Close()
 		return a.failure(c, "%v", err)

@@ -85,7 +85,12 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	}
 
 	res := &Result{Identity: id, Assertion: a}
-	if s.Provisioner != nil && in.Account.Flex != nil {
+	if in.Account.Flex != nil && s.Provisioner == nil {
+		// Never hand out samlflex's token where the admin asked for Flex:
+		// the agent would land in an app that cannot use it.
+		return nil, samlflex.Errorf(samlflex.CodeInvalidConfig, "account %s has a Flex connection but this deployment has no Flex provisioner (SAMLFLEX_FLEX_SECRET_PREFIX unset?)", in.Account.AccountSID)
+	}
+	if in.Account.Flex != nil {
 		tok, err := s.Provisioner.Provision(ctx, in.Account, id)
 		if err != nil {
 			return nil, err

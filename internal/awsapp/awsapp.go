@@ -22,6 +22,8 @@ import (
 
 	"github.com/samlflex/samlflex/internal/certwatch"
 	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/flex"
+	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/rotate"
@@ -55,11 +57,20 @@ func NewClients(ctx context.Context, cfg config.Config) (*Clients, error) {
 	return &Clients{DynamoDB: ddb, SecretsManager: sm}, nil
 }
 
+// SecretsManagerAPI is what the HTTP functions call: the key set read and,
+// for the Flex connector, the per-account API key secrets.
+type SecretsManagerAPI interface {
+	smkeys.API
+	flexconn.SMAPI
+}
+
 // HTTPDeps lets tests hand in clients (nil: NewClients).
 type HTTPDeps struct {
 	DynamoDB       dynamostore.API
-	SecretsManager smkeys.API
+	SecretsManager SecretsManagerAPI
 	Now            func() time.Time
+	// FlexBaseURL overrides Twilio's API for every account (tests).
+	FlexBaseURL string
 }
 
 // NewHTTP builds the handler the acs and metadata functions serve. They
@@ -72,8 +83,23 @@ func NewHTTP(cfg config.Config, deps HTTPDeps, logger *slog.Logger) (http.Handle
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(httpapi.Config{BaseURL: cfg.BaseURL, Store: st, Keys: ks, Logger: logger, Now: deps.Now,
-		TrustRequestIDHeader: true, AccountCacheTTL: cfg.AccountCacheTTL})
+	hc := httpapi.Config{BaseURL: cfg.BaseURL, Store: st, Keys: ks, Logger: logger, Now: deps.Now,
+		TrustRequestIDHeader: true, AccountCacheTTL: cfg.AccountCacheTTL}
+	if cfg.FlexSecretPrefix != "" {
+		hc.Provisioner = &flexconn.Provisioner{
+			Secrets: flexconn.NewSMSecrets(deps.SecretsManager, cfg.FlexSecretPrefix, cfg.KeysCacheTTL, deps.Now),
+			NewClient: func(base string) (*flex.Client, error) {
+				if base == "" {
+					base = deps.FlexBaseURL
+				}
+				// The acs function's timeout is 10 s; the client's 8 s
+				// budget (and the ctx deadline) keep a slow Twilio from
+				// outliving the invocation.
+				return flex.New(flex.Options{BaseURL: base, Logger: logger})
+			},
+		}
+	}
+	return httpapi.New(hc)
 }
 
 // ScanEvent is the EventBridge schedule's input for the IdP certificate

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
@@ -274,5 +276,39 @@ func TestRotateDispatch(t *testing.T) {
 	ev := `{"SecretId":"samlflex-keys","ClientRequestToken":"tok","Step":"createSecret"}`
 	if err := handle(context.Background(), json.RawMessage(ev)); err == nil || !strings.Contains(err.Error(), "createSecret") {
 		t.Fatalf("rotation event: %v", err)
+	}
+}
+
+// TestFlexLoginOnAWS: with SAMLFLEX_FLEX_SECRET_PREFIX set, an account with
+// a Flex connection reads its API key secret from Secrets Manager
+// (prefix + Account SID), provisions the user and delivers the Flex token.
+func TestFlexLoginOnAWS(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, dynaliteEndpoint(t))
+	tw := flextest.New(t, flextest.Options{Now: clock})
+	f.cfg.FlexSecretPrefix = "samlflex/test/flex/"
+	h, err := NewHTTP(f.cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: clock, FlexBaseURL: tw.URL}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	f.setupTables(t)
+	ctx := context.Background()
+	st := dynamostore.New(f.ddb.Client, dynamostore.Tables{Accounts: f.cfg.AccountsTable})
+	acct, err := st.Get(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.Flex = &samlflex.FlexConnection{InstanceSID: flextest.InstanceSID, APIKeySID: flextest.APIKeySID, DeliveryURL: "https://flex-app.example.com/"}
+	if _, err := st.Put(ctx, acct, acct.Version, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := flexconn.NewSMSecrets(f.smc, f.cfg.FlexSecretPrefix, 0, clock).PutAPISecret(ctx, sid, flextest.APISecret); err != nil {
+		t.Fatal(err)
+	}
+	r := f.post(t, "unsolicited.b64")
+	toks := tw.Tokens()
+	if r.StatusCode != http.StatusSeeOther || len(toks) != 1 || r.Header.Get("Location") != "https://flex-app.example.com/#token="+toks[0].AccessToken {
+		t.Fatalf("%d %s %q tokens=%d", r.StatusCode, r.Header.Get("X-Samlflex-Error"), r.Header.Get("Location"), len(toks))
 	}
 }

@@ -44,6 +44,9 @@ type Config struct {
 	// (dynalite, the Secrets Manager stand-in); empty in AWS.
 	DynamoDBEndpoint       string
 	SecretsManagerEndpoint string
+	// FlexSecretPrefix names the per-account Twilio API key secrets in
+	// Secrets Manager (acs only; empty: no Flex connector).
+	FlexSecretPrefix string
 }
 
 // Need says which settings a function requires.
@@ -81,6 +84,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		CertWarnDays:           30,
 		DynamoDBEndpoint:       strings.TrimSpace(getenv(EnvDynamoDBEndpoint)),
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(EnvSecretsEndpoint)),
+		FlexSecretPrefix:       strings.TrimSpace(getenv(EnvFlexSecretsPrefix)),
 	}
 	if need.BaseURL {
 		c.BaseURL = strings.TrimRight(req(EnvBaseURL), "/")

@@ -239,6 +239,11 @@ func TestACSRefusals(t *testing.T) {
 		{"no roles", nil, func(t *testing.T, e *env) *http.Request {
 			return acsPost(t, golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeNoRoles},
+		{"Flex connection without a provisioner", func(a *samlflex.Account) {
+			a.Flex = &samlflex.FlexConnection{InstanceSID: "GO0123456789abcdef0123456789abcdef", APIKeySID: "SK0123456789abcdef0123456789abcdef"}
+		}, func(t *testing.T, e *env) *http.Request {
+			return acsPost(t, golden(t, "unsolicited.b64"), "", nil)
+		}, 500, samlflex.CodeInvalidConfig},
 		{"missing SAMLResponse", nil, func(t *testing.T, e *env) *http.Request {
 			return acsPost(t, "", "x", nil)
 		}, 400, samlflex.CodeBadRequest},
