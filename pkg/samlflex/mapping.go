@@ -37,7 +37,7 @@ var flexRoles = map[string]bool{
 	"agent": true, "supervisor": true, "admin": true,
 	"wfo.full_access": true, "wfo.team_leader": true, "wfo.dashboard_viewer": true,
 	"wfo.data_analyst": true, "wfo.data_auditor": true, "wfo.quality_manager": true,
-	"wfo.quality_process_manager": true, "wfo.llm_analyst": true,
+	"wfo.quality_process_manager": true,
 }
 
 // KnownRole reports whether r (already normalized) is a Flex role.

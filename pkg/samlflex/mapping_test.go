@@ -26,6 +26,8 @@ func TestParseRoles(t *testing.T) {
 		{"nothing", nil, nil, false},
 		{"typo", []string{"agent, supervsor"}, nil, true},
 		{"unknown wfo role", []string{"wfo.everything"}, nil, true},
+		{"every documented Flex Insights role", []string{"wfo.full_access, wfo.team_leader, wfo.data_analyst, wfo.data_auditor, wfo.quality_manager, wfo.quality_process_manager, wfo.dashboard_viewer"},
+			[]string{"wfo.dashboard_viewer", "wfo.data_analyst", "wfo.data_auditor", "wfo.full_access", "wfo.quality_manager", "wfo.quality_process_manager", "wfo.team_leader"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
