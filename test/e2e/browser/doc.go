@@ -12,8 +12,10 @@
 // http here; TestCrossSiteCookies checks that premise on its own.
 //
 // The package has only tests. They import the standard library, chromedp,
-// go-jose and test/e2e/samlidp, and must not import samlflex's own
-// packages: they talk to the binary over HTTP, like a browser and an IdP.
+// go-jose, test/e2e/samlidp and internal/flex/flextest (the Twilio
+// stand-in, which imports none of samlflex's code), and must not import
+// samlflex's own packages: they talk to the binary over HTTP, like a
+// browser, an IdP and Twilio.
 // Without Chromium (/usr/bin/chromium or $CHROMIUM) or Node.js the tests are
 // skipped, or fail when CI=true.
 //

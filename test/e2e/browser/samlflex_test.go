@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,11 +55,28 @@ type site struct {
 	IdP      *samlidp.IdP
 	Landing  *landing
 
-	log *lockedBuffer // samlflex serve's stdout and stderr
+	log *lockedBuffer // samlflex serve's stdout and stderr, of every run
+
+	bin, data string
+	port      int
+	stopServe func() // stops the running samlflex serve; idempotent
 }
 
 type siteOptions struct {
 	allowIdPInitiated bool
+	// flex, when set, gives the account a Flex connection: logins then
+	// provision the Flex user and deliver a Flex token (see flex_test.go).
+	flex *flexConnection
+}
+
+// flexConnection is what an admin passes to `samlflex account put` to
+// connect an account to Flex.
+type flexConnection struct {
+	instanceSID string
+	apiKeySID   string
+	apiSecret   string // written to a file for --flex-api-key-secret-file
+	apiBaseURL  string
+	deliveryURL string
 }
 
 // newSite starts a site for t and stops it when t ends. samlflex's output
@@ -77,22 +95,62 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost"})
 
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	certFile := filepath.Join(dir, "idp-cert.pem")
-	if err := os.WriteFile(certFile, []byte(s.IdP.CertPEM), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	runCLI(t, bin, "account", "put", "--data", data,
+	s.bin, s.port, s.data = bin, port, filepath.Join(dir, "data")
+	args := []string{"account", "put", "--data", s.data,
 		"--account-sid", s.SID,
-		"--friendly-name", "Salesforce (e2e "+t.Name()+")",
-		"--idp-cert", certFile,
+		"--friendly-name", "Salesforce (e2e " + t.Name() + ")",
+		"--idp-cert", writeTempFile(t, "idp-cert.pem", s.IdP.CertPEM),
 		"--idp-issuer", s.IdP.Issuer,
 		"--idp-sso-url", s.IdP.SSOURL,
 		"--start-url", s.Landing.URL,
-		"--allow-idp-initiated="+strconv.FormatBool(opts.allowIdPInitiated),
-	)
-	s.serve(t, bin, port, data)
+		"--allow-idp-initiated=" + strconv.FormatBool(opts.allowIdPInitiated),
+	}
+	if f := opts.flex; f != nil {
+		args = append(args,
+			"--flex-instance-sid", f.instanceSID,
+			"--flex-api-key-sid", f.apiKeySID,
+			"--flex-api-key-secret-file", writeTempFile(t, "flex-api-key-secret", f.apiSecret+"\n"),
+			"--flex-api-base-url", f.apiBaseURL,
+			"--flex-delivery-url", f.deliveryURL,
+		)
+	}
+	runCLI(t, bin, args...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("samlflex serve output:\n%s", s.log.String())
+		}
+	})
+	s.serve(t)
 	return s
+}
+
+// switchIdP points the account at another IdP (its certificate, issuer
+// and SSO URL) the way an admin does with the embedded store: stop
+// samlflex serve, `samlflex account put` the changed settings only, start
+// serve again on the same address and data. The other settings, the Flex
+// connection and its stored secret among them, stay as they were.
+func (s *site) switchIdP(t *testing.T, idp *samlidp.IdP) {
+	t.Helper()
+	s.stopServe()
+	runCLI(t, s.bin, "account", "put", "--data", s.data,
+		"--account-sid", s.SID,
+		"--idp-cert", writeTempFile(t, "idp-cert.pem", idp.CertPEM),
+		"--idp-issuer", idp.Issuer,
+		"--idp-sso-url", idp.SSOURL,
+	)
+	s.IdP = idp
+	s.serve(t)
+}
+
+// writeTempFile writes text to a new file in a fresh temporary directory
+// of t, readable by its owner only, and returns its path.
+func writeTempFile(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // runCLI runs one samlflex command to completion and fails t if it fails.
@@ -106,13 +164,14 @@ func runCLI(t *testing.T, bin string, args ...string) {
 	}
 }
 
-// serve runs `samlflex serve` until t ends and waits for /healthz.
-func (s *site) serve(t *testing.T, bin string, port int, data string) {
+// serve runs `samlflex serve` until t ends (or s.stopServe) and waits for
+// /healthz.
+func (s *site) serve(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve",
-		"--addr", "127.0.0.1:"+strconv.Itoa(port),
+	cmd := exec.Command(s.bin, "serve",
+		"--addr", "127.0.0.1:"+strconv.Itoa(s.port),
 		"--base-url", s.BaseURL,
-		"--data", data)
+		"--data", s.data)
 	cmd.Stdout = s.log
 	cmd.Stderr = s.log
 	cmd.WaitDelay = stopTimeout
@@ -122,10 +181,7 @@ func (s *site) serve(t *testing.T, bin string, port int, data string) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("samlflex serve output:\n%s", s.log.String())
-		}
+	s.stopServe = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -135,6 +191,7 @@ func (s *site) serve(t *testing.T, bin string, port int, data string) {
 			t.Errorf("samlflex serve did not exit within %s of SIGTERM; killed", stopTimeout)
 		}
 	})
+	t.Cleanup(s.stopServe)
 
 	// Poll /healthz: the condition is "answers 200", and the process may
 	// need a moment to create its keys and store.

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"testing"
+)
+
+// checkCustomDomain: with a domain the base URL (and so every Entity ID
+// and ACS URL) is https://<domain>, which survives replacing the HTTP API.
+func checkCustomDomain(t *testing.T, s *synthesized) {
+	t.Helper()
+	apiID := s.logicalID(t, "HttpApi")
+
+	domains := s.ofType("AWS::ApiGatewayV2::DomainName")
+	if len(domains) != 1 {
+		t.Fatalf("got %d domain names, want 1", len(domains))
+	}
+	var domainID string
+	for id, d := range domains {
+		domainID = id
+		p := props(d)
+		if p["DomainName"] != "sso.example.com" {
+			t.Errorf("domain %v", p["DomainName"])
+		}
+		cfg := strings0(p["DomainNameConfigurations"])
+		if len(cfg) != 1 || dig(cfg[0], "CertificateArn") != testCertificateArn ||
+			dig(cfg[0], "EndpointType") != "REGIONAL" || dig(cfg[0], "SecurityPolicy") != "TLS_1_2" {
+			t.Errorf("domain configuration %v", cfg)
+		}
+	}
+	mappings := s.ofType("AWS::ApiGatewayV2::ApiMapping")
+	if len(mappings) != 1 {
+		t.Fatalf("got %d API mappings, want 1", len(mappings))
+	}
+	for _, m := range mappings {
+		p := props(m)
+		// Stage is the name; DependsOn orders the mapping after the stage.
+		if refTo(p["ApiId"]) != apiID || refTo(p["DomainName"]) != domainID || p["Stage"] != "$default" ||
+			!containsPrefix(strings0(m["DependsOn"]), s.logicalID(t, "DefaultStage")) {
+			t.Errorf("mapping %v", m)
+		}
+		if k, ok := p["ApiMappingKey"]; ok && k != "" {
+			t.Errorf("mapping key %v: routes must stay at the domain root", k)
+		}
+	}
+	for id, fn := range s.ofType("AWS::Lambda::Function") {
+		if got := dig(props(fn), "Environment", "Variables", "SAMLFLEX_BASE_URL"); got != "https://sso.example.com" {
+			t.Errorf("%s: SAMLFLEX_BASE_URL %v", id, got)
+		}
+	}
+	if got := dig(s.outputs, "BaseUrl", "Value"); got != "https://sso.example.com" {
+		t.Errorf("BaseUrl %v", got)
+	}
+	if !getAtt(dig(s.outputs, "CustomDomainTarget", "Value"), domainID, "RegionalDomainName") {
+		t.Errorf("CustomDomainTarget %v", s.outputs["CustomDomainTarget"])
+	}
+	if !getAtt(dig(s.outputs, "ExecuteApiEndpoint", "Value"), apiID, "ApiEndpoint") {
+		t.Errorf("ExecuteApiEndpoint %v", s.outputs["ExecuteApiEndpoint"])
+	}
+}

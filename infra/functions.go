@@ -1,0 +1,103 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MemoryMiB is every function's memory. 128 MB is Lambda's minimum and
+// plenty for these handlers (one SAML verification, one or two DynamoDB
+// calls); raise it here if measurements show otherwise.
+const MemoryMiB = 128
+
+type functionsProps struct {
+	assets    map[string]string // function name => zip path
+	retention awslogs.RetentionDays
+	env       map[string]*string // every function's environment
+	acsEnv    map[string]*string // added to acs's only
+}
+
+// lambdaFn is one function with the role and log group created for it, so
+// that iam.go can add exactly the statements it needs.
+type lambdaFn struct {
+	name string
+	fn   awslambda.Function
+	role awsiam.Role
+	logs awslogs.LogGroup
+}
+
+type functions struct {
+	acs, metadata, rotate *lambdaFn
+}
+
+func (f *functions) all() []*lambdaFn { return []*lambdaFn{f.acs, f.metadata, f.rotate} }
+
+func newFunctions(stack awscdk.Stack, p functionsProps) *functions {
+	return &functions{
+		// 10 s: for an account with a Flex connection, acs calls Twilio's
+		// Flex APIs over HTTPS (provision the user, mint a token) within
+		// the flex client's budget of 8 s for all attempts and backoffs
+		// (internal/flex DefaultMaxElapsed). The other 2 s cover the SAML
+		// checks, the DynamoDB and Secrets Manager calls, and rendering the
+		// error page when Twilio is slow or down (a timeout would instead
+		// end in API Gateway's bare Internal Server Error). Raise this
+		// with that budget. The functions are not in a VPC, so the calls
+		// to Twilio need no NAT gateway or endpoint.
+		acs: newFunction(stack, p, "Acs", FnACS, awscdk.Duration_Seconds(jsii.Number(10)), p.acsEnv,
+			"samlflex ACS: login link and SAML assertion consumer"),
+		metadata: newFunction(stack, p, "Metadata", FnMetadata, awscdk.Duration_Seconds(jsii.Number(10)), nil,
+			"samlflex SP metadata, JWKS and health check"),
+		// Secrets Manager gives each rotation step its own invocation; key
+		// generation at 128 MB (a small CPU share) takes seconds, not minutes.
+		rotate: newFunction(stack, p, "Rotate", FnRotate, awscdk.Duration_Seconds(jsii.Number(60)), nil,
+			"samlflex SP key rotation and daily IdP certificate scan"),
+	}
+}
+
+// newFunction creates a function from a prebuilt bootstrap zip, with its own
+// log group (retention; no log-retention custom resource) and its own role
+// (no AWSLambdaBasicExecutionRole managed policy: the role may only write to
+// this log group). Its environment is p.env plus extraEnv.
+func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout awscdk.Duration, extraEnv map[string]*string, description string) *lambdaFn {
+	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention: p.retention,
+		// Kept after teardown: sign-in logs are the audit trail; retention
+		// still expires them.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Execution role of the samlflex " + name + " function"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*logs.LogGroupArn()),
+	}))
+	env := make(map[string]*string, len(p.env)+len(extraEnv))
+	for k, v := range p.env {
+		env[k] = v
+	}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:  jsii.String(description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		// A zip that scripts/build.sh made; CDK uploads it as is, and its
+		// hash (stable for unchanged code) decides whether to update.
+		Code:          awslambda.Code_FromAsset(jsii.String(p.assets[name]), nil),
+		MemorySize:    jsii.Number(MemoryMiB),
+		Timeout:       timeout,
+		Environment:   &env,
+		Role:          role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+	return &lambdaFn{name: name, fn: fn, role: role, logs: logs}
+}

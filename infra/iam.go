@@ -1,0 +1,108 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// grantAccess gives each function exactly the data-plane actions its code
+// calls, as explicit statements. Grant* helpers are avoided on purpose:
+// table.GrantReadData adds Query, Scan, BatchGetItem, ConditionCheckItem
+// and DescribeTable; secret.GrantRead adds DescribeSecret; none of which
+// acs or metadata call.
+//
+// Who calls what (internal/store, internal/keys/smkeys, internal/flexconn,
+// internal/rotate):
+//   - acs: Accounts.Get (GetItem on accounts), Assertions.MarkUsed
+//     (conditional PutItem on assertions, and GetItem on assertions when
+//     the condition fails: a consistent read of the item's write_id tells
+//     a retried write of our own, whose first response was lost, from a
+//     real replay; without GetItem every replay would be AccessDenied and
+//     answer 503 store_unavailable instead of assertion_replayed), key set
+//     read (GetSecretValue), and the Flex connector's Twilio API key
+//     secrets (GetSecretValue on flexSecretsArn, the one wildcard, see
+//     there).
+//   - metadata: Accounts.Get (GetItem), key set read (GetSecretValue).
+//   - rotate: Accounts.List for the IdP certificate scan (Scan), and the
+//     four calls of a Secrets Manager rotation (createSecret, setSecret,
+//     testSecret, finishSecret): DescribeSecret, GetSecretValue,
+//     PutSecretValue, UpdateSecretVersionStage. It does not call
+//     GetRandomPassword (it generates key pairs itself), which is why
+//     key_rotation.go keeps CDK from adding that action on "*".
+//
+// The tables have no indexes, so the table ARN is the whole resource. The
+// secrets and tables use AWS managed keys, which need no KMS statement
+// (the CLI creates the Flex secrets without a KmsKeyId, so they use
+// aws/secretsmanager too).
+func grantAccess(stack awscdk.Stack, fns *functions, d *data) {
+	accounts, assertions, keys := d.accounts.TableArn(), d.assertions.TableArn(), d.keys.SecretArn()
+
+	allow(fns.acs, "ReadAccounts", accounts, "dynamodb:GetItem")
+	allow(fns.acs, "RecordAssertionIds", assertions, "dynamodb:PutItem")
+	allow(fns.acs, "ReadAssertionIds", assertions, "dynamodb:GetItem")
+	allow(fns.acs, "ReadKeySet", keys, "secretsmanager:GetSecretValue")
+	allow(fns.acs, "ReadFlexApiKeySecrets", flexSecretsArn(stack), "secretsmanager:GetSecretValue")
+	suppress(fns.acs.role, "AwsSolutions-IAM5",
+		"The Flex connector's Twilio API key secrets are created after deploy, one per account, by "+
+			"`samlflex account put --flex-api-key-secret-file`, under this stack's own name prefix "+
+			FlexSecretPrefix(stack)+"; Secrets Manager appends a random 6-character suffix to every "+
+			"secret ARN, so the ARN of a secret that does not exist yet can only be matched by prefix*. "+
+			"Only GetSecretValue is granted on it (infra/iam_test.go pins that).",
+		"Resource::"+nagFlexSecretsResource(stack))
+
+	allow(fns.metadata, "ReadAccounts", accounts, "dynamodb:GetItem")
+	allow(fns.metadata, "ReadKeySet", keys, "secretsmanager:GetSecretValue")
+
+	allow(fns.rotate, "ScanAccounts", accounts, "dynamodb:Scan")
+	allow(fns.rotate, "RotateKeySet", keys,
+		"secretsmanager:DescribeSecret",
+		"secretsmanager:GetSecretValue",
+		"secretsmanager:PutSecretValue",
+		"secretsmanager:UpdateSecretVersionStage",
+	)
+}
+
+func allow(f *lambdaFn, sid string, resource *string, actions ...string) {
+	f.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{resource},
+	}))
+}
+
+// FlexSecretPrefix is the name prefix of the Flex connector's per-account
+// secrets (prefix + Account SID), given to acs as
+// SAMLFLEX_FLEX_SECRET_PREFIX and to the CLI as --flex-secret-prefix (the
+// FlexSecretPrefix output). It contains the stack name so that two stacks
+// in one account and region never read each other's secrets; the trailing
+// "/flex/" keeps stack "Samlflex" from matching stack "Samlflex2"'s.
+// Stack names are literal at synth time (never a token), which keeps the
+// prefix, and the cdk-nag suppression below, plain strings.
+func FlexSecretPrefix(stack awscdk.Stack) string {
+	return "samlflex/" + *stack.StackName() + "/flex/"
+}
+
+// flexSecretsArn matches every secret named FlexSecretPrefix + anything:
+// arn:<partition>:secretsmanager:<region>:<account>:secret:<prefix>*. The
+// "*" stands for the Account SID and the "-XXXXXX" suffix that Secrets
+// Manager appends to each secret's ARN.
+func flexSecretsArn(stack awscdk.Stack) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), stack.Partition(),
+		jsii.String(":secretsmanager:"), stack.Region(),
+		jsii.String(":"), stack.Account(),
+		jsii.String(":secret:" + FlexSecretPrefix(stack) + "*"),
+	})
+}
+
+// nagFlexSecretsResource is flexSecretsArn as cdk-nag names it in an
+// AwsSolutions-IAM5 finding (its flattenCfnReference: each Ref as <Name>),
+// so that the suppression applies to this resource and no other. It
+// assumes the environment-agnostic stack of main.go, whose region and
+// account are the pseudo-parameter tokens; a stack with an explicit env
+// would have literals there, the names would differ, and synthesis would
+// fail on the unsuppressed finding (loudly, not with a wider grant).
+func nagFlexSecretsResource(stack awscdk.Stack) string {
+	return "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:" + FlexSecretPrefix(stack) + "*"
+}
