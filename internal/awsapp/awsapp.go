@@ -13,8 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,6 +28,7 @@ import (
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
+	"github.com/samlflex/samlflex/internal/lambdahttp"
 	"github.com/samlflex/samlflex/internal/rotate"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 )
@@ -158,4 +161,29 @@ func NewRotate(cfg config.Config, deps RotateDeps, logger *slog.Logger) (func(co
 			return errors.New("rotate function: unknown event: want a Secrets Manager rotation step or {\"action\":\"" + ActionScan + "\"}")
 		}
 	}, nil
+}
+
+// StartHTTP is the whole main of the acs and metadata functions: the same
+// handler serves both (the stack routes different paths to each, and IAM
+// limits what each may do). It reads the configuration, builds everything
+// once for this cold start, and hands the adapter to the Lambda runtime.
+func StartHTTP(function string) {
+	boot := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", function)
+	cfg, err := config.Load(os.Getenv, config.Need{BaseURL: true, Assertions: true})
+	if err != nil {
+		boot.Error("cannot start", "err", err.Error())
+		os.Exit(1)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", function)
+	clients, err := NewClients(context.Background(), cfg)
+	if err != nil {
+		logger.Error("cannot start", "err", err.Error())
+		os.Exit(1)
+	}
+	h, err := NewHTTP(cfg, HTTPDeps{DynamoDB: clients.DynamoDB, SecretsManager: clients.SecretsManager}, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(lambdahttp.New(h, logger).Handle)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/samlflex/samlflex/internal/emf"
 	"io"
 	"log/slog"
 	"time"
@@ -102,7 +103,7 @@ func daysUntil(now, t time.Time) int {
 // MinIdPCertificateDaysToExpiry metric when at least one certificate was
 // read. now stamps the metrics. It returns the first EMF write error after
 // writing everything it can.
-func Report(ctx context.Context, findings []Finding, now time.Time, logger *slog.Logger, emf io.Writer) error {
+func Report(ctx context.Context, findings []Finding, now time.Time, logger *slog.Logger, metrics io.Writer) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -137,9 +138,9 @@ func Report(ctx context.Context, findings []Finding, now time.Time, logger *slog
 			"days_left", f.DaysLeft,
 			"expired", f.Expired(),
 			"action", expiringAction(f))
-		errs = append(errs, writeEMF(emf, now,
+		errs = append(errs, emf.Write(metrics, now,
 			map[string]string{"AccountSid": f.AccountSID},
-			[]metric{{metricDaysToExpiry, "None", float64(f.DaysLeft)}},
+			[]emf.Metric{{Name: metricDaysToExpiry, Unit: "None", Value: float64(f.DaysLeft)}},
 			map[string]any{
 				"FriendlyName": f.FriendlyName,
 				"CertIndex":    f.Index,
@@ -148,8 +149,8 @@ func Report(ctx context.Context, findings []Finding, now time.Time, logger *slog
 			}))
 	}
 	if read > 0 {
-		errs = append(errs, writeEMF(emf, now, nil,
-			[]metric{{metricMinDaysToExpiry, "None", float64(minDays)}},
+		errs = append(errs, emf.Write(metrics, now, nil,
+			[]emf.Metric{{Name: metricMinDaysToExpiry, Unit: "None", Value: float64(minDays)}},
 			map[string]any{"Certificates": read}))
 	}
 	logger.InfoContext(ctx, "idp_certificates_scanned",

@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"fmt"
+	"github.com/samlflex/samlflex/internal/emf"
 	"log/slog"
 	"time"
 
@@ -41,7 +42,7 @@ func (r *Rotator) announce(ctx context.Context, log *slog.Logger, ev Event, set 
 	}
 	attrs = append(attrs, "action", action+".")
 	log.InfoContext(ctx, "sp_key_rotated", attrs...)
-	if err := writeEMF(r.opts.EMF, r.opts.Now(), nil, []metric{{metricRotations, "Count", 1}}, map[string]any{
+	if err := emf.Write(r.opts.EMF, r.opts.Now(), nil, []emf.Metric{{Name: metricRotations, Unit: "Count", Value: 1}}, map[string]any{
 		"SecretId":   ev.SecretID,
 		"CurrentKid": set.Current.Kid,
 	}); err != nil {
@@ -50,7 +51,7 @@ func (r *Rotator) announce(ctx context.Context, log *slog.Logger, ev Event, set 
 }
 
 func (r *Rotator) emitFailure(ev Event) error {
-	return writeEMF(r.opts.EMF, r.opts.Now(), nil, []metric{{metricFailures, "Count", 1}}, map[string]any{
+	return emf.Write(r.opts.EMF, r.opts.Now(), nil, []emf.Metric{{Name: metricFailures, Unit: "Count", Value: 1}}, map[string]any{
 		"SecretId": ev.SecretID,
 		"Step":     ev.Step,
 	})

@@ -1,4 +1,9 @@
-package rotate
+// Package emf writes CloudWatch Embedded Metric Format lines: metrics that
+// CloudWatch extracts from a Lambda function's log output, with no
+// PutMetricData call (and no extra IAM permission or latency). The rotate
+// function's key rotation and IdP certificate scan use it; the stack's
+// alarms read the metrics. It must not import an AWS SDK.
+package emf
 
 import (
 	"encoding/json"
@@ -8,17 +13,17 @@ import (
 	"time"
 )
 
-// namespace of every samlflex metric.
-const namespace = "samlflex"
+// Namespace of every samlflex metric.
+const Namespace = "samlflex"
 
-// metric is one value of an EMF document.
-type metric struct {
-	name  string
-	unit  string // a CloudWatch unit: "Count", "None", ...
-	value float64
+// Metric is one value of an EMF document.
+type Metric struct {
+	Name  string
+	Unit  string // a CloudWatch unit: "Count", "None", ...
+	Value float64
 }
 
-// writeEMF writes one CloudWatch Embedded Metric Format document as a single
+// Write writes one CloudWatch Embedded Metric Format document as a single
 // line. The shape follows the EMF specification:
 //
 //	{"_aws": {"Timestamp": <ms since epoch>,
@@ -29,9 +34,8 @@ type metric struct {
 //
 // Dimensions is an array of dimension sets; [[]] (one empty set) publishes
 // the metric without dimensions, which is what an account-wide alarm needs.
-// It is written by hand (no EMF library) to keep the Lambda small; a
-// matching copy lives in internal/certwatch.
-func writeEMF(w io.Writer, now time.Time, dims map[string]string, metrics []metric, props map[string]any) error {
+// It is written by hand (no EMF library) to keep the Lambda small.
+func Write(w io.Writer, now time.Time, dims map[string]string, metrics []Metric, props map[string]any) error {
 	doc := make(map[string]any, len(props)+len(dims)+len(metrics)+1)
 	for k, v := range props {
 		doc[k] = v
@@ -44,13 +48,13 @@ func writeEMF(w io.Writer, now time.Time, dims map[string]string, metrics []metr
 	sort.Strings(dimKeys)
 	defs := make([]map[string]string, 0, len(metrics))
 	for _, m := range metrics {
-		doc[m.name] = m.value
-		defs = append(defs, map[string]string{"Name": m.name, "Unit": m.unit})
+		doc[m.Name] = m.Value
+		defs = append(defs, map[string]string{"Name": m.Name, "Unit": m.Unit})
 	}
 	doc["_aws"] = map[string]any{
 		"Timestamp": now.UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{
-			"Namespace":  namespace,
+			"Namespace":  Namespace,
 			"Dimensions": [][]string{dimKeys},
 			"Metrics":    defs,
 		}},
