@@ -24,7 +24,7 @@ func main() {
 		os.Exit(1)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", "rotate")
-	clients, err := awsapp.NewClients(context.Background(), cfg)
+	clients, err := awsapp.NewClients(context.Background(), cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err.Error())
 		os.Exit(1)

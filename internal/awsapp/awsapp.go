@@ -21,6 +21,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/samlflex/samlflex/internal/certwatch"
 	"github.com/samlflex/samlflex/internal/config"
@@ -41,9 +42,10 @@ type Clients struct {
 
 // NewClients loads the AWS configuration once (region and credentials from
 // the Lambda environment) and applies the endpoint overrides used with
-// local emulators.
-func NewClients(ctx context.Context, cfg config.Config) (*Clients, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+// local emulators. The SDK's own log lines (rare warnings) go through
+// logger, so that every line a function writes is JSON.
+func NewClients(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Clients, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithLogger(sdkLogger{logger}))
 	if err != nil {
 		return nil, fmt.Errorf("awsapp: load AWS config: %w", err)
 	}
@@ -65,6 +67,17 @@ func NewClients(ctx context.Context, cfg config.Config) (*Clients, error) {
 type SecretsManagerAPI interface {
 	smkeys.API
 	flexconn.SMAPI
+}
+
+// sdkLogger routes the AWS SDK's logging to slog.
+type sdkLogger struct{ l *slog.Logger }
+
+func (s sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelInfo
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	s.l.Log(context.Background(), level, "aws_sdk", "detail", fmt.Sprintf(format, v...))
 }
 
 // HTTPDeps lets tests hand in clients (nil: NewClients).
@@ -175,7 +188,7 @@ func StartHTTP(function string) {
 		os.Exit(1)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).With("function", function)
-	clients, err := NewClients(context.Background(), cfg)
+	clients, err := NewClients(context.Background(), cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err.Error())
 		os.Exit(1)

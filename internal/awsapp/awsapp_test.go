@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex/flextest"
@@ -310,5 +311,16 @@ func TestFlexLoginOnAWS(t *testing.T) {
 	toks := tw.Tokens()
 	if r.StatusCode != http.StatusSeeOther || len(toks) != 1 || r.Header.Get("Location") != "https://flex-app.example.com/#token="+toks[0].AccessToken {
 		t.Fatalf("%d %s %q tokens=%d", r.StatusCode, r.Header.Get("X-Samlflex-Error"), r.Header.Get("Location"), len(toks))
+	}
+}
+
+// TestSDKLogsAreJSON: the SDK's own log lines go through slog.
+func TestSDKLogsAreJSON(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	sdkLogger{slog.New(slog.NewJSONHandler(&buf, nil))}.Logf(logging.Warn, "failed to %s", "discard")
+	var line struct{ Level, Msg, Detail string }
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line.Level != "WARN" || line.Msg != "aws_sdk" || line.Detail != "failed to discard" {
+		t.Fatalf("%q %v", buf.String(), err)
 	}
 }

@@ -1,0 +1,153 @@
+package lambda_test
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Values of the golden responses in pkg/samlflex/testdata.
+const (
+	baseURL   = "https://sso.example.com"
+	sid       = "AC0123456789abcdef0123456789abcdef"
+	idpIssuer = "https://acme.my.salesforce.com"
+	idpSSOURL = "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"
+	startURL  = "https://flex.example.com/agent-desktop"
+)
+
+// setupTimeout bounds each call the test itself makes to dynalite or the
+// Secrets Manager stand-in.
+const setupTimeout = 30 * time.Second
+
+// stack is what the CDK stack provides the functions in AWS: the two
+// tables (dynalite) and the key secret (smfake, in this process; the
+// bootstraps reach it over 127.0.0.1).
+type stack struct {
+	ddbEndpoint string
+	tables      dynamostore.Tables
+	sm          *smfake.Server
+	smc         *secretsmanager.Client
+	// The key set of keysSecret.
+	cur, next *keys.Pair
+	idpCert   string // PEM
+}
+
+// keysSecret holds a key set; the rotation at deploy would have written it.
+const keysSecret = "samlflex-keys"
+
+func testdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{ddbEndpoint: dynaliteEndpoint(t), sm: smfake.New(t), idpCert: testdata(t, "keys/idp-rsa.crt")}
+	suffix := strings.ToLower(rand.Text()[:10])
+	s.tables = dynamostore.Tables{Accounts: "lambda-accounts-" + suffix, Assertions: "lambda-assertions-" + suffix}
+
+	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
+	defer cancel()
+	ddb, err := dynamostore.NewClient(ctx, s.ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamostore.CreateTables(ctx, ddb, s.tables); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		for _, n := range []string{s.tables.Accounts, s.tables.Assertions} {
+			if _, err := ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(n)}); err != nil {
+				t.Errorf("deleting table %s: %v", n, err)
+			}
+		}
+	})
+	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{s.idpCert},
+		IdPIssuer: idpIssuer, IdPSSOURL: idpSSOURL, StartURL: startURL}
+	if _, err := dynamostore.New(ddb, s.tables).Put(ctx, acct, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	s.smc = secretsmanager.New(secretsmanager.Options{Region: smfake.Region, BaseEndpoint: aws.String(s.sm.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("samlflex-test", "samlflex-test", ""), RetryMaxAttempts: 1})
+	// The binaries use the real clock, so the keys are valid now.
+	now := time.Now()
+	if s.cur, err = keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if s.next, err = keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "next", rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := keys.MarshalSet(&keys.Set{Current: s.cur, Next: s.next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.smc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(keysSecret), SecretString: aws.String(string(blob))}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// createEmptySecret creates a secret without a value, as the stack does
+// before the first rotation seeds it.
+func (s *stack) createEmptySecret(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
+	defer cancel()
+	if _, err := s.smc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// env is the environment of a function reading secretID: the variables the
+// CDK stack sets, those Lambda sets, and the endpoint overrides. Nothing
+// else: HOME is empty so that no ~/.aws config is read.
+func (s *stack) env(t *testing.T, function, secretID string) map[string]string {
+	t.Helper()
+	return map[string]string{
+		"PATH":                             "/usr/local/bin:/usr/bin:/bin",
+		"HOME":                             t.TempDir(),
+		"TZ":                               ":UTC",
+		"AWS_REGION":                       "us-east-1",
+		"AWS_DEFAULT_REGION":               "us-east-1",
+		"AWS_ACCESS_KEY_ID":                "samlflex-test",
+		"AWS_SECRET_ACCESS_KEY":            "samlflex-test",
+		"AWS_EC2_METADATA_DISABLED":        "true",
+		"AWS_LAMBDA_FUNCTION_NAME":         "samlflex-" + function,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "256",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT":      functionTimeout,
+		"SAMLFLEX_BASE_URL":                baseURL,
+		"SAMLFLEX_ACCOUNTS_TABLE":          s.tables.Accounts,
+		"SAMLFLEX_ASSERTIONS_TABLE":        s.tables.Assertions,
+		"SAMLFLEX_KEYS_SECRET_ID":          secretID,
+		"SAMLFLEX_LOG_LEVEL":               "info",
+		"SAMLFLEX_DYNAMODB_ENDPOINT":       s.ddbEndpoint,
+		"SAMLFLEX_SECRETSMANAGER_ENDPOINT": s.sm.URL(),
+	}
+}
+
+// start runs functions/<name> under the RIE with the stack's environment.
+func (s *stack) start(t *testing.T, name, secretID string) *function {
+	t.Helper()
+	return startFunction(t, name, functionBootstrap(t, name), s.env(t, name, secretID))
+}
