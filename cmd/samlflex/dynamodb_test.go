@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 )
 
 // dynamoEndpoint returns the dynalite endpoint of the test run, or skips
@@ -36,7 +37,7 @@ func TestAccountDynamoDB(t *testing.T) {
 		Accounts:   "samlflex-cli-accounts-" + hex.EncodeToString(suffix[:]),
 		Assertions: "samlflex-cli-assertions-" + hex.EncodeToString(suffix[:]),
 	}
-	client, err := dynamostore.NewClient(t.Context(), ep)
+	client, err := dynamoclient.New(t.Context(), ep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 )
 
 // storeFileName is the bbolt file inside the data directory.
@@ -76,7 +77,7 @@ func (s *storageFlags) describe() string {
 // releases the bbolt file lock.
 func (s *storageFlags) openAccounts(ctx context.Context) (store.Accounts, func() error, error) {
 	if s.table != "" {
-		client, err := dynamostore.NewClient(ctx, s.endpoint)
+		client, err := dynamoclient.New(ctx, s.endpoint)
 		if err != nil {
 			return nil, nil, err
 		}

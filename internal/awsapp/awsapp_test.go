@@ -30,6 +30,7 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -119,7 +120,7 @@ func newFixture(t *testing.T, ddbEndpoint string) *fixture {
 	cfg := config.Config{BaseURL: base, AccountsTable: "accounts-" + hex.EncodeToString(suffix[:]),
 		AssertionsTable: "assertions-" + hex.EncodeToString(suffix[:]), KeysSecretID: "samlflex-keys",
 		AccountCacheTTL: time.Minute, KeysCacheTTL: 5 * time.Minute, CertWarnDays: 30}
-	client, err := dynamostore.NewClient(ctx, ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	client, err := dynamoclient.New(ctx, ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,5 +323,25 @@ func TestSDKLogsAreJSON(t *testing.T) {
 	var line struct{ Level, Msg, Detail string }
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line.Level != "WARN" || line.Msg != "aws_sdk" || line.Detail != "failed to discard" {
 		t.Fatalf("%q %v", buf.String(), err)
+	}
+}
+
+// TestEnvCredentials: the functions take the role's credentials from the
+// Lambda environment and say clearly when they are missing.
+func TestEnvCredentials(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "token")
+	c, err := envCredentials{}.Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "AKIDEXAMPLE" || c.SessionToken != "token" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	if _, err := (envCredentials{}).Retrieve(context.Background()); err == nil {
+		t.Fatal("missing credentials accepted")
+	}
+	t.Setenv("AWS_REGION", "")
+	if _, err := NewClients(context.Background(), config.Config{}, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("missing region accepted")
 	}
 }

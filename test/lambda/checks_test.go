@@ -143,13 +143,24 @@ func checkJWKS(t *testing.T, st *stack, r httpResponse) {
 	}
 }
 
-// checkLoginLink checks the redirect to the IdP (carrying relay as the
-// RelayState) and the login cookie, and returns the cookie's value.
+// checkLoginLink checks the login link's answer for the golden account: the
+// redirect to its IdP, carrying relay as the RelayState, and the login
+// cookie. It returns the cookie's value.
 func checkLoginLink(t *testing.T, r httpResponse, relay string) string {
 	t.Helper()
+	_, cookie := checkRedirectToIdP(t, r, idpSSOURL, accountPath, relay)
+	return cookie
+}
+
+// checkRedirectToIdP checks the login link's answer for the account at
+// path: a redirect to ssoURL (the account's IdP) with an AuthnRequest and
+// relay as the RelayState, and the login cookie. It returns the Location
+// and the cookie's value.
+func checkRedirectToIdP(t *testing.T, r httpResponse, ssoURL, path, relay string) (*url.URL, string) {
+	t.Helper()
 	loc, err := url.Parse(r.header("Location"))
-	if err != nil || loc.Scheme+"://"+loc.Host+loc.Path != idpSSOURL {
-		t.Fatalf("Location %q, want the IdP SSO URL %s", r.header("Location"), idpSSOURL)
+	if err != nil || loc.Scheme+"://"+loc.Host+loc.Path != ssoURL {
+		t.Fatalf("Location %q, want the IdP SSO URL %s", r.header("Location"), ssoURL)
 	}
 	if got := loc.Query().Get("RelayState"); got != relay {
 		t.Errorf("RelayState %q, want %q", got, relay)
@@ -166,7 +177,7 @@ func checkLoginLink(t *testing.T, r httpResponse, relay string) string {
 	if err != nil {
 		t.Fatalf("SAMLRequest does not inflate: %v", err)
 	}
-	if want := `AssertionConsumerServiceURL="` + baseURL + accountPath + `"`; !strings.Contains(string(authn), want) {
+	if want := `AssertionConsumerServiceURL="` + baseURL + path + `"`; !strings.Contains(string(authn), want) {
 		t.Errorf("AuthnRequest lacks %s:\n%s", want, authn)
 	}
 	if len(r.Cookies) != 1 {
@@ -179,13 +190,13 @@ func checkLoginLink(t *testing.T, r httpResponse, relay string) string {
 	}
 	// SameSite=None: the IdP's POST to the ACS is a cross-site top-level
 	// POST; Path: only this account's ACS gets it.
-	if c.Name != "samlflex_login" || c.Value == "" || c.Path != accountPath || !c.HttpOnly || !c.Secure ||
+	if c.Name != "samlflex_login" || c.Value == "" || c.Path != path || !c.HttpOnly || !c.Secure ||
 		c.SameSite != http.SameSiteNoneMode || c.MaxAge <= 0 ||
-		!strings.HasPrefix(raw, "samlflex_login=") || !strings.Contains(raw, "; Path="+accountPath+";") ||
+		!strings.HasPrefix(raw, "samlflex_login=") || !strings.Contains(raw, "; Path="+path+";") ||
 		!strings.Contains(raw, "; HttpOnly") || !strings.Contains(raw, "; Secure") || !strings.Contains(raw, "; SameSite=None") {
 		t.Errorf("login cookie %q", raw)
 	}
-	return c.Value
+	return loc, c.Value
 }
 
 // seed runs the four steps of the rotation Secrets Manager starts at deploy

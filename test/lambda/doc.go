@@ -16,12 +16,18 @@
 // lines carrying the API Gateway request id, without SAML content.
 //
 // The package has only tests. The binaries use the real clock, so the
-// golden SAML responses of pkg/samlflex/testdata are expired: the test
+// golden SAML responses of pkg/samlflex/testdata are expired: TestFunctions
 // uses one to assert the exact refusal (assertion_expired), which still
-// proves that signature verification ran inside the binary.
+// proves that signature verification ran inside the binary. TestLogin has
+// the success path: a scripted login (login link, the samlify IdP of
+// test/e2e/samlidp driven with net/http, its signed response posted to the
+// ACS with the login cookie), the session token verified with go-jose
+// against the metadata function's JWKS, and the replay refused.
+// TestFigures logs the figures of the closing note (bootstrap
+// sizes, cold start, calls per login); its only assertion is a size guard.
 //
 // The test builds the RIE itself (go install, pinned version, cached under
 // the user cache directory) and needs dynalite
-// (SAMLFLEX_TEST_DYNAMODB_ENDPOINT). Without either it is skipped, or fails
-// when CI=true. See README.md.
+// (SAMLFLEX_TEST_DYNAMODB_ENDPOINT), and Node.js for the IdP. Without them
+// it is skipped, or fails when CI=true. See README.md.
 package lambda

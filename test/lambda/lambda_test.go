@@ -204,48 +204,54 @@ type httpCase struct {
 	check  func(t *testing.T, r httpResponse, ev httpEvent)
 }
 
-// runHTTPCases invokes fn with each case's event in order and checks the
-// answer and the access log line the invocation wrote.
+// runHTTPCases invokes fn with each case's event in order, one subtest per
+// case.
 func runHTTPCases(t *testing.T, fn *function, cases []httpCase) {
 	t.Helper()
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.before != nil {
-				c.before(t, &c.event)
-			}
-			status, raw := fn.invoke(t, c.event.json(t))
-			if status != http.StatusOK {
-				t.Fatalf("invocation: RIE answered %d: %s", status, raw)
-			}
-			var r httpResponse
-			if err := json.Unmarshal(raw, &r); err != nil {
-				t.Fatalf("invocation result is not an API Gateway v2 response: %v\n%s", err, raw)
-			}
-			if r.ErrorMessage != "" {
-				t.Fatalf("invocation failed: %s", raw)
-			}
-			if r.StatusCode != c.wantStatus || r.header("X-Samlflex-Error") != c.wantCode {
-				t.Fatalf("got %d %q, want %d %q\n%s", r.StatusCode, r.header("X-Samlflex-Error"), c.wantStatus, c.wantCode, raw)
-			}
-			if c.adapterRefusal {
-				checkRefusalLog(t, fn, c)
-				return
-			}
-			// API Gateway's request id is the request's id, end to end.
-			if got := r.header("X-Request-Id"); got != c.event.requestID {
-				t.Errorf("X-Request-Id %q, want the event's requestId %q", got, c.event.requestID)
-			}
-			if c.wantCode != "" {
-				body := r.body(t)
-				if !strings.HasPrefix(r.header("Content-Type"), "text/html") || !strings.Contains(body, `<code id="code">`+c.wantCode+`</code>`) ||
-					!strings.Contains(body, c.event.requestID) {
-					t.Errorf("error page %q does not show code %s and request id %s:\n%s", r.header("Content-Type"), c.wantCode, c.event.requestID, body)
-				}
-			}
-			if c.check != nil {
-				c.check(t, r, c.event)
-			}
-			checkAccessLog(t, fn, c)
-		})
+		t.Run(c.name, func(t *testing.T) { invokeHTTP(t, fn, c) })
 	}
+}
+
+// invokeHTTP invokes fn with c's event, checks the answer and the access log
+// line the invocation wrote, and returns the answer.
+func invokeHTTP(t *testing.T, fn *function, c httpCase) httpResponse {
+	t.Helper()
+	if c.before != nil {
+		c.before(t, &c.event)
+	}
+	status, raw := fn.invoke(t, c.event.json(t))
+	if status != http.StatusOK {
+		t.Fatalf("%s: invocation: RIE answered %d: %s", c.name, status, raw)
+	}
+	var r httpResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%s: invocation result is not an API Gateway v2 response: %v\n%s", c.name, err, raw)
+	}
+	if r.ErrorMessage != "" {
+		t.Fatalf("%s: invocation failed: %s", c.name, raw)
+	}
+	if r.StatusCode != c.wantStatus || r.header("X-Samlflex-Error") != c.wantCode {
+		t.Fatalf("%s: got %d %q, want %d %q\n%s", c.name, r.StatusCode, r.header("X-Samlflex-Error"), c.wantStatus, c.wantCode, raw)
+	}
+	if c.adapterRefusal {
+		checkRefusalLog(t, fn, c)
+		return r
+	}
+	// API Gateway's request id is the request's id, end to end.
+	if got := r.header("X-Request-Id"); got != c.event.requestID {
+		t.Errorf("%s: X-Request-Id %q, want the event's requestId %q", c.name, got, c.event.requestID)
+	}
+	if c.wantCode != "" {
+		body := r.body(t)
+		if !strings.HasPrefix(r.header("Content-Type"), "text/html") || !strings.Contains(body, `<code id="code">`+c.wantCode+`</code>`) ||
+			!strings.Contains(body, c.event.requestID) {
+			t.Errorf("%s: error page %q does not show code %s and request id %s:\n%s", c.name, r.header("Content-Type"), c.wantCode, c.event.requestID, body)
+		}
+	}
+	if c.check != nil {
+		c.check(t, r, c.event)
+	}
+	checkAccessLog(t, fn, c)
+	return r
 }

@@ -122,29 +122,9 @@ func functionBootstrap(t *testing.T, name string) string {
 }
 
 func buildBootstraps() (map[string]string, error) {
-	gobin, err := goTool()
-	if err != nil {
-		return nil, err
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return nil, err
-	}
 	out := filepath.Join(binDir, "build")
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := buildFunctions(out, runtime.GOOS, runtime.GOARCH); err != nil {
 		return nil, err
-	}
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", out + string(filepath.Separator)}
-	for _, n := range functionNames {
-		args = append(args, "./functions/"+n)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gobin, args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go %v: %w\n%s", args, err, b)
 	}
 	paths := map[string]string{}
 	for _, n := range functionNames {
@@ -161,6 +141,39 @@ func buildBootstraps() (map[string]string, error) {
 		paths[n] = p
 	}
 	return paths, nil
+}
+
+// buildFunctions builds functions/{acs,metadata,rotate} into the directory
+// out (created) as out/<name>, for goos/goarch, with the flags of
+// scripts/build.sh that do not depend on the target (CGO_ENABLED=0,
+// -tags lambda.norpc, -trimpath) plus extra flags. One go build compiles
+// the three in parallel.
+func buildFunctions(out, goos, goarch string, extra ...string) error {
+	gobin, err := goTool()
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath"}, extra...)
+	args = append(args, "-o", out+string(filepath.Separator))
+	for _, n := range functionNames {
+		args = append(args, "./functions/"+n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gobin, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("GOOS=%s GOARCH=%s go %v: %w\n%s", goos, goarch, args, err, b)
+	}
+	return nil
 }
 
 // rieBinary returns the RIE, built with go install on the first call of a

@@ -141,7 +141,7 @@ func tryStart(t *testing.T, rieExe, name, bootstrap string, env map[string]strin
 		select {
 		case <-f.exited:
 			return nil, fmt.Errorf("RIE exited before listening on %s: %v\nstderr:\n%s", addr, cmd.ProcessState, f.stderr)
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			f.stop(t)

@@ -17,6 +17,7 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -38,9 +39,13 @@ const setupTimeout = 30 * time.Second
 // bootstraps reach it over 127.0.0.1).
 type stack struct {
 	ddbEndpoint string
-	tables      dynamostore.Tables
-	sm          *smfake.Server
-	smc         *secretsmanager.Client
+	// functionsDDB is the DynamoDB endpoint the functions get:
+	// ddbEndpoint, or a counting proxy in front of it (see ddbCounter).
+	functionsDDB string
+	ddb          *dynamodb.Client // the test's own client, to dynalite
+	tables       dynamostore.Tables
+	sm           *smfake.Server
+	smc          *secretsmanager.Client
 	// The key set of keysSecret.
 	cur, next *keys.Pair
 	idpCert   string // PEM
@@ -61,15 +66,17 @@ func testdata(t *testing.T, name string) string {
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	s := &stack{ddbEndpoint: dynaliteEndpoint(t), sm: smfake.New(t), idpCert: testdata(t, "keys/idp-rsa.crt")}
+	s.functionsDDB = s.ddbEndpoint
 	suffix := strings.ToLower(rand.Text()[:10])
 	s.tables = dynamostore.Tables{Accounts: "lambda-accounts-" + suffix, Assertions: "lambda-assertions-" + suffix}
 
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
-	ddb, err := dynamostore.NewClient(ctx, s.ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	ddb, err := dynamoclient.New(ctx, s.ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.ddb = ddb
 	if err := dynamostore.CreateTables(ctx, ddb, s.tables); err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +91,7 @@ func newStack(t *testing.T) *stack {
 	})
 	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{s.idpCert},
 		IdPIssuer: idpIssuer, IdPSSOURL: idpSSOURL, StartURL: startURL}
-	if _, err := dynamostore.New(ddb, s.tables).Put(ctx, acct, 0, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	s.putAccount(t, acct)
 
 	s.smc = secretsmanager.New(secretsmanager.Options{Region: smfake.Region, BaseEndpoint: aws.String(s.sm.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("samlflex-test", "samlflex-test", ""), RetryMaxAttempts: 1})
@@ -106,6 +111,16 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// putAccount stores a new account, as `samlflex account put` does.
+func (s *stack) putAccount(t *testing.T, acct samlflex.Account) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
+	defer cancel()
+	if _, err := dynamostore.New(s.ddb, s.tables).Put(ctx, acct, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // createEmptySecret creates a secret without a value, as the stack does
@@ -141,7 +156,7 @@ func (s *stack) env(t *testing.T, function, secretID string) map[string]string {
 		"SAMLFLEX_ASSERTIONS_TABLE":        s.tables.Assertions,
 		"SAMLFLEX_KEYS_SECRET_ID":          secretID,
 		"SAMLFLEX_LOG_LEVEL":               "info",
-		"SAMLFLEX_DYNAMODB_ENDPOINT":       s.ddbEndpoint,
+		"SAMLFLEX_DYNAMODB_ENDPOINT":       s.functionsDDB,
 		"SAMLFLEX_SECRETSMANAGER_ENDPOINT": s.sm.URL(),
 	}
 }

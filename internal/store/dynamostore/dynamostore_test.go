@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/internal/store/storetest"
 )
 
@@ -53,7 +54,7 @@ type testDB struct {
 
 func newTestDB(t *testing.T, optFns ...func(*dynamodb.Options)) *testDB {
 	t.Helper()
-	c, err := NewClient(t.Context(), dynalite(t), optFns...)
+	c, err := dynamoclient.New(t.Context(), dynalite(t), optFns...)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -128,7 +129,7 @@ func TestBackendFailures(t *testing.T) {
 				t.Cleanup(srv.Close)
 				endpoint = srv.URL
 			}
-			client, err := NewClient(t.Context(), endpoint, fastRetries)
+			client, err := dynamoclient.New(t.Context(), endpoint, fastRetries)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +201,7 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(stop); srv.Close() })
-	client, err := NewClient(t.Context(), srv.URL, fastRetries)
+	client, err := dynamoclient.New(t.Context(), srv.URL, fastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +219,8 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 func TestNewClientRejectsBadEndpoint(t *testing.T) {
 	t.Parallel()
 	for _, ep := range []string{"127.0.0.1:4567", "ftp://127.0.0.1", "http://"} {
-		if _, err := NewClient(t.Context(), ep); err == nil {
-			t.Errorf("NewClient(%q) succeeded", ep)
+		if _, err := dynamoclient.New(t.Context(), ep); err == nil {
+			t.Errorf("dynamoclient.New(%q) succeeded", ep)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 )
 
 // TestFailedCallsWriteNothing points a second Store at the same tables
@@ -26,7 +27,7 @@ func TestFailedCallsWriteNothing(t *testing.T) {
 	d := newTestDB(t)
 	tb := d.tables(t)
 	good := New(d.client, tb)
-	deadClient, err := NewClient(t.Context(), closedEndpoint(t), fastRetries)
+	deadClient, err := dynamoclient.New(t.Context(), closedEndpoint(t), fastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestLostResponseIsNotAConflict(t *testing.T) {
 	}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
-	client, err := NewClient(t.Context(), srv.URL, fastRetries)
+	client, err := dynamoclient.New(t.Context(), srv.URL, fastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}

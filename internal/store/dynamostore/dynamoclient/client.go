@@ -1,4 +1,9 @@
-package dynamostore
+// Package dynamoclient builds a DynamoDB client from the default AWS
+// credential chain, or for a local emulator, for the CLI and tests. It is
+// apart from dynamostore so that the Lambda functions, which build their
+// client from the Lambda environment (internal/awsapp), do not link the
+// SDK's config package and its SSO/STS providers.
+package dynamoclient
 
 import (
 	"context"
@@ -11,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// NewClient builds the DynamoDB client once per cold start (not per call:
+// New builds the DynamoDB client once per cold start (not per call:
 // loading the config reads the environment and may call the credential
 // endpoint).
 //
@@ -21,12 +26,12 @@ import (
 // emulators check neither, and this keeps a developer's real credentials
 // from being signed into requests to a local port. optFns (for example a
 // test's retry settings) are applied last.
-func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+func New(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	var load []func(*config.LoadOptions) error
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("dynamostore: endpoint %q is not an http(s) URL", endpoint)
+			return nil, fmt.Errorf("dynamoclient: endpoint %q is not an http(s) URL", endpoint)
 		}
 		load = append(load,
 			config.WithRegion("us-east-1"),
@@ -35,7 +40,7 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		return nil, fmt.Errorf("dynamostore: load AWS config: %v", err)
+		return nil, fmt.Errorf("dynamoclient: load AWS config: %v", err)
 	}
 	if endpoint != "" {
 		optFns = append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
