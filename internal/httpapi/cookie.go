@@ -16,8 +16,11 @@ import (
 
 // The login cookie binds an SP-initiated login to the browser that started
 // it, without a database write: it carries the AuthnRequest ID, signed with
-// an HMAC key derived from the SP's current private key (previous still
-// verifies, so a rotation does not break logins in flight). It is HttpOnly,
+// an HMAC key derived from the SP's current private key, and that key's kid.
+// Any key of the set verifies it (a rotation does not break logins in
+// flight), and an unknown kid refreshes the keys once: right after a
+// rotation, the Lambda instance that receives the ACS post may still cache
+// the key set from before it. It is HttpOnly,
 // Secure and SameSite=None: the IdP's POST to the ACS is a cross-site
 // top-level POST, and a Lax cookie would not be sent with it. Its path is
 // the account's saml2 path, so it goes only to that account's ACS.
@@ -27,6 +30,7 @@ type loginState struct {
 	RequestID  string `json:"r"`
 	AccountSID string `json:"a"`
 	Expires    int64  `json:"e"`
+	Kid        string `json:"k"`
 }
 
 func cookiePath(sid string) string { return "/v1/Accounts/" + sid + "/saml2" }
@@ -44,6 +48,7 @@ func macKey(p *keys.Pair) ([]byte, error) {
 }
 
 func sealLogin(set *keys.Set, st loginState) (string, error) {
+	st.Kid = set.Current.Kid
 	key, err := macKey(set.Current)
 	if err != nil {
 		return "", err
@@ -57,8 +62,9 @@ func sealLogin(set *keys.Set, st loginState) (string, error) {
 
 var errBadCookie = errors.New("login cookie invalid")
 
-// openLogin returns the request ID of a valid cookie for sid, or "".
-func openLogin(set *keys.Set, value, sid string, now time.Time) (string, error) {
+// openLogin returns the request ID of a valid cookie for sid. keyFor
+// resolves the kid named in the cookie to a key of the set (or nil).
+func openLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (string, error) {
 	p, sig, ok := strings.Cut(value, ".")
 	if !ok {
 		return "", errBadCookie
@@ -67,31 +73,27 @@ func openLogin(set *keys.Set, value, sid string, now time.Time) (string, error) 
 	if err != nil {
 		return "", errBadCookie
 	}
-	valid := false
-	for _, pair := range []*keys.Pair{set.Current, set.Previous} {
-		if pair == nil {
-			continue
-		}
-		key, err := macKey(pair)
-		if err != nil {
-			continue
-		}
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(p))
-		if hmac.Equal(mac, m.Sum(nil)) {
-			valid = true
-			break
-		}
-	}
-	if !valid {
-		return "", errBadCookie
-	}
 	raw, err := base64.RawURLEncoding.DecodeString(p)
 	if err != nil {
 		return "", errBadCookie
 	}
 	var st loginState
 	if err := json.Unmarshal(raw, &st); err != nil {
+		return "", errBadCookie
+	}
+	// The kid only picks the key; the MAC below decides. A forged kid
+	// names no key of ours or the wrong one, and the MAC fails.
+	pair := keyFor(st.Kid)
+	if pair == nil {
+		return "", errors.New("login cookie sealed with an unknown key")
+	}
+	key, err := macKey(pair)
+	if err != nil {
+		return "", errBadCookie
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(p))
+	if !hmac.Equal(mac, m.Sum(nil)) {
 		return "", errBadCookie
 	}
 	if st.AccountSID != sid {

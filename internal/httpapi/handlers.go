@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
+	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -49,7 +51,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err))
 			return
 		}
-		if loginID, err = openLogin(set, c.Value, sid, s.cfg.Now()); err != nil {
+		if loginID, err = openLogin(s.keyResolver(ctx, set), c.Value, sid, s.cfg.Now()); err != nil {
 			// A bad cookie is treated as none: the response must then
 			// be unsolicited, and the verifier decides.
 			s.cfg.Logger.WarnContext(ctx, "login cookie ignored", "request_id", requestID(r), "reason", err.Error())
@@ -167,4 +169,26 @@ func (s *Server) serveCacheable(w http.ResponseWriter, r *http.Request, contentT
 		return
 	}
 	_, _ = w.Write(body)
+}
+
+// kidRefresher is what smkeys offers: a lookup by kid that refreshes the
+// cached key set once (rate-limited) when the kid is unknown.
+type kidRefresher interface {
+	KeyForKid(ctx context.Context, kid string) (*keys.Pair, error)
+}
+
+// keyResolver finds a key of the set by kid, refreshing the set through
+// the key source when it can.
+func (s *Server) keyResolver(ctx context.Context, set *keys.Set) func(string) *keys.Pair {
+	return func(kid string) *keys.Pair {
+		if p := set.ByKid(kid); p != nil {
+			return p
+		}
+		if r, ok := s.cfg.Keys.(kidRefresher); ok && kid != "" {
+			if p, err := r.KeyForKid(ctx, kid); err == nil {
+				return p
+			}
+		}
+		return nil
+	}
 }

@@ -370,18 +370,22 @@ func TestLoginLink(t *testing.T) {
 	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || c.Path != "/v1/Accounts/"+sid+"/saml2" || c.MaxAge != 600 {
 		t.Fatalf("cookie %+v", c)
 	}
-	rid, err := openLogin(e.set, c.Value, sid, now)
+	rid, err := openLogin(e.set.ByKid, c.Value, sid, now)
 	if err != nil || !strings.HasPrefix(rid, "_samlflex_") {
 		t.Fatalf("cookie does not carry the request ID: %q %v", rid, err)
 	}
 	// The cookie survives a key rotation (previous still verifies) and
-	// dies with an unrelated key.
+	// dies with an unrelated key, even one that claims the right kid.
 	rotated := &keys.Set{Previous: e.set.Current, Current: e.set.Next}
-	if _, err := openLogin(rotated, c.Value, sid, now); err != nil {
+	if _, err := openLogin(rotated.ByKid, c.Value, sid, now); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if _, err := openLogin(&keys.Set{Current: e.set.Next}, c.Value, sid, now); err == nil {
-		t.Fatal("cookie verified with an unrelated key")
+	if _, err := openLogin((&keys.Set{Current: e.set.Next}).ByKid, c.Value, sid, now); err == nil {
+		t.Fatal("cookie verified without its key")
+	}
+	impostor := func(string) *keys.Pair { return e.set.Next }
+	if _, err := openLogin(impostor, c.Value, sid, now); err == nil {
+		t.Fatal("cookie verified with another key under its kid")
 	}
 	wantError(t, e.do(httptest.NewRequest(http.MethodGet, base+"/v1/Accounts/"+sid+"/saml2/login?RelayState="+strings.Repeat("x", 81), nil)), 400, samlflex.CodeBadRequest)
 }
@@ -415,5 +419,66 @@ func TestMetadataJWKSHealth(t *testing.T) {
 	r.Header.Set("X-Request-Id", "chosen-by-client")
 	if got := e.do(r).Header.Get("X-Request-Id"); got == "chosen-by-client" || got == "" {
 		t.Fatalf("request id %q", got)
+	}
+}
+
+// TestErrorPageEscapes: every value on the page is HTML-escaped.
+func TestErrorPageEscapes(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	errorPage(&b, "T<", `<script>alert("x")</script>`, "c&", `"><img src=x>`)
+	page := b.String()
+	for _, raw := range []string{"<script>", `"><img`, "T<", "c&<"} {
+		if strings.Contains(page, raw) {
+			t.Fatalf("unescaped %q in:\n%s", raw, page)
+		}
+	}
+	if !strings.Contains(page, "&lt;script&gt;") || !strings.Contains(page, "c&amp;") {
+		t.Fatalf("page:\n%s", page)
+	}
+}
+
+// refreshingKeys serves a stale set until asked for an unknown kid, like
+// smkeys does for an instance that has not seen a rotation yet.
+type refreshingKeys struct {
+	stale, fresh *keys.Set
+	refreshed    int
+}
+
+func (k *refreshingKeys) Keys(context.Context) (*keys.Set, error) { return k.stale, nil }
+
+func (k *refreshingKeys) KeyForKid(_ context.Context, kid string) (*keys.Pair, error) {
+	k.refreshed++
+	if p := k.fresh.ByKid(kid); p != nil {
+		return p, nil
+	}
+	return nil, errors.New("unknown kid")
+}
+
+// TestLoginCookieAcrossRotation: the login link ran on an instance that
+// already had the rotated keys; the ACS post lands on one that still
+// caches the old set. The unknown kid refreshes the keys once and the
+// login goes through.
+func TestLoginCookieAcrossRotation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	newCur, _ := keys.Generate(keys.P256, now.Add(-time.Hour), 48*time.Hour, "new", rand.Reader)
+	fresh := &keys.Set{Previous: e.set.Current, Current: newCur}
+	c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) // sealed with e.set.Current
+	v, err := sealLogin(fresh, loginState{RequestID: goldenReqID, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Value = v // sealed with the new current key, unknown to the stale set
+	ks := &refreshingKeys{stale: e.set, fresh: fresh}
+	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: ks, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", c))
+	if w.Code != http.StatusSeeOther || ks.refreshed != 1 {
+		t.Fatalf("status %d %s, refreshed %d", w.Code, w.Header().Get("X-Samlflex-Error"), ks.refreshed)
 	}
 }
