@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // normalizeECDSASignatures rewrites ECDSA SignatureValues from the XML-DSig
@@ -18,29 +17,28 @@ import (
 // is what is signed), so this changes the encoding of the value, never
 // what it proves: a wrong value still fails verification.
 func normalizeECDSASignatures(root *etree.Element) {
-	_ = etreeutils.NSFindIterate(root, nsDSig, "Signature", func(_ etreeutils.NSContext, sig *etree.Element) error {
+	for _, sig := range descendants(root, nsDSig, "Signature") {
 		si := firstChild(sig, nsDSig, "SignedInfo")
 		sv := firstChild(sig, nsDSig, "SignatureValue")
 		if si == nil || sv == nil {
-			return nil
+			continue
 		}
 		m := firstChild(si, nsDSig, "SignatureMethod")
 		if m == nil || !strings.Contains(m.SelectAttrValue("Algorithm", ""), "#ecdsa-") {
-			return nil
+			continue
 		}
 		text, err := textOnly(sv)
 		if err != nil {
-			return nil
+			continue
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(text), ""))
 		if err != nil {
-			return nil
+			continue
 		}
 		if der, ok := rawECDSAToDER(raw); ok {
 			sv.SetText(base64.StdEncoding.EncodeToString(der))
 		}
-		return nil
-	})
+	}
 }
 
 // rawECDSAToDER converts r||s for P-256, P-384 or P-521 to DER. A value that
