@@ -17,6 +17,19 @@
 // and its metric) is tied to a staging-label change so a re-run does not
 // repeat it.
 //
+// Steps are also safe to run concurrently, since Secrets Manager may invoke
+// one again while the first invocation still runs, on another Lambda
+// instance. No lock is needed: the service's own conditions decide every
+// race, and the loser treats the winner's work as its own instead of
+// failing (a failure would count in SPKeyRotationFailures, which alarms).
+// The first PutSecretValue under the token wins (createSecret adopts the
+// winner's version); the move of AWSCURRENT names the version it takes the
+// label from, so only one succeeds; removing AWSPENDING from the new current
+// version succeeds once and elects the one invocation that announces.
+// A step that finds the version made AWSCURRENT under it stops there. Key
+// generation stays random per invocation: keys are never derived from the
+// token, which is not secret.
+//
 // The secret value is a keys.Set. One rotation turns
 // {previous: A, current: B, next: C} into {previous: B, current: C, next: D}
 // with D new: C was published in metadata as the next key a whole rotation

@@ -87,6 +87,22 @@ type fixture struct {
 	logs   *syncBuffer
 	emf    *syncBuffer
 	rot    *rotate.Rotator
+	opts   rotate.Options // as given to rot, defaults filled
+}
+
+// newSDKClient is the real SDK client pointed at srv. Retries (attempts > 1)
+// do not sleep.
+func newSDKClient(srv *smfake.Server, attempts int) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       smfake.Region,
+		BaseEndpoint: aws.String(srv.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			o.RateLimiter = ratelimit.None
+		}),
+	})
 }
 
 // newFixture creates the secret, with initial as its current value unless
@@ -107,18 +123,10 @@ func newFixtureRaw(t *testing.T, raw string, opts rotate.Options) *fixture {
 	srv := smfake.New(t)
 	srv.SetNow(func() time.Time { return testNow })
 	f := &fixture{
-		srv: srv,
-		client: secretsmanager.New(secretsmanager.Options{
-			Region:       smfake.Region,
-			BaseEndpoint: aws.String(srv.URL()),
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
-			Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 1
-				o.RateLimiter = ratelimit.None
-			}),
-		}),
-		logs: &syncBuffer{},
-		emf:  &syncBuffer{},
+		srv:    srv,
+		client: newSDKClient(srv, 1),
+		logs:   &syncBuffer{},
+		emf:    &syncBuffer{},
 	}
 	ctx := context.Background()
 	if _, err := f.client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName)}); err != nil {
@@ -141,8 +149,24 @@ func newFixtureRaw(t *testing.T, raw string, opts rotate.Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.rot = rot
+	f.rot, f.opts = rot, opts
 	return f
+}
+
+// instance is another Lambda instance of the rotation function: its own
+// SDK client (its own connections and retries) and Rotator, writing to the
+// fixture's log and EMF sinks so that counts there are totals.
+func (f *fixture) instance(t *testing.T, attempts int) *rotate.Rotator {
+	t.Helper()
+	rot, err := rotate.New(newSDKClient(f.srv, attempts), f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rot
+}
+
+func handle(rot *rotate.Rotator, token, step string) error {
+	return rot.Handle(context.Background(), rotate.Event{SecretID: secretName, ClientRequestToken: token, Step: step})
 }
 
 // startRotation does what RotateSecret does before invoking the function:
@@ -158,9 +182,7 @@ func (f *fixture) startRotation(t *testing.T) string {
 	return aws.ToString(out.VersionId)
 }
 
-func (f *fixture) step(token, step string) error {
-	return f.rot.Handle(context.Background(), rotate.Event{SecretID: secretName, ClientRequestToken: token, Step: step})
-}
+func (f *fixture) step(token, step string) error { return handle(f.rot, token, step) }
 
 // runAll invokes the four steps in order, as Secrets Manager does.
 func (f *fixture) runAll(t *testing.T, token string) {
@@ -169,6 +191,18 @@ func (f *fixture) runAll(t *testing.T, token string) {
 		if err := f.step(token, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
+	}
+}
+
+// putPending fills the pending version the way something other than
+// createSecret might.
+func putPending(t *testing.T, f *fixture, token, value string) {
+	t.Helper()
+	if _, err := f.client.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(secretName), ClientRequestToken: aws.String(token),
+		SecretString: aws.String(value), VersionStages: []string{"AWSPENDING"},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -3,10 +3,10 @@ package rotate
 import (
 	"context"
 	"fmt"
-	"github.com/samlflex/samlflex/internal/emf"
 	"log/slog"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/emf"
 	"github.com/samlflex/samlflex/internal/keys"
 )
 
@@ -18,6 +18,7 @@ const (
 )
 
 // announce logs "sp_key_rotated" and writes the SPKeyRotations metric.
+// Only complete calls it, once per rotation (see there for the bounds).
 //
 // The log names both certificates by SHA-256 fingerprint because that is
 // what an admin compares: after this rotation the new current key signs our

@@ -175,8 +175,9 @@ func (r *Rotator) Handle(ctx context.Context, ev Event) (err error) {
 	}
 	if slices.Contains(stages, stageCurrent) {
 		if ev.Step == StepFinish && slices.Contains(stages, stagePending) {
-			// finishSecret moved AWSCURRENT but did not get to clear
-			// AWSPENDING: complete it (announce, then clear).
+			// finishSecret moved AWSCURRENT but has not cleared
+			// AWSPENDING: it failed, died, or is still running. Complete
+			// it; the clearing elects one announcer (see complete).
 			return r.complete(ctx, log, ev, nil)
 		}
 		log.InfoContext(ctx, "sp_key_rotation_step_skipped", "reason", "version is already AWSCURRENT")

@@ -15,10 +15,27 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 )
 
+// Reasons logged with "sp_key_rotation_step_skipped" when an invocation
+// finds that another one, running concurrently with the same token, did the
+// work of its step.
+const (
+	reasonCreatedElsewhere  = "another invocation created the pending version"
+	reasonCurrentElsewhere  = "another invocation made the version AWSCURRENT"
+	reasonCompleteElsewhere = "another invocation completed the rotation"
+)
+
 // createSecret stores the rotated key set as the AWSPENDING version with
 // the token as its ID. If that version already has a value (a re-run after
 // a failure anywhere later), it does nothing: generating again would
 // replace keys that an earlier attempt may already have logged.
+//
+// Concurrent invocations each generate their own keys (the keys come from
+// Rand, never from the token, which Secrets Manager shows in events and
+// logs), and the PutSecretValue rule decides between them: the first put
+// under the token wins, and a later put with other data fails with
+// ResourceExistsException because versions are immutable. A loser adopts
+// the winner's version (adoptPending); its own keys were never stored and
+// are dropped.
 func (r *Rotator) createSecret(ctx context.Context, log *slog.Logger, ev Event) error {
 	_, err := r.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
 		SecretId:     aws.String(ev.SecretID),
@@ -33,9 +50,15 @@ func (r *Rotator) createSecret(ctx context.Context, log *slog.Logger, ev Event) 
 		return fmt.Errorf("read pending version: %w", err)
 	}
 
-	current, err := r.readCurrent(ctx, ev.SecretID)
+	current, currentID, err := r.readCurrent(ctx, ev.SecretID)
 	if err != nil {
 		return err
+	}
+	if currentID == ev.ClientRequestToken {
+		// The whole rotation ran between Handle's look at the labels and
+		// now; rotating the new current set would skip a key.
+		log.InfoContext(ctx, "sp_key_rotation_step_skipped", "reason", reasonCurrentElsewhere)
+		return nil
 	}
 	var pending *keys.Set
 	if current == nil {
@@ -77,10 +100,48 @@ func (r *Rotator) createSecret(ctx context.Context, log *slog.Logger, ev Event) 
 		SecretString:       aws.String(string(b)),
 		VersionStages:      []string{stagePending},
 	}); err != nil {
+		var exists *types.ResourceExistsException
+		if errors.As(err, &exists) {
+			return r.adoptPending(ctx, log, ev, current, err)
+		}
 		return fmt.Errorf("put pending version: %w", err)
 	}
 	log.InfoContext(ctx, "sp_key_rotation_pending_created",
 		"current_kid", pending.Current.Kid, "next_kid", pending.Next.Kid)
+	return nil
+}
+
+// adoptPending handles a put refused because the token's version already
+// has other data: another invocation stored its key set first. The step
+// succeeds if that version is what this one would have stored, a valid
+// rotation of current (the set this invocation rotated), or if the
+// rotation has meanwhile gone on to make it AWSCURRENT. Anything else was
+// not written by a rotation of this set, and is refused now rather than
+// left to testSecret.
+func (r *Rotator) adoptPending(ctx context.Context, log *slog.Logger, ev Event, current *keys.Set, putErr error) error {
+	out, err := r.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId:  aws.String(ev.SecretID),
+		VersionId: aws.String(ev.ClientRequestToken),
+	})
+	if err != nil {
+		return fmt.Errorf("put pending version: %w; reading the version that exists: %w", putErr, err)
+	}
+	switch {
+	case slices.Contains(out.VersionStages, stageCurrent):
+		log.InfoContext(ctx, "sp_key_rotation_step_skipped", "reason", reasonCurrentElsewhere)
+		return nil
+	case !slices.Contains(out.VersionStages, stagePending):
+		return fmt.Errorf("%w: put pending version: %w; the version that exists is staged %s", ErrNotPending, putErr, strings.Join(out.VersionStages, ","))
+	}
+	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
+	if err != nil {
+		return fmt.Errorf("%w: the version stored under the token by someone else: %w", ErrTestFailed, err)
+	}
+	if err := r.validate(set, current); err != nil {
+		return fmt.Errorf("the version stored under the token by someone else: %w", err)
+	}
+	log.InfoContext(ctx, "sp_key_rotation_step_skipped", "reason", reasonCreatedElsewhere,
+		"current_kid", set.Current.Kid, "next_kid", keyID(set.Next))
 	return nil
 }
 
@@ -101,6 +162,12 @@ func (r *Rotator) setSecret(ctx context.Context, log *slog.Logger, _ Event) erro
 // checkPending.
 func (r *Rotator) testSecret(ctx context.Context, log *slog.Logger, ev Event) error {
 	pending, err := r.checkPending(ctx, ev)
+	if errors.Is(err, errAlreadyCurrent) {
+		// A concurrent finishSecret, which checks the same things first,
+		// made the version current: there is nothing left to test.
+		log.InfoContext(ctx, "sp_key_rotation_step_skipped", "reason", reasonCurrentElsewhere)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -109,40 +176,64 @@ func (r *Rotator) testSecret(ctx context.Context, log *slog.Logger, ev Event) er
 }
 
 // checkPending reads the pending set and checks that it can go into
-// service: it parses strictly, every certificate is valid now, the current
-// key signs a message its certificate verifies, and it is a rotation of the
-// current version (its previous key is the current key, and its current key
-// is the next key that metadata has been publishing, so IdPs already have
-// it).
+// service (see validate). It returns errAlreadyCurrent if the token's
+// version is, or became while it read, AWSCURRENT: then the set it would
+// compare the pending one with is the pending set itself, and a concurrent
+// finishSecret has already done the checks and the move.
 func (r *Rotator) checkPending(ctx context.Context, ev Event) (*keys.Set, error) {
 	pending, err := r.readPending(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
-	if err := pending.Check(r.opts.Now(), r.opts.Rand); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTestFailed, err)
-	}
-	current, err := r.readCurrent(ctx, ev.SecretID)
+	current, currentID, err := r.readCurrent(ctx, ev.SecretID)
 	if err != nil {
 		return nil, err
 	}
-	if current != nil {
-		if pending.Previous == nil || pending.Previous.Kid != current.Current.Kid {
-			return nil, fmt.Errorf("%w: its previous key is not the current key %s: it is not a rotation of the current version", ErrTestFailed, current.Current.Kid)
-		}
-		if current.Next != nil && pending.Current.Kid != current.Next.Kid {
-			return nil, fmt.Errorf("%w: its current key is not the published next key %s", ErrTestFailed, current.Next.Kid)
-		}
+	if currentID == ev.ClientRequestToken {
+		return nil, errAlreadyCurrent
+	}
+	if err := r.validate(pending, current); err != nil {
+		return nil, err
 	}
 	return pending, nil
+}
+
+// validate checks that pending can replace current (nil: nothing to
+// replace): it parses strictly, every certificate is valid now, the current
+// key signs a message its certificate verifies, and it is a rotation of
+// current (its previous key is the current key, and its current key is the
+// next key that metadata has been publishing, so IdPs already have it).
+func (r *Rotator) validate(pending, current *keys.Set) error {
+	if err := pending.Check(r.opts.Now(), r.opts.Rand); err != nil {
+		return fmt.Errorf("%w: %w", ErrTestFailed, err)
+	}
+	if current != nil {
+		if pending.Previous == nil || pending.Previous.Kid != current.Current.Kid {
+			return fmt.Errorf("%w: its previous key is not the current key %s: it is not a rotation of the current version", ErrTestFailed, current.Current.Kid)
+		}
+		if current.Next != nil && pending.Current.Kid != current.Next.Kid {
+			return fmt.Errorf("%w: its current key is not the published next key %s", ErrTestFailed, current.Next.Kid)
+		}
+	}
+	return nil
 }
 
 // finishSecret moves AWSCURRENT to the token (Secrets Manager gives the old
 // version AWSPREVIOUS), then completes the rotation. It repeats testSecret's
 // checks first, so a version that testSecret would reject can never become
 // current, even if someone invokes finishSecret by hand.
+//
+// The move names the version it takes AWSCURRENT from, so of concurrent
+// invocations only the first succeeds; the service refuses the others
+// because the label is no longer there. Whatever the error, the labels
+// decide: if the token holds AWSCURRENT now (moved by another invocation
+// after the same checks, or by this one with the answer lost), the step
+// goes on to complete, which elects one announcer.
 func (r *Rotator) finishSecret(ctx context.Context, log *slog.Logger, ev Event, versions map[string][]string) error {
 	pending, err := r.checkPending(ctx, ev)
+	if errors.Is(err, errAlreadyCurrent) {
+		return r.complete(ctx, log, ev, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -157,88 +248,11 @@ func (r *Rotator) finishSecret(ctx context.Context, log *slog.Logger, ev Event, 
 		}
 	}
 	if _, err := r.api.UpdateSecretVersionStage(ctx, in); err != nil {
-		return fmt.Errorf("move AWSCURRENT: %w", err)
+		stages, serr := r.stagesOf(ctx, ev)
+		if serr != nil || !slices.Contains(stages, stageCurrent) {
+			return fmt.Errorf("move AWSCURRENT: %w", err)
+		}
+		log.InfoContext(ctx, "sp_key_rotation_current_moved", "reason", "the move failed but the version holds AWSCURRENT", "err", err)
 	}
 	return r.complete(ctx, log, ev, pending)
-}
-
-// complete announces the rotation and then clears AWSPENDING from the new
-// current version. AWSPENDING left on the current version is how a re-run
-// knows the announcement may not have happened: the event and metric are
-// emitted once per rotation, or at worst twice if this process dies between
-// the two. (Secrets Manager documents both AWSPENDING on the AWSCURRENT
-// version and on no version as a completed rotation.)
-func (r *Rotator) complete(ctx context.Context, log *slog.Logger, ev Event, set *keys.Set) error {
-	if set == nil {
-		out, err := r.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-			SecretId:  aws.String(ev.SecretID),
-			VersionId: aws.String(ev.ClientRequestToken),
-		})
-		if err != nil {
-			return fmt.Errorf("read new current version: %w", err)
-		}
-		if set, err = keys.ParseSet([]byte(aws.ToString(out.SecretString))); err != nil {
-			return fmt.Errorf("new current version: %w", err)
-		}
-	}
-	r.announce(ctx, log, ev, set)
-	if _, err := r.api.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
-		SecretId:            aws.String(ev.SecretID),
-		VersionStage:        aws.String(stagePending),
-		RemoveFromVersionId: aws.String(ev.ClientRequestToken),
-	}); err != nil {
-		return fmt.Errorf("clear AWSPENDING: %w", err)
-	}
-	return nil
-}
-
-// readCurrent returns the AWSCURRENT set, or nil if the secret has no
-// current value (or an empty one, or the "{}" placeholder). A current value
-// that does not parse is an error: rotating it would throw away a key set
-// someone must look at.
-func (r *Rotator) readCurrent(ctx context.Context, secretID string) (*keys.Set, error) {
-	out, err := r.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-		SecretId:     aws.String(secretID),
-		VersionStage: aws.String(stageCurrent),
-	})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read current version: %w", err)
-	}
-	raw := strings.TrimSpace(aws.ToString(out.SecretString))
-	if raw == "" || raw == "{}" {
-		return nil, nil
-	}
-	set, err := keys.ParseSet([]byte(raw))
-	if err != nil {
-		return nil, fmt.Errorf("current version: %w", err)
-	}
-	return set, nil
-}
-
-func (r *Rotator) readPending(ctx context.Context, ev Event) (*keys.Set, error) {
-	out, err := r.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-		SecretId:     aws.String(ev.SecretID),
-		VersionId:    aws.String(ev.ClientRequestToken),
-		VersionStage: aws.String(stagePending),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read pending version (did createSecret run?): %w", err)
-	}
-	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrTestFailed, err)
-	}
-	return set, nil
-}
-
-func (r *Rotator) generate() (*keys.Pair, error) {
-	return keys.Generate(r.opts.Algorithm, r.opts.Now(), r.opts.Validity, r.opts.CommonName, r.opts.Rand)
-}
-
-func isNotFound(err error) bool {
-	var rnf *types.ResourceNotFoundException
-	return errors.As(err, &rnf)
 }

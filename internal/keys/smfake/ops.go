@@ -43,10 +43,11 @@ func (s *Server) createSecret(in *createSecretIn) (any, *apiError) {
 		if in.ClientRequestToken != nil {
 			id = *in.ClientRequestToken
 		}
-		v := sec.newVersion(id, s.now())
-		if err := setValue(v, in.SecretString, in.SecretBinary); err != nil {
+		if err := checkValue(in.SecretString, in.SecretBinary); err != nil {
 			return nil, err
 		}
+		v := sec.newVersion(id, s.now())
+		setValue(v, in.SecretString, in.SecretBinary)
 		sec.attach(id, StageCurrent)
 		out["VersionId"] = id
 	}
@@ -158,6 +159,9 @@ func (s *Server) putSecretValue(in *putSecretValueIn) (any, *apiError) {
 	if in.ClientRequestToken != nil {
 		id = *in.ClientRequestToken
 	}
+	if err := checkValue(in.SecretString, in.SecretBinary); err != nil {
+		return nil, err
+	}
 	stages := in.VersionStages
 	if len(stages) == 0 {
 		stages = []string{StageCurrent}
@@ -165,23 +169,23 @@ func (s *Server) putSecretValue(in *putSecretValueIn) (any, *apiError) {
 	v := sec.versions[id]
 	switch {
 	case v != nil && v.hasValue:
-		// Idempotency by ClientRequestToken: the same data again succeeds
-		// and changes nothing; different data under a used token fails.
+		// Idempotency by ClientRequestToken, whatever labels the version
+		// carries (AWSPENDING, AWSCURRENT, none): the same data again
+		// succeeds and changes nothing, not even the labels; different data
+		// fails, because versions are immutable. This is the rule that
+		// decides a race between two rotation invocations with the same
+		// token: the first put wins, the second is refused.
 		if !sameValue(v, in.SecretString, in.SecretBinary) {
-			return nil, &apiError{400, "ResourceExistsException", "A resource with the ID you requested already exists."}
+			return nil, errVersionExists()
 		}
 		return map[string]any{"ARN": sec.arn, "Name": sec.name, "VersionId": id, "VersionStages": slices.Clone(v.stages)}, nil
 	case v == nil:
 		v = sec.newVersion(id, s.now())
 	}
-	// v is new or the empty version made by RotateSecret: fill it.
-	if err := setValue(v, in.SecretString, in.SecretBinary); err != nil {
-		if len(v.stages) == 0 && !v.hasValue {
-			delete(sec.versions, id)
-			sec.order = slices.DeleteFunc(sec.order, func(x string) bool { return x == id })
-		}
-		return nil, err
-	}
+	// v is new or the empty version made by RotateSecret: fill it. Staging
+	// labels other than AWSCURRENT move too: a label is on one version at a
+	// time, so AWSPENDING leaves whichever version had it.
+	setValue(v, in.SecretString, in.SecretBinary)
 	for _, st := range stages {
 		sec.attach(id, st)
 	}

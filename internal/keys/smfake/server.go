@@ -67,12 +67,14 @@ type fault struct {
 // Server is the fake. Its zero value is not usable; call New.
 type Server struct {
 	ts *httptest.Server
+	tb testing.TB
 
 	mu       sync.Mutex
 	now      func() time.Time
 	secrets  map[string]*secret // by name
 	requests map[string]int     // by operation, including failed ones
 	faults   []*fault
+	pauses   []*Pause
 	down     bool
 }
 
@@ -101,6 +103,7 @@ type version struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
+		tb:       t,
 		now:      time.Now,
 		secrets:  map[string]*secret{},
 		requests: map[string]int{},
@@ -203,6 +206,12 @@ func errInvalidParameter(format string, args ...any) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidParameterException", fmt.Sprintf(format, args...)}
 }
 
+// errVersionExists is the service's answer to PutSecretValue with a
+// ClientRequestToken that names a version holding other data.
+func errVersionExists() *apiError {
+	return &apiError{http.StatusBadRequest, "ResourceExistsException", "You can't modify an existing version, you can only create a new version."}
+}
+
 func errInvalidRequest(format string, args ...any) *apiError {
 	return &apiError{http.StatusBadRequest, "InvalidRequestException", fmt.Sprintf(format, args...)}
 }
@@ -219,39 +228,58 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[op]++
-	if s.down {
-		writeError(w, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: service down"})
-		return
+	p := s.arrive(op)
+	if p != nil && p.point == BeforeApply {
+		p.hold(r.Context())
 	}
-	mode, faulty := s.takeFault(op)
-	if faulty && mode != FailAfter {
-		if mode == Throttle {
-			writeError(w, &apiError{http.StatusBadRequest, "ThrottlingException", "Rate exceeded"})
-		} else {
-			writeError(w, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: injected failure"})
-		}
-		return
-	}
-	out, apiErr := s.dispatch(op, body)
-	if faulty { // FailAfter: the change is applied, the answer is lost.
-		writeError(w, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: injected failure after applying"})
-		return
+	b, apiErr := s.apply(op, body)
+	if p != nil && p.point == AfterApply {
+		p.hold(r.Context())
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		writeError(w, &apiError{http.StatusInternalServerError, "InternalServiceError", err.Error()})
-		return
-	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("fake-%08x", rand.Uint32()))
 	_, _ = w.Write(b)
+}
+
+// arrive counts a request and takes the pause that matches it, if any.
+func (s *Server) arrive(op string) *Pause {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[op]++
+	return s.takePause(op)
+}
+
+// apply runs one request under the lock, so that requests are atomic and
+// serialized as in the service, and returns the encoded answer.
+func (s *Server) apply(op string, body []byte) ([]byte, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: service down"}
+	}
+	mode, faulty := s.takeFault(op)
+	if faulty && mode != FailAfter {
+		if mode == Throttle {
+			return nil, &apiError{http.StatusBadRequest, "ThrottlingException", "Rate exceeded"}
+		}
+		return nil, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: injected failure"}
+	}
+	out, apiErr := s.dispatch(op, body)
+	if faulty { // FailAfter: the change is applied, the answer is lost.
+		return nil, &apiError{http.StatusInternalServerError, "InternalServiceError", "fake: injected failure after applying"}
+	}
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, &apiError{http.StatusInternalServerError, "InternalServiceError", err.Error()}
+	}
+	return b, nil
 }
 
 // checkEnvelope enforces what the real endpoint rejects: a non-POST, a wrong

@@ -50,17 +50,26 @@ func (sec *secret) rotationInProgress() bool {
 	return p != "" && !slices.Contains(sec.versions[p].stages, StageCurrent)
 }
 
-func setValue(v *version, str *string, bin []byte) *apiError {
+// checkValue validates a value before anything else: a malformed request is
+// InvalidParameterException even when its token names an existing version,
+// so it never passes for an idempotent repeat.
+func checkValue(str *string, bin []byte) *apiError {
 	if (str == nil) == (bin == nil) {
 		return errInvalidParameter("You must provide either SecretString or SecretBinary, but not both.")
 	}
 	if (str != nil && len(*str) > maxSecretSize) || len(bin) > maxSecretSize {
 		return errInvalidParameter("The secret value exceeds the maximum size of %d bytes.", maxSecretSize)
 	}
-	v.hasValue, v.str, v.bin = true, str, bin
 	return nil
 }
 
+// setValue fills v with a value that checkValue accepted.
+func setValue(v *version, str *string, bin []byte) {
+	v.hasValue, v.str, v.bin = true, str, bin
+}
+
+// sameValue reports whether the request carries the version's data: a
+// SecretString never equals a SecretBinary, even with the same bytes.
 func sameValue(v *version, str *string, bin []byte) bool {
 	if str != nil {
 		return v.str != nil && *v.str == *str
