@@ -1,15 +1,14 @@
 package browser_test
 
 import (
-	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
 
 const (
@@ -43,22 +42,25 @@ func TestConcurrentPostsOfOneResponse(t *testing.T) {
 			t.Cleanup(client.CloseIdleConnections)
 
 			var cookies []*http.Cookie
-			var autoPost htmlForm
+			var autoPost samlidp.Form
+			var err error
 			if tc.idpInitiated {
-				autoPost = getForm(t, client, s.IdP.IdPInitiatedURL(aliceUser, alicePassword, ""), "saml-post")
+				autoPost, err = samlidp.GetForm(t.Context(), client, s.IdP.IdPInitiatedURL(aliceUser, alicePassword, ""), "saml-post")
 			} else {
 				resp := send(t, client, mustRequest(t, http.MethodGet, s.LoginURL, nil), http.StatusFound)
 				cookies = resp.Cookies()
 				if len(cookies) == 0 {
 					t.Fatal("login link set no cookie")
 				}
-				login := getForm(t, client, resp.Header.Get("Location"), "")
-				autoPost = postForm(t, client, login, url.Values{"username": {aliceUser}, "password": {alicePassword}}, "saml-post")
+				autoPost, err = samlidp.SignIn(t.Context(), client, resp.Header.Get("Location"), aliceUser, alicePassword)
 			}
-			if autoPost.action != s.ACSURL || autoPost.values.Get("SAMLResponse") == "" {
-				t.Fatalf("IdP's auto-post form posts %v to %s, want a SAMLResponse to %s", autoPost.values, autoPost.action, s.ACSURL)
+			if err != nil {
+				t.Fatal(err)
 			}
-			body := autoPost.values.Encode()
+			if autoPost.Action != s.ACSURL || autoPost.Values.Get("SAMLResponse") == "" {
+				t.Fatalf("IdP's auto-post form posts %v to %s, want a SAMLResponse to %s", autoPost.Values, autoPost.Action, s.ACSURL)
+			}
+			body := autoPost.Values.Encode()
 
 			type result struct {
 				status   int
@@ -143,107 +145,4 @@ func send(t *testing.T, client *http.Client, req *http.Request, want int) *http.
 	}
 	resp.Body = io.NopCloser(strings.NewReader(string(b)))
 	return resp
-}
-
-// htmlForm is a <form> as a browser would submit it.
-type htmlForm struct {
-	action string // absolute
-	values url.Values
-}
-
-// getForm fetches a page and returns its form with the given id ("" for
-// the only form).
-func getForm(t *testing.T, client *http.Client, rawURL, id string) htmlForm {
-	t.Helper()
-	resp := send(t, client, mustRequest(t, http.MethodGet, rawURL, nil), http.StatusOK)
-	return findForm(t, resp, id)
-}
-
-// postForm submits f with fields set and returns the answer's form with
-// the given id.
-func postForm(t *testing.T, client *http.Client, f htmlForm, set url.Values, id string) htmlForm {
-	t.Helper()
-	values := url.Values{}
-	for k, v := range f.values {
-		values[k] = v
-	}
-	for k, v := range set {
-		values[k] = v
-	}
-	req := mustRequest(t, http.MethodPost, f.action, strings.NewReader(values.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return findForm(t, send(t, client, req, http.StatusOK), id)
-}
-
-func findForm(t *testing.T, resp *http.Response, id string) htmlForm {
-	t.Helper()
-	b, _ := io.ReadAll(resp.Body)
-	forms, err := parseForms(string(b))
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", resp.Request.URL, err, b)
-	}
-	var found []htmlForm
-	for _, f := range forms {
-		if id == "" || f.id == id {
-			action, err := resp.Request.URL.Parse(f.action)
-			if err != nil {
-				t.Fatalf("%s: form action %q: %v", resp.Request.URL, f.action, err)
-			}
-			found = append(found, htmlForm{action: action.String(), values: f.values})
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%s: %d forms with id %q, want 1:\n%s", resp.Request.URL, len(found), id, b)
-	}
-	return found[0]
-}
-
-type parsedForm struct {
-	id, action string
-	values     url.Values // every named <input>
-}
-
-// parseForms reads the forms of a page with the standard library's XML
-// decoder in its lenient HTML mode (x/net/html is not in go.mod). It is
-// enough for the IdP's small, well-formed pages.
-func parseForms(page string) ([]parsedForm, error) {
-	d := xml.NewDecoder(strings.NewReader(page))
-	d.Strict = false
-	d.AutoClose = xml.HTMLAutoClose
-	d.Entity = xml.HTMLEntity
-	var forms []parsedForm
-	in := false
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return forms, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch el := tok.(type) {
-		case xml.StartElement:
-			attr := func(name string) string {
-				for _, a := range el.Attr {
-					if strings.EqualFold(a.Name.Local, name) {
-						return a.Value
-					}
-				}
-				return ""
-			}
-			switch strings.ToLower(el.Name.Local) {
-			case "form":
-				in = true
-				forms = append(forms, parsedForm{id: attr("id"), action: attr("action"), values: url.Values{}})
-			case "input":
-				if in && attr("name") != "" {
-					forms[len(forms)-1].values.Set(attr("name"), attr("value"))
-				}
-			}
-		case xml.EndElement:
-			if strings.EqualFold(el.Name.Local, "form") {
-				in = false
-			}
-		}
-	}
 }

@@ -17,6 +17,11 @@
 // Without node the test is skipped, or fails when CI=true, as for the
 // DynamoDB tests against dynalite.
 //
+// Tests that play the browser with net/http rather than drive one read and
+// submit the IdP's pages as HTML forms with Fetch, GetForm and Submit;
+// SignIn walks an SP-initiated login from the SSO URL to the IdP's
+// auto-post form.
+//
 // It owns only test helpers. It imports the standard library and testing,
 // and must not import samlflex's own packages: a peer that shared code with
 // the SP under test could share its bugs too.

@@ -5,12 +5,10 @@ import (
 	"compress/flate"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,125 +45,40 @@ func deflateBase64(t *testing.T, s string) string {
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
-type page struct {
-	status int
-	body   string
-	forms  []form
-	ids    map[string]bool // every element id on the page
-}
+// testClient is the tests' browser. (Its Transport is http.DefaultTransport.)
+var testClient = &http.Client{Timeout: 10 * time.Second}
 
-type form struct {
-	action, method, id string
-	inputs             url.Values // name -> value of every <input> with a name
-}
-
-func fetch(t *testing.T, method, rawURL string, body url.Values) page {
+// fetch is Fetch that fails t when no page comes back.
+func fetch(t *testing.T, method, rawURL string, body url.Values) *Page {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		r = strings.NewReader(body.Encode())
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, rawURL, r)
+	p, err := Fetch(t.Context(), testClient, method, rawURL, body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, rawURL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := page{status: resp.StatusCode, body: string(b)}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		p.forms, p.ids = parseHTML(t, p.body)
 	}
 	return p
 }
 
-// parseHTML reads forms the way a browser submits them, with the standard
-// library's XML decoder in its lenient HTML mode (no x/net/html in go.mod).
-func parseHTML(t *testing.T, body string) ([]form, map[string]bool) {
+func onlyForm(t *testing.T, p *Page) Form {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(body))
-	d.Strict = false
-	d.AutoClose = xml.HTMLAutoClose
-	d.Entity = xml.HTMLEntity
-	var forms []form
-	ids := map[string]bool{}
-	inForm := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("parse HTML: %v\n%s", err, body)
-		}
-		switch el := tok.(type) {
-		case xml.StartElement:
-			attr := func(name string) string {
-				for _, a := range el.Attr {
-					if strings.EqualFold(a.Name.Local, name) {
-						return a.Value
-					}
-				}
-				return ""
-			}
-			if id := attr("id"); id != "" {
-				ids[id] = true
-			}
-			switch strings.ToLower(el.Name.Local) {
-			case "form":
-				inForm = true
-				forms = append(forms, form{action: attr("action"), method: attr("method"), id: attr("id"), inputs: url.Values{}})
-			case "input":
-				if inForm && attr("name") != "" {
-					forms[len(forms)-1].inputs.Set(attr("name"), attr("value"))
-				}
-			}
-		case xml.EndElement:
-			if strings.EqualFold(el.Name.Local, "form") {
-				inForm = false
-			}
-		}
+	f, err := p.Form("")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return forms, ids
-}
-
-func onlyForm(t *testing.T, p page) form {
-	t.Helper()
-	if len(p.forms) != 1 {
-		t.Fatalf("page has %d forms, want 1:\n%s", len(p.forms), p.body)
-	}
-	return p.forms[0]
+	return f
 }
 
 // submit posts f as a browser would, with fields overridden by set.
-func submit(t *testing.T, base string, f form, set map[string]string) page {
+func submit(t *testing.T, f Form, set map[string]string) *Page {
 	t.Helper()
-	target, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	action, err := target.Parse(f.action)
-	if err != nil {
-		t.Fatal(err)
-	}
 	values := url.Values{}
-	for k, v := range f.inputs {
-		values[k] = append([]string(nil), v...)
-	}
 	for k, v := range set {
 		values.Set(k, v)
 	}
-	return fetch(t, http.MethodPost, action.String(), values)
+	p, err := Submit(t.Context(), testClient, f, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // verifiedResponse base64-decodes a SAMLResponse and checks its XML

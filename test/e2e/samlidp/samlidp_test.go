@@ -49,7 +49,7 @@ func newRequestID(t *testing.T) string {
 }
 
 // loginPage starts an SP-initiated login with the HTTP-Redirect binding.
-func loginPage(t *testing.T, idp *IdP, requestID, issuer, acsURL, relayState string) page {
+func loginPage(t *testing.T, idp *IdP, requestID, issuer, acsURL, relayState string) *Page {
 	t.Helper()
 	q := url.Values{"SAMLRequest": {deflateBase64(t, authnRequestXML(requestID, issuer, acsURL, idp.SSOURL))}}
 	if relayState != "" {
@@ -60,22 +60,22 @@ func loginPage(t *testing.T, idp *IdP, requestID, issuer, acsURL, relayState str
 
 // autoPostResponse checks the HTTP-POST binding page and returns its
 // SAMLResponse and RelayState fields.
-func autoPostResponse(t *testing.T, p page) (samlResponse, relayState string) {
+func autoPostResponse(t *testing.T, p *Page) (samlResponse, relayState string) {
 	t.Helper()
-	if p.status != http.StatusOK {
-		t.Fatalf("status %d, want 200:\n%s", p.status, p.body)
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d, want 200:\n%s", p.Status, p.Body)
 	}
 	f := onlyForm(t, p)
-	if f.action != spACSURL || !strings.EqualFold(f.method, "post") {
-		t.Errorf("form posts (%s) to %q, want POST to %q", f.method, f.action, spACSURL)
+	if f.Action != spACSURL || !strings.EqualFold(f.Method, "post") {
+		t.Errorf("form posts (%s) to %q, want POST to %q", f.Method, f.Action, spACSURL)
 	}
-	if !p.ids["continue"] {
-		t.Errorf("no no-JS fallback button id=continue:\n%s", p.body)
+	if !p.IDs["continue"] {
+		t.Errorf("no no-JS fallback button id=continue:\n%s", p.Body)
 	}
-	if !strings.Contains(p.body, ".submit()") {
-		t.Errorf("form does not submit itself:\n%s", p.body)
+	if !strings.Contains(p.Body, ".submit()") {
+		t.Errorf("form does not submit itself:\n%s", p.Body)
 	}
-	return f.inputs.Get("SAMLResponse"), f.inputs.Get("RelayState")
+	return f.Values.Get("SAMLResponse"), f.Values.Get("RelayState")
 }
 
 // checkResponse checks the verified Response against what an SP expects
@@ -132,20 +132,20 @@ func TestIdP(t *testing.T) {
 		id := newRequestID(t)
 		relay := "https://flex.twilio.com/x?a=1&b=<2>"
 		p := loginPage(t, idp, id, spEntityID, spACSURL, relay)
-		if p.status != http.StatusOK {
-			t.Fatalf("GET /sso: status %d:\n%s", p.status, p.body)
+		if p.Status != http.StatusOK {
+			t.Fatalf("GET /sso: status %d:\n%s", p.Status, p.Body)
 		}
 		for _, want := range []string{"username", "password", "login"} {
-			if !p.ids[want] {
+			if !p.IDs[want] {
 				t.Errorf("login page has no element id=%s", want)
 			}
 		}
 		f := onlyForm(t, p)
-		if f.inputs.Get("request_id") != id || f.inputs.Get("RelayState") != relay {
-			t.Fatalf("hidden fields = %v, want request_id %q and RelayState %q", f.inputs, id, relay)
+		if f.Values.Get("request_id") != id || f.Values.Get("RelayState") != relay {
+			t.Fatalf("hidden fields = %v, want request_id %q and RelayState %q", f.Values, id, relay)
 		}
 
-		samlResponse, gotRelay := autoPostResponse(t, submit(t, idp.BaseURL, f,
+		samlResponse, gotRelay := autoPostResponse(t, submit(t, f,
 			map[string]string{"username": "alice@example.com", "password": alicePassword}))
 		if gotRelay != relay {
 			t.Errorf("RelayState = %q, want %q", gotRelay, relay)
@@ -170,8 +170,8 @@ func TestIdP(t *testing.T) {
 		id := newRequestID(t)
 		req := base64.StdEncoding.EncodeToString([]byte(authnRequestXML(id, spEntityID, "", idp.SSOURL)))
 		p := fetch(t, http.MethodPost, idp.SSOURL, url.Values{"SAMLRequest": {req}})
-		if p.status != http.StatusOK || onlyForm(t, p).inputs.Get("request_id") != id {
-			t.Fatalf("POST /sso: status %d, want 200 with request_id %q:\n%s", p.status, id, p.body)
+		if p.Status != http.StatusOK || onlyForm(t, p).Values.Get("request_id") != id {
+			t.Fatalf("POST /sso: status %d, want 200 with request_id %q:\n%s", p.Status, id, p.Body)
 		}
 	})
 
@@ -220,8 +220,8 @@ func TestIdP(t *testing.T) {
 		t.Parallel()
 		p := fetch(t, http.MethodGet, idp.MetadataURL, nil)
 		doc := etree.NewDocument()
-		if p.status != http.StatusOK || doc.ReadFromString(p.body) != nil {
-			t.Fatalf("GET /metadata: status %d:\n%s", p.status, p.body)
+		if p.Status != http.StatusOK || doc.ReadFromString(p.Body) != nil {
+			t.Fatalf("GET /metadata: status %d:\n%s", p.Status, p.Body)
 		}
 		if got := doc.Root().SelectAttrValue("entityID", ""); got != idp.Issuer {
 			t.Errorf("entityID = %q, want %q", got, idp.Issuer)
@@ -241,8 +241,8 @@ func TestIdP(t *testing.T) {
 
 	t.Run("healthz", func(t *testing.T) {
 		t.Parallel()
-		if p := fetch(t, http.MethodGet, idp.BaseURL+"/healthz", nil); p.status != http.StatusOK {
-			t.Errorf("GET /healthz: status %d", p.status)
+		if p := fetch(t, http.MethodGet, idp.BaseURL+"/healthz", nil); p.Status != http.StatusOK {
+			t.Errorf("GET /healthz: status %d", p.Status)
 		}
 	})
 }
@@ -275,15 +275,15 @@ func TestIdPRefuses(t *testing.T) {
 			}
 			p := loginPage(t, idp, newRequestID(t), issuer, acs, "rs")
 			if tc.login != nil {
-				if p.status != http.StatusOK {
-					t.Fatalf("GET /sso: status %d:\n%s", p.status, p.body)
+				if p.Status != http.StatusOK {
+					t.Fatalf("GET /sso: status %d:\n%s", p.Status, p.Body)
 				}
-				p = submit(t, idp.BaseURL, onlyForm(t, p), tc.login)
+				p = submit(t, onlyForm(t, p), tc.login)
 			}
-			if p.status != tc.wantStatus || !strings.Contains(p.body, tc.wantBody) {
-				t.Errorf("status %d, want %d with %q:\n%s", p.status, tc.wantStatus, tc.wantBody, p.body)
+			if p.Status != tc.wantStatus || !strings.Contains(p.Body, tc.wantBody) {
+				t.Errorf("status %d, want %d with %q:\n%s", p.Status, tc.wantStatus, tc.wantBody, p.Body)
 			}
-			if strings.Contains(p.body, "SAMLResponse") {
+			if strings.Contains(p.Body, "SAMLResponse") {
 				t.Error("a refused login produced a SAMLResponse")
 			}
 		})
@@ -292,13 +292,13 @@ func TestIdPRefuses(t *testing.T) {
 	t.Run("wrong_password_keeps_the_form", func(t *testing.T) {
 		t.Parallel()
 		id := newRequestID(t)
-		p := submit(t, idp.BaseURL, onlyForm(t, loginPage(t, idp, id, spEntityID, spACSURL, "rs")),
+		p := submit(t, onlyForm(t, loginPage(t, idp, id, spEntityID, spACSURL, "rs")),
 			map[string]string{"username": "alice@example.com", "password": "nope"})
 		f := onlyForm(t, p)
-		if f.inputs.Get("request_id") != id || f.inputs.Get("RelayState") != "rs" || !p.ids["login"] {
-			t.Fatalf("401 page cannot retry: %v\n%s", f.inputs, p.body)
+		if f.Values.Get("request_id") != id || f.Values.Get("RelayState") != "rs" || !p.IDs["login"] {
+			t.Fatalf("401 page cannot retry: %v\n%s", f.Values, p.Body)
 		}
-		samlResponse, _ := autoPostResponse(t, submit(t, idp.BaseURL, f,
+		samlResponse, _ := autoPostResponse(t, submit(t, f,
 			map[string]string{"username": "alice@example.com", "password": alicePassword}))
 		checkResponse(t, idp, verifiedResponse(t, samlResponse, idp.Cert), id, "alice@example.com")
 	})
@@ -306,8 +306,8 @@ func TestIdPRefuses(t *testing.T) {
 	t.Run("idp_initiated_wrong_password", func(t *testing.T) {
 		t.Parallel()
 		p := fetch(t, http.MethodGet, idp.IdPInitiatedURL("alice@example.com", "nope", ""), nil)
-		if p.status != http.StatusUnauthorized || !strings.Contains(p.body, wrongPassword) {
-			t.Errorf("status %d, want 401 with %q", p.status, wrongPassword)
+		if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, wrongPassword) {
+			t.Errorf("status %d, want 401 with %q", p.Status, wrongPassword)
 		}
 	})
 }
