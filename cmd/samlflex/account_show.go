@@ -80,17 +80,9 @@ func runGet(ctx context.Context, a *app, args []string) int {
 	if code, done := a.prepareShow(c, fs, o, args, true); done {
 		return code
 	}
-	st, closeStore, err := o.storage.openAccounts(ctx)
-	if err != nil {
-		return a.failure(c, "%s", storeFailure(err))
-	}
-	defer func() { _ = closeStore() }()
-	acct, err := st.Get(ctx, o.sid)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return a.failure(c, "there is no account %s in %s. List the accounts with `samlflex account list`, or create it with `samlflex account put`.", o.sid, o.storage.describe())
-	case err != nil:
-		return a.failure(c, "reading %s from %s: %s", o.sid, o.storage.describe(), storeFailure(err))
+	acct, code, ok := a.readAccount(ctx, c, o.storage, o.sid)
+	if !ok {
+		return code
 	}
 	if o.output == "json" {
 		writeJSON(a.stdout, accountView(acct, o.baseURL))
@@ -98,6 +90,25 @@ func runGet(ctx context.Context, a *app, args []string) int {
 	}
 	printAccount(a.stdout, acct, o.baseURL, a.now())
 	return exitOK
+}
+
+// readAccount opens the selected store, reads one account and closes the
+// store again (releasing the embedded store's lock). On failure it has
+// printed the reason, and returns the exit code with ok false.
+func (a *app) readAccount(ctx context.Context, c command, s storageFlags, sid string) (acct samlflex.Account, code int, ok bool) {
+	st, closeStore, err := s.openAccounts(ctx)
+	if err != nil {
+		return acct, a.failure(c, "%s", storeFailure(err)), false
+	}
+	defer func() { _ = closeStore() }()
+	acct, err = st.Get(ctx, sid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return acct, a.failure(c, "there is no account %s in %s. List the accounts with `samlflex account list`, or create it with `samlflex account put`.", sid, s.describe()), false
+	case err != nil:
+		return acct, a.failure(c, "reading %s from %s: %s", sid, s.describe(), storeFailure(err)), false
+	}
+	return acct, exitOK, true
 }
 
 func runList(ctx context.Context, a *app, args []string) int {

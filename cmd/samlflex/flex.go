@@ -16,7 +16,6 @@ import (
 
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
-	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -135,17 +134,10 @@ func runFlexCheck(ctx context.Context, a *app, args []string) int {
 	if !samlflex.ValidAccountSID(*sid) {
 		return a.usageError(c, "--account-sid must be AC followed by 32 hex digits")
 	}
-	accounts, closeStore, err := st.openAccounts(ctx)
-	if err != nil {
-		return a.failure(c, "%s", storeFailure(err))
-	}
-	acct, err := accounts.Get(ctx, *sid)
-	_ = closeStore()
+	acct, code, ok := a.readAccount(ctx, c, st, *sid)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return a.failure(c, "there is no account %s in %s", *sid, st.describe())
-	case err != nil:
-		return a.failure(c, "reading %s: %s", *sid, storeFailure(err))
+	case !ok:
+		return code
 	case acct.Flex == nil:
 		return a.failure(c, "account %s has no Flex connection; add one with `samlflex account put --flex-instance-sid ...`", *sid)
 	}
