@@ -94,23 +94,24 @@ func Open(dir string, now func() time.Time, logger *slog.Logger) (*Source, error
 }
 
 // Keys returns the key set, reloading the file if another process changed
-// it. A changed file that does not parse is logged and the set loaded before
+// it, with the previous key retired once keys.MaxTokenLifetime plus
+// keys.DefaultRetireMargin have passed since the rotation (keys.Retire). A
+// changed file that does not parse is logged and the set loaded before
 // keeps being served, so that an editor's half-saved file cannot take the
 // local server down.
 func (s *Source) Keys(ctx context.Context) (*keys.Set, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, err := os.Stat(s.path)
-	if err != nil || (fi.ModTime().Equal(s.stamp.modTime) && fi.Size() == s.stamp.size) {
-		return s.set, nil
+	if err == nil && !(fi.ModTime().Equal(s.stamp.modTime) && fi.Size() == s.stamp.size) {
+		set, stamp, err := s.load()
+		if err != nil {
+			s.logger.WarnContext(ctx, "sp_keys_reload_failed", "path", s.path, "err", err)
+		} else {
+			s.set, s.stamp = set, stamp
+		}
 	}
-	set, stamp, err := s.load()
-	if err != nil {
-		s.logger.WarnContext(ctx, "sp_keys_reload_failed", "path", s.path, "err", err)
-		return s.set, nil
-	}
-	s.set, s.stamp = set, stamp
-	return set, nil
+	return keys.Retire(s.set, s.now(), keys.MaxTokenLifetime, keys.DefaultRetireMargin), nil
 }
 
 // Rotate rotates the set on disk (previous=current, current=next, next=new
@@ -130,7 +131,7 @@ func (s *Source) Rotate(ctx context.Context) (*keys.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	rotated := cur.Rotate(newNext)
+	rotated := cur.Rotate(newNext, s.now())
 	if rotated.Next == nil {
 		// The file had no next key: publish a fresh one so that the next
 		// rotation is announced in metadata ahead of time.
@@ -158,6 +159,7 @@ func (s *Source) generate() (*keys.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	cur.CurrentSince = s.now().UTC()
 	return &keys.Set{Current: cur, Next: next}, nil
 }
 
