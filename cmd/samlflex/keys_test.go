@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/keys/filekeys"
 	"github.com/samlflex/samlflex/internal/keys/smfake"
 )
 
@@ -227,5 +228,36 @@ func TestKeysEmergencyAWS(t *testing.T) {
 	}
 	if pending != 1 {
 		t.Errorf("%d pending versions after keys rotate, want 1", pending)
+	}
+}
+
+// TestServeRetiresPreviousKey: through serve's JWKS URL, the previous key
+// of a rotation made an hour ago is published, and that of a rotation made
+// 26 hours ago (past 24h + 1h) is not.
+func TestServeRetiresPreviousKey(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ago  time.Duration
+		want bool
+	}{{time.Hour, true}, {26 * time.Hour, false}} {
+		data := t.TempDir()
+		then := time.Now().Add(-tt.ago)
+		src, err := filekeys.Open(data, func() time.Time { return then }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := src.Rotate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data)
+		kids := jwksKids(t, s.BaseURL)
+		if got := slices.Contains(kids, rotated.Previous.Kid); got != tt.want || !slices.Contains(kids, rotated.Current.Kid) {
+			t.Errorf("rotated %s ago: JWKS %v; previous published = %v, want %v", tt.ago, kids, got, tt.want)
+		}
+		show := mustCLI(t, exitOK, nil, "keys", "show", "--data", data).stdout
+		if want := map[bool]string{true: "verifies old sessions until", false: "retired"}[tt.want]; !strings.Contains(show, want) {
+			t.Errorf("rotated %s ago: keys show lacks %q:\n%s", tt.ago, want, show)
+		}
 	}
 }
