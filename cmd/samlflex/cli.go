@@ -119,10 +119,14 @@ func (a *app) run(ctx context.Context, args []string) int {
 			return c.run(ctx, a, args[2:])
 		}
 	}
-	if args[0] == "keys" && len(args) > 1 {
-		if c, ok := findCommand("keys " + args[1]); ok {
-			return c.run(ctx, a, args[2:])
+	if args[0] == "keys" {
+		if len(args) > 1 {
+			if c, ok := findCommand("keys " + args[1]); ok {
+				return c.run(ctx, a, args[2:])
+			}
 		}
+		a.printKeysUsage(a.stderr)
+		return exitUsage
 	}
 	c, ok := findCommand(args[0])
 	if !ok {
@@ -142,6 +146,9 @@ func (a *app) help(ctx context.Context, topic []string) int {
 		return exitOK
 	case "account":
 		a.printAccountUsage(a.stdout)
+		return exitOK
+	case "keys":
+		a.printKeysUsage(a.stdout)
 		return exitOK
 	}
 	c, ok := findCommand(name)

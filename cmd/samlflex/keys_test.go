@@ -142,6 +142,12 @@ func TestKeysUsage(t *testing.T) {
 	if r := mustCLI(t, exitOK, nil, "help", "keys", "rotate"); !strings.Contains(r.stdout, "--retire-previous") {
 		t.Errorf("help: %s", r.stdout)
 	}
+	if r := mustCLI(t, exitUsage, nil, "keys"); !strings.Contains(r.stderr, "revoke") || !strings.Contains(r.stderr, "docs/keys.md") {
+		t.Errorf("keys without a command: %s", r.stderr)
+	}
+	if r := mustCLI(t, exitOK, nil, "help", "keys"); !strings.Contains(r.stdout, "rotate") {
+		t.Errorf("help keys: %s", r.stdout)
+	}
 }
 
 // TestKeysEmergencyAWS runs the AWS procedure against the Secrets Manager
