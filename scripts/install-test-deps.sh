@@ -25,6 +25,14 @@ if ((${#need[@]})); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# moto_server (the Python package moto[server]) is the second Secrets
+# Manager emulator of internal/keys/smkeys. It is neither on apt nor on npm;
+# the test image ships it. Without it that test skips, except under CI=true.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "install-test-deps: moto_server is missing (Python package moto[server]); internal/keys/smkeys skips its moto test, and fails it with CI=true" >&2
+  if [[ ${CI:-} == true ]]; then exit 1; fi
+fi
+
 for dir in scripts/dynalite test/e2e/idp infra; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     echo "install-test-deps: npm ci in $dir" >&2

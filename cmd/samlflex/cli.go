@@ -71,6 +71,12 @@ func commands() []command {
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
 		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
 			synopsis: "samlflex flex check --account-sid AC... [storage]", about: flexCheckAbout, run: runFlexCheck},
+		{name: "keys show", summary: "show the SP key set and when the previous key retires",
+			synopsis: "samlflex keys show [--data DIR | --secret-id SECRET]", about: keysShowAbout, run: runKeysShow},
+		{name: "keys rotate", summary: "rotate the SP keys; --now replaces a leaked key at once",
+			synopsis: "samlflex keys rotate [--now [--retire-previous]] [--data DIR | --secret-id SECRET]", about: keysRotateAbout, run: runKeysRotate},
+		{name: "keys revoke", summary: "remove one SP key from the JWKS, login cookies and metadata",
+			synopsis: "samlflex keys revoke --kid KID [--data DIR | --secret-id SECRET]", about: keysRevokeAbout, run: runKeysRevoke},
 	}
 }
 
@@ -113,6 +119,15 @@ func (a *app) run(ctx context.Context, args []string) int {
 			return c.run(ctx, a, args[2:])
 		}
 	}
+	if args[0] == "keys" {
+		if len(args) > 1 {
+			if c, ok := findCommand("keys " + args[1]); ok {
+				return c.run(ctx, a, args[2:])
+			}
+		}
+		a.printKeysUsage(a.stderr)
+		return exitUsage
+	}
 	c, ok := findCommand(args[0])
 	if !ok {
 		fmt.Fprintf(a.stderr, "samlflex: unknown command %q\n\n", args[0])
@@ -131,6 +146,9 @@ func (a *app) help(ctx context.Context, topic []string) int {
 		return exitOK
 	case "account":
 		a.printAccountUsage(a.stdout)
+		return exitOK
+	case "keys":
+		a.printKeysUsage(a.stdout)
 		return exitOK
 	}
 	c, ok := findCommand(name)
@@ -155,6 +173,8 @@ Commands:
              go run ./cmd/samlflex dev)
   serve      run the service provider on this machine (embedded store, file keys)
   account    create, show, list and delete account settings (put, get, list, delete)
+  keys       show, rotate and revoke the SP signing keys (keys show, keys rotate [--now],
+             keys revoke --kid KID; emergencies: docs/keys.md)
   help       show help for a command, for example: samlflex help account put
 
 Every command takes --help. Flags may be written -flag or --flag.

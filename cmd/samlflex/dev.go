@@ -40,7 +40,7 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("dev")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on, loopback only; port 0 picks a free port")
-	data := fs.String("data", dataDirDefault(a.getenv), "`DIR` for the embedded store, the SP keys and the demo IdP key\n(default $SAMLFLEX_DATA, else ./.samlflex)")
+	data := fs.String("data", devDataDirDefault(a.getenv), "`DIR` for the embedded store, the SP keys and the demo IdP key\n(default $SAMLFLEX_DEV_DATA, else ./.samlflex-dev; never serve's directory:\nserve refuses to run with the demo account)")
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}

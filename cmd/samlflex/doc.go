@@ -5,6 +5,7 @@
 //	samlflex dev       everything on this computer, with a demo IdP
 //	samlflex serve     the service provider on net/http (embedded store, file keys)
 //	samlflex account   put|get|list|delete the settings of a Flex account
+//	samlflex keys      show|rotate|revoke the SP key set (file keys or Secrets Manager)
 //	samlflex help      help for any command
 //
 // It owns the command line only: flags (the standard flag package, one
@@ -14,7 +15,8 @@
 // httpapi handler that runs in Lambda. The demo IdP and landing page come
 // from internal/demo and are wired only by `dev`.
 //
-// It must not import an AWS SDK itself (only through dynamostore) nor hold
+// It must not import an AWS SDK itself (only through dynamostore and
+// smkeys) nor hold
 // business rules: settings are checked by samlflex.Account.Validate, logins
 // by httpapi and the samlflex package, so that the CLI, `serve` and Lambda
 // cannot disagree.

@@ -52,6 +52,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.failure(c, "%s", storeFailure(err))
 	}
 	defer func() { _ = st.Close() }()
+	if err := refuseDemoAccounts(ctx, st, *data); err != nil {
+		return a.failure(c, "%v", err)
+	}
 	keySrc, err := filekeys.Open(*data, a.now, logger)
 	if err != nil {
 		return a.failure(c, "SP keys: %v", err)

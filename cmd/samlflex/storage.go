@@ -22,6 +22,20 @@ const storeFileName = "samlflex.db"
 // name it).
 const defaultDataDir = ".samlflex"
 
+// defaultDevDataDir is dev's own default. dev writes a demo account whose
+// IdP private key is on disk next to it; sharing serve's directory would
+// put that account in the store serve exposes.
+const defaultDevDataDir = ".samlflex-dev"
+
+// devDataDirDefault is dev's --data default: $SAMLFLEX_DEV_DATA, else
+// ./.samlflex-dev. It never follows SAMLFLEX_DATA, which names serve's.
+func devDataDirDefault(getenv func(string) string) string {
+	if d := getenv("SAMLFLEX_DEV_DATA"); d != "" {
+		return d
+	}
+	return defaultDevDataDir
+}
+
 func dataDirDefault(getenv func(string) string) string {
 	if d := getenv("SAMLFLEX_DATA"); d != "" {
 		return d

@@ -10,5 +10,9 @@
 // Why three keys: Salesforce and other IdPs read the SP certificate from
 // metadata by hand, so a new key is published as Next one rotation period
 // before it signs anything; Previous keeps verifying session tokens issued
-// just before a rotation until they expire.
+// just before a rotation until they expire, and no longer: Retire drops it
+// from every reader's view (JWKS, login-cookie keys) once the longest token
+// lifetime plus a margin has passed since the current key's CurrentSince,
+// which the stored set records. Emergency operations (a new current key at
+// once, revoking a key) are in emergency.go and documented in docs/keys.md.
 package keys

@@ -10,19 +10,28 @@ import (
 	"time"
 )
 
-// Rotate returns the set after one rotation: Previous becomes the old
-// Current, Current becomes the old Next, and Next becomes newNext. s is not
-// modified (pairs are shared; they are never mutated).
+// Rotate returns the set after one rotation at now: Previous becomes the
+// old Current, Current becomes the old Next (recorded as current since
+// now, which starts the old Current's retirement clock), and Next becomes
+// newNext. s is not modified (pairs are never mutated: the promoted pair is
+// a copy).
 //
 // If s has no Next, newNext becomes Current directly and the result has no
 // Next: putting the same pair in two slots would make a later rotation a
 // no-op. Callers that want a pre-published key (the rotation function does)
 // then set Next themselves.
-func (s *Set) Rotate(newNext *Pair) *Set {
+func (s *Set) Rotate(newNext *Pair, now time.Time) *Set {
 	if s.Next == nil {
-		return &Set{Previous: s.Current, Current: newNext}
+		return &Set{Previous: s.Current, Current: newNext.promoted(now)}
 	}
-	return &Set{Previous: s.Current, Current: s.Next, Next: newNext}
+	return &Set{Previous: s.Current, Current: s.Next.promoted(now), Next: newNext}
+}
+
+// promoted returns a copy of p recorded as current since now.
+func (p *Pair) promoted(now time.Time) *Pair {
+	c := *p
+	c.CurrentSince = now.UTC()
+	return &c
 }
 
 // Published returns the pairs whose certificates go into SP metadata:

@@ -26,6 +26,8 @@ func kidOf(p *Pair) string {
 func TestRotate(t *testing.T) {
 	t.Parallel()
 	p, c, n, nn := mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow)
+	c.CurrentSince = testNow.Add(-90 * 24 * time.Hour)
+	at := testNow.Add(time.Minute)
 	tests := []struct {
 		name                        string
 		in                          *Set
@@ -39,11 +41,22 @@ func TestRotate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			before := *tt.in
-			got := tt.in.Rotate(nn)
-			if got.Previous != tt.wantPrev || got.Current != tt.wantCur || got.Next != tt.wantNext {
+			got := tt.in.Rotate(nn, at)
+			if got.Previous != tt.wantPrev || kidOf(got.Current) != kidOf(tt.wantCur) || got.Next != tt.wantNext {
 				t.Errorf("Rotate = %s/%s/%s, want %s/%s/%s",
 					kidOf(got.Previous), kidOf(got.Current), kidOf(got.Next),
 					kidOf(tt.wantPrev), kidOf(tt.wantCur), kidOf(tt.wantNext))
+			}
+			// The promoted key records the rotation; the demoted one keeps
+			// its own time; the pair objects are not mutated.
+			if !got.Current.CurrentSince.Equal(at) {
+				t.Errorf("new current since %v, want %v", got.Current.CurrentSince, at)
+			}
+			if !got.Previous.CurrentSince.Equal(c.CurrentSince) {
+				t.Errorf("previous since %v, want %v", got.Previous.CurrentSince, c.CurrentSince)
+			}
+			if !tt.wantCur.CurrentSince.IsZero() {
+				t.Error("Rotate modified the promoted pair in place")
 			}
 			if *tt.in != before {
 				t.Error("Rotate modified its receiver")

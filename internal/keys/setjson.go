@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // setJSON is the stored form of a Set: the Secrets Manager secret string and
@@ -28,6 +29,9 @@ type pairJSON struct {
 	// RSA and ECDSA keys alike.
 	PrivateKey  string `json:"private_key"`
 	Certificate string `json:"certificate"`
+	// CurrentSince (RFC 3339, UTC) is when the key started signing. Absent
+	// in sets written before it was recorded, which therefore still parse.
+	CurrentSince string `json:"current_since,omitempty"`
 }
 
 // minRSABits rejects RSA keys that are too weak to sign SAML requests.
@@ -61,6 +65,9 @@ func MarshalSet(s *Set) ([]byte, error) {
 	if err := checkDistinct(s); err != nil {
 		return nil, err
 	}
+	if err := checkSince(s); err != nil {
+		return nil, err
+	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("keys: marshal set: %w", err)
@@ -81,11 +88,15 @@ func marshalPair(slot string, p *Pair) (*pairJSON, error) {
 		// belong in a stored set.
 		return nil, &SetError{Slot: slot, Reason: "private key cannot be encoded as PKCS#8", Err: err}
 	}
-	return &pairJSON{
+	pj := &pairJSON{
 		Kid:         p.Kid,
 		PrivateKey:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Certificate.Raw})),
-	}, nil
+	}
+	if !p.CurrentSince.IsZero() {
+		pj.CurrentSince = p.CurrentSince.UTC().Format(time.RFC3339Nano)
+	}
+	return pj, nil
 }
 
 // ParseSet decodes the stored JSON form strictly: unknown fields, a missing
@@ -131,6 +142,9 @@ func ParseSet(b []byte) (*Set, error) {
 		*slot.dst = p
 	}
 	if err := checkDistinct(&s); err != nil {
+		return nil, err
+	}
+	if err := checkSince(&s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -190,6 +204,11 @@ func parsePair(slot string, pj *pairJSON) (*Pair, error) {
 		return nil, &SetError{Slot: slot, Reason: "certificate cannot be parsed", Err: err}
 	}
 	p := &Pair{Kid: pj.Kid, Signer: signer, Certificate: cert}
+	if pj.CurrentSince != "" {
+		if p.CurrentSince, err = time.Parse(time.RFC3339, pj.CurrentSince); err != nil {
+			return nil, &SetError{Slot: slot, Reason: "current_since is not an RFC 3339 time"}
+		}
+	}
 	if err := checkPair(slot, p); err != nil {
 		return nil, err
 	}
@@ -221,6 +240,16 @@ func checkPair(slot string, p *Pair) error {
 	}
 	if kid != p.Kid {
 		return &SetError{Slot: slot, Reason: "kid does not match the key (it must be derived from the public key)"}
+	}
+	return nil
+}
+
+// checkSince rejects a next key recorded as having been current: no
+// rotation produces one, so the set was edited by hand or built wrongly,
+// and trusting the time could retire a key too early.
+func checkSince(s *Set) error {
+	if s.Next != nil && !s.Next.CurrentSince.IsZero() {
+		return &SetError{Slot: "next", Reason: "has current_since, but a next key has never been current"}
 	}
 	return nil
 }

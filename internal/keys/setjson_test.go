@@ -10,6 +10,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMarshalParseRoundTrip(t *testing.T) {
@@ -127,6 +128,12 @@ func TestParseSetRejects(t *testing.T) {
 			cur(m)["private_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}))
 			return m
 		}()), "current", "not a PKCS#8 key"},
+		{"current_since not a time", enc(func() map[string]any { m := valid(); cur(m)["current_since"] = "yesterday"; return m }()), "current", "current_since is not an RFC 3339 time"},
+		{"next with current_since", enc(func() map[string]any {
+			m := valid()
+			m["next"].(map[string]any)["current_since"] = "2026-03-01T12:00:00Z"
+			return m
+		}()), "next", "never been current"},
 		{"certificate not pem", enc(func() map[string]any { m := valid(); cur(m)["certificate"] = "nope"; return m }()), "current", "not a PEM CERTIFICATE"},
 		{"two private keys in one field", enc(func() map[string]any {
 			m := valid()
@@ -194,5 +201,54 @@ func TestMarshalSetRejects(t *testing.T) {
 				t.Fatalf("MarshalSet error = %v, want ErrInvalidSet", err)
 			}
 		})
+	}
+}
+
+// TestCurrentSinceRoundTrip: the time survives the stored form, and a set
+// written before the field existed still loads, with the time unknown (so
+// its previous key is kept: see Retire).
+func TestCurrentSinceRoundTrip(t *testing.T) {
+	t.Parallel()
+	p, c, n := mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow), mustGenerate(t, P256, testNow)
+	rotated := (&Set{Previous: p, Current: c, Next: n}).Rotate(mustGenerate(t, P256, testNow), testNow.Add(1500*time.Millisecond))
+	raw, err := MarshalSet(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseSet(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Current.CurrentSince.Equal(testNow.Add(1500 * time.Millisecond)) {
+		t.Errorf("current_since = %v after the round trip", got.Current.CurrentSince)
+	}
+	if !got.Previous.CurrentSince.IsZero() || !got.Next.CurrentSince.IsZero() {
+		t.Error("a time appeared on a pair that had none")
+	}
+
+	// The format of earlier releases: the same fields, no current_since.
+	var old map[string]map[string]string
+	if err := json.Unmarshal(raw, &old); err != nil {
+		t.Fatal(err)
+	}
+	for _, slot := range old {
+		delete(slot, "current_since")
+	}
+	oldRaw, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(oldRaw, []byte("current_since")) {
+		t.Fatal("test setup: current_since still present")
+	}
+	legacy, err := ParseSet(oldRaw)
+	if err != nil {
+		t.Fatalf("a set in the earlier format no longer loads: %v", err)
+	}
+	if legacy.Previous == nil || legacy.Previous.Kid != c.Kid || !legacy.Current.CurrentSince.IsZero() {
+		t.Fatal("earlier-format set loaded wrongly")
+	}
+	if Retire(legacy, testNow.Add(365*24*time.Hour), MaxTokenLifetime, DefaultRetireMargin).ByKid(c.Kid) == nil {
+		t.Error("the previous key of an earlier-format set was retired without a known rotation time")
 	}
 }

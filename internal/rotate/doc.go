@@ -33,5 +33,6 @@
 // The secret value is a keys.Set. One rotation turns
 // {previous: A, current: B, next: C} into {previous: B, current: C, next: D}
 // with D new: C was published in metadata as the next key a whole rotation
-// period before it starts signing.
+// period before it starts signing, and is recorded as current since the
+// rotation (createSecret's clock), which is when B's retirement clock starts.
 package rotate

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -72,6 +73,7 @@ func (r *Rotator) createSecret(ctx context.Context, log *slog.Logger, ev Event) 
 		if err != nil {
 			return err
 		}
+		cur.CurrentSince = r.opts.Now().UTC()
 		pending = &keys.Set{Current: cur, Next: next}
 		log.InfoContext(ctx, "sp_keys_seeding", "reason", "the secret has no current key set")
 	} else {
@@ -79,7 +81,11 @@ func (r *Rotator) createSecret(ctx context.Context, log *slog.Logger, ev Event) 
 		if err != nil {
 			return err
 		}
-		pending = current.Rotate(newNext)
+		// The new current key is recorded as current from now, although it
+		// only starts signing when finishSecret moves AWSCURRENT: normally
+		// seconds later. finishSecret warns when the gap has grown to eat
+		// the retirement margin (see warnLateFinish).
+		pending = current.Rotate(newNext, r.opts.Now())
 		if pending.Next == nil {
 			// The old set had no next key, so the new current was never
 			// pre-published; at least publish one from now on.
@@ -237,6 +243,7 @@ func (r *Rotator) finishSecret(ctx context.Context, log *slog.Logger, ev Event, 
 	if err != nil {
 		return err
 	}
+	r.warnLateFinish(ctx, log, pending)
 	in := &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId:        aws.String(ev.SecretID),
 		VersionStage:    aws.String(stageCurrent),
@@ -255,4 +262,22 @@ func (r *Rotator) finishSecret(ctx context.Context, log *slog.Logger, ev Event, 
 		log.InfoContext(ctx, "sp_key_rotation_current_moved", "reason", "the move failed but the version holds AWSCURRENT", "err", err)
 	}
 	return r.complete(ctx, log, ev, pending)
+}
+
+// warnLateFinish logs when the pending set's current key was recorded as
+// current (at createSecret) longer than keys.DefaultRetireMargin before it
+// really becomes current (now). Versions are immutable, so the time cannot
+// be corrected here; the previous key then retires that much early, and
+// session tokens it signed in that window may be refused before they
+// expire. That costs a login, not safety, but an admin should know why.
+func (r *Rotator) warnLateFinish(ctx context.Context, log *slog.Logger, pending *keys.Set) {
+	since := pending.Current.CurrentSince
+	if since.IsZero() {
+		return
+	}
+	if gap := r.opts.Now().Sub(since); gap > keys.DefaultRetireMargin {
+		log.WarnContext(ctx, "sp_key_rotation_late_finish",
+			"current_since", since.UTC().Format(time.RFC3339), "gap", gap.Round(time.Second).String(),
+			"action", "the previous key retires this much early; agents whose sessions it signed may have to sign in again")
+	}
 }

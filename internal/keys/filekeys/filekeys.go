@@ -60,6 +60,17 @@ var _ keys.Source = (*Source)(nil)
 // exists but does not parse is an error and is never overwritten.
 // now and logger may be nil (time.Now; logs discarded).
 func Open(dir string, now func() time.Time, logger *slog.Logger) (*Source, error) {
+	return open(dir, now, logger, true)
+}
+
+// OpenExisting is Open for commands that change an existing set (`samlflex
+// keys`): a missing file is an error wrapping fs.ErrNotExist, because
+// generating a set there would only hide a mistyped directory.
+func OpenExisting(dir string, now func() time.Time, logger *slog.Logger) (*Source, error) {
+	return open(dir, now, logger, false)
+}
+
+func open(dir string, now func() time.Time, logger *slog.Logger, create bool) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -72,6 +83,11 @@ func Open(dir string, now func() time.Time, logger *slog.Logger) (*Source, error
 		now:    now,
 		logger: logger,
 		rand:   rand.Reader,
+	}
+	if !create {
+		if _, err := os.Stat(s.path); err != nil {
+			return nil, fmt.Errorf("filekeys: no key file %s: %w", s.path, err)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("filekeys: create key directory: %w", err)
@@ -93,30 +109,110 @@ func Open(dir string, now func() time.Time, logger *slog.Logger) (*Source, error
 	return s, nil
 }
 
+// Stored returns the set as the file holds it, retired keys included
+// (Keys leaves out a retired previous key).
+func (s *Source) Stored(ctx context.Context) (*keys.Set, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set, _, err := s.load()
+	return set, err
+}
+
 // Keys returns the key set, reloading the file if another process changed
-// it. A changed file that does not parse is logged and the set loaded before
+// it, with the previous key retired once keys.MaxTokenLifetime plus
+// keys.DefaultRetireMargin have passed since the rotation (keys.Retire). A
+// changed file that does not parse is logged and the set loaded before
 // keeps being served, so that an editor's half-saved file cannot take the
 // local server down.
 func (s *Source) Keys(ctx context.Context) (*keys.Set, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, err := os.Stat(s.path)
-	if err != nil || (fi.ModTime().Equal(s.stamp.modTime) && fi.Size() == s.stamp.size) {
-		return s.set, nil
+	if err == nil && !(fi.ModTime().Equal(s.stamp.modTime) && fi.Size() == s.stamp.size) {
+		set, stamp, err := s.load()
+		if err != nil {
+			s.logger.WarnContext(ctx, "sp_keys_reload_failed", "path", s.path, "err", err)
+		} else {
+			s.set, s.stamp = set, stamp
+		}
 	}
-	set, stamp, err := s.load()
-	if err != nil {
-		s.logger.WarnContext(ctx, "sp_keys_reload_failed", "path", s.path, "err", err)
-		return s.set, nil
-	}
-	s.set, s.stamp = set, stamp
-	return set, nil
+	return keys.Retire(s.set, s.now(), keys.MaxTokenLifetime, keys.DefaultRetireMargin), nil
 }
 
 // Rotate rotates the set on disk (previous=current, current=next, next=new
 // key) and returns the new set. It starts from the file, not from memory, so
 // that two processes rotating one after the other do not lose a rotation.
 func (s *Source) Rotate(ctx context.Context) (*keys.Set, error) {
+	rotated, err := s.update(ctx, func(cur *keys.Set) (*keys.Set, error) {
+		newNext, err := s.newPair()
+		if err != nil {
+			return nil, err
+		}
+		rotated := cur.Rotate(newNext, s.now())
+		if rotated.Next == nil {
+			// The file had no next key: publish a fresh one so that the next
+			// rotation is announced in metadata ahead of time.
+			if rotated.Next, err = s.newPair(); err != nil {
+				return nil, err
+			}
+		}
+		return rotated, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "sp_key_rotated", "path", s.path,
+		"current_kid", rotated.Current.Kid, "next_kid", rotated.Next.Kid,
+		"next_cert_sha256", keys.Fingerprint(rotated.Next.Certificate))
+	return rotated, nil
+}
+
+// RotateNow makes a new key current at once and publishes a new next key
+// (keys.Set.RotateNow): the emergency path for a leaked key. The old current
+// key becomes previous and retires on the normal schedule, or is dropped at
+// once with retirePrevious.
+func (s *Source) RotateNow(ctx context.Context, retirePrevious bool) (*keys.Set, error) {
+	out, err := s.update(ctx, func(cur *keys.Set) (*keys.Set, error) {
+		c, err := s.newPair()
+		if err != nil {
+			return nil, err
+		}
+		n, err := s.newPair()
+		if err != nil {
+			return nil, err
+		}
+		return cur.RotateNow(c, n, s.now(), retirePrevious)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.WarnContext(ctx, "sp_key_rotated_now", "path", s.path,
+		"current_kid", out.Current.Kid, "next_kid", out.Next.Kid, "previous_kid", kidOf(out.Previous),
+		"current_cert_sha256", keys.Fingerprint(out.Current.Certificate))
+	return out, nil
+}
+
+// Revoke removes key kid from the set on disk (keys.Set.Revoke): from then
+// on no reader of the file trusts it. Revoking the next key publishes a new
+// one; revoking the current key is refused (keys.ErrRevokeCurrent).
+func (s *Source) Revoke(ctx context.Context, kid string) (*keys.Set, error) {
+	out, err := s.update(ctx, func(cur *keys.Set) (*keys.Set, error) {
+		return cur.Revoke(kid, s.newPair)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.logger.WarnContext(ctx, "sp_key_revoked", "path", s.path, "kid", kid,
+		"current_kid", out.Current.Kid, "next_kid", kidOf(out.Next))
+	return out, nil
+}
+
+// update replaces the set on disk with fn(the set on disk), under the
+// source's lock, and serves the result from then on.
+func (s *Source) update(ctx context.Context, fn func(*keys.Set) (*keys.Set, error)) (*keys.Set, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -126,38 +222,39 @@ func (s *Source) Rotate(ctx context.Context) (*keys.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	newNext, err := keys.Generate(generateAlgorithm, s.now(), generateValidity, commonName, s.rand)
+	next, err := fn(cur)
 	if err != nil {
 		return nil, err
 	}
-	rotated := cur.Rotate(newNext)
-	if rotated.Next == nil {
-		// The file had no next key: publish a fresh one so that the next
-		// rotation is announced in metadata ahead of time.
-		if rotated.Next, err = keys.Generate(generateAlgorithm, s.now(), generateValidity, commonName, s.rand); err != nil {
-			return nil, err
-		}
-	}
-	stamp, err := s.write(rotated)
+	stamp, err := s.write(next)
 	if err != nil {
 		return nil, err
 	}
-	s.set, s.stamp = rotated, stamp
-	s.logger.InfoContext(ctx, "sp_key_rotated", "path", s.path,
-		"current_kid", rotated.Current.Kid, "next_kid", rotated.Next.Kid,
-		"next_cert_sha256", keys.Fingerprint(rotated.Next.Certificate))
-	return rotated, nil
+	s.set, s.stamp = next, stamp
+	return next, nil
+}
+
+func (s *Source) newPair() (*keys.Pair, error) {
+	return keys.Generate(generateAlgorithm, s.now(), generateValidity, commonName, s.rand)
+}
+
+func kidOf(p *keys.Pair) string {
+	if p == nil {
+		return ""
+	}
+	return p.Kid
 }
 
 func (s *Source) generate() (*keys.Set, error) {
-	cur, err := keys.Generate(generateAlgorithm, s.now(), generateValidity, commonName, s.rand)
+	cur, err := s.newPair()
 	if err != nil {
 		return nil, err
 	}
-	next, err := keys.Generate(generateAlgorithm, s.now(), generateValidity, commonName, s.rand)
+	next, err := s.newPair()
 	if err != nil {
 		return nil, err
 	}
+	cur.CurrentSince = s.now().UTC()
 	return &keys.Set{Current: cur, Next: next}, nil
 }
 

@@ -64,6 +64,13 @@ type Options struct {
 	RetryAfterFailure time.Duration
 	// Rand is the randomness for seeding (default crypto/rand).
 	Rand io.Reader
+	// MaxTokenLifetime and RetireMargin decide when the previous key
+	// retires (keys.Retire), default keys.MaxTokenLifetime and
+	// keys.DefaultRetireMargin. TTL is added to the margin: an instance
+	// that cached the set from before a rotation signs with the old key
+	// for up to one TTL after it.
+	MaxTokenLifetime time.Duration
+	RetireMargin     time.Duration
 }
 
 // Source is a keys.Source over one secret. It is safe for concurrent use;
@@ -99,7 +106,7 @@ func New(client API, secretID string, opts Options) (*Source, error) {
 	if strings.TrimSpace(secretID) == "" {
 		return nil, errors.New("smkeys: secret ID is required")
 	}
-	if opts.TTL < 0 || opts.KidRefreshInterval < 0 || opts.RetryAfterFailure < 0 {
+	if opts.TTL < 0 || opts.KidRefreshInterval < 0 || opts.RetryAfterFailure < 0 || opts.MaxTokenLifetime < 0 || opts.RetireMargin < 0 {
 		return nil, errors.New("smkeys: durations must not be negative")
 	}
 	if opts.TTL == 0 {
@@ -114,6 +121,12 @@ func New(client API, secretID string, opts Options) (*Source, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxTokenLifetime == 0 {
+		opts.MaxTokenLifetime = keys.MaxTokenLifetime
+	}
+	if opts.RetireMargin == 0 {
+		opts.RetireMargin = keys.DefaultRetireMargin
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,12 +136,29 @@ func New(client API, secretID string, opts Options) (*Source, error) {
 	return &Source{api: client, secretID: secretID, opts: opts}, nil
 }
 
-// Keys returns the key set: from the cache while it is fresh (no API call),
+// Keys returns the key set, with the previous key retired once its time
+// has come (keys.Retire): from the cache while it is fresh (no API call),
 // else fetched. If the fetch fails and a set was fetched before, that set
 // is returned (and a Warn logged); without one the error wraps
 // keys.ErrUnavailable (Secrets Manager unreachable), keys.ErrNoKeys (empty
 // secret and SeedIfEmpty off) or keys.ErrInvalidSet (corrupt secret).
 func (s *Source) Keys(ctx context.Context) (*keys.Set, error) {
+	set, err := s.stored(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.retire(set), nil
+}
+
+// retire applies keys.Retire with this source's clock and bounds. It runs
+// on every call, not at fetch time, so that a cached set loses its previous
+// key at the right moment too.
+func (s *Source) retire(set *keys.Set) *keys.Set {
+	return keys.Retire(set, s.opts.Now(), s.opts.MaxTokenLifetime, s.opts.RetireMargin+s.opts.TTL)
+}
+
+// stored returns the set as stored (cached or fetched), before retirement.
+func (s *Source) stored(ctx context.Context) (*keys.Set, error) {
 	s.mu.Lock()
 	now := s.opts.Now()
 	if s.set != nil && (now.Before(s.expires) || now.Before(s.retryAt)) {
@@ -141,7 +171,7 @@ func (s *Source) Keys(ctx context.Context) (*keys.Set, error) {
 }
 
 // KeyForKid returns the pair with key ID kid among the verifying keys
-// (current, previous, next). An unknown kid triggers one refresh, since
+// (current, previous until it retires, next). An unknown kid triggers one refresh, since
 // another Lambda may have seen a rotation first, at most once per
 // KidRefreshInterval; after that the error wraps keys.ErrUnknownKid.
 func (s *Source) KeyForKid(ctx context.Context, kid string) (*keys.Pair, error) {
@@ -163,7 +193,7 @@ func (s *Source) KeyForKid(ctx context.Context, kid string) (*keys.Pair, error) 
 		if set, err = s.refresh(ctx); err != nil {
 			return nil, err
 		}
-		if p := set.ByKid(kid); p != nil {
+		if p := s.retire(set).ByKid(kid); p != nil {
 			return p, nil
 		}
 	}
@@ -282,6 +312,7 @@ func (s *Source) seed(ctx context.Context) (*keys.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	cur.CurrentSince = now.UTC()
 	set := &keys.Set{Current: cur, Next: next}
 	b, err := keys.MarshalSet(set)
 	if err != nil {

@@ -155,7 +155,7 @@ func TestCache(t *testing.T) {
 	}
 
 	// After the TTL a rotation becomes visible with one request.
-	rotated := first.Rotate(ecSet(t, f.clock.Now()).Current)
+	rotated := first.Rotate(ecSet(t, f.clock.Now()).Current, f.clock.Now())
 	f.put(t, rotated)
 	f.clock.Advance(time.Second)
 	set, err := src.Keys(ctx)
@@ -250,7 +250,7 @@ func TestKeyForKid(t *testing.T) {
 
 	// Another instance rotated: the new next key is unknown here until a
 	// refresh, which the unknown kid triggers at once (TTL not expired).
-	rotated := first.Rotate(ecSet(t, f.clock.Now()).Current)
+	rotated := first.Rotate(ecSet(t, f.clock.Now()).Current, f.clock.Now())
 	f.put(t, rotated)
 	got, err := src.KeyForKid(ctx, rotated.Next.Kid)
 	if err != nil || got.Kid != rotated.Next.Kid {
