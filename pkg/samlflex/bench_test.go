@@ -58,3 +58,23 @@ func BenchmarkBareGosaml2(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefuse measures what a hostile document under the size cap
+// costs before it is refused (each shape is described in hostileShapes).
+// Run it beside BenchmarkValidate: the target is at most about 3x a valid
+// validation in ns/op and B/op.
+func BenchmarkRefuse(b *testing.B) {
+	v := newTestVerifier(b, testAccount(b), testNow)
+	for _, s := range hostileShapes(b) {
+		in := encode(s.doc)
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				if _, err := v.Verify(in, Expect{RequestID: testRequestID}); CodeOf(err) != CodeResponseTooComplex {
+					b.Fatalf("got %v", err)
+				}
+			}
+		})
+	}
+}

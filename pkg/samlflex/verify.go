@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	rtvalidator "github.com/mattermost/xml-roundtrip-validator"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
@@ -27,11 +26,7 @@ const (
 	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 	cmBearer      = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 
-	// maxXMLElements bounds the work spent on one document. A Salesforce
-	// response has about 60 elements; 5,000 leaves room for hundreds of
-	// custom attributes.
-	maxXMLElements = 5000
-	maxXMLDepth    = 32
+	// The bounds on XML work (maxXMLElements and kin) are in limits.go.
 )
 
 // Verifier checks SAML responses for one account. It is safe for
@@ -194,7 +189,6 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if err := checkAlgorithms(root, v.acct.AllowSHA1); err != nil {
 		return nil, err
 	}
-	normalizeECDSASignatures(root)
 	rawAssertion, err := singleAssertion(root)
 	if err != nil {
 		return nil, err
@@ -341,18 +335,18 @@ func decodeBase64(encoded []byte) ([]byte, error) {
 	return out[:n], nil
 }
 
-// parseXML parses the response once, after the round-trip check, and
-// rejects DTDs, entity declarations, processing instructions other than the
-// XML declaration, duplicate attributes and oversized trees.
+// parseXML parses the response once, after the bounded streaming pass
+// (prescan: size limits and the round-trip check), and rejects DTDs, entity
+// declarations, processing instructions other than the XML declaration and
+// duplicate attributes.
 func parseXML(raw []byte) (*etree.Document, error) {
 	if !utf8.Valid(raw) {
 		return nil, Errorf(CodeMalformedResponse, "response is not UTF-8")
 	}
-	// encoding/xml does not keep namespaces stable when a document is
-	// parsed and written again (the basis of several SAML bypasses,
-	// CVE-2020-29509/29510/29511): refuse such documents outright.
-	if err := rtvalidator.Validate(bytes.NewReader(raw)); err != nil {
-		return nil, Errorf(CodeMalformedResponse, "XML round-trip check failed: %v", err)
+	// Bounds and the round-trip check, streaming, before any tree exists
+	// (limits.go).
+	if err := prescan(raw); err != nil {
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: maxXMLDepth}
@@ -362,7 +356,6 @@ func parseXML(raw []byte) (*etree.Document, error) {
 	if doc.Root() == nil {
 		return nil, Errorf(CodeMalformedResponse, "XML has no root element")
 	}
-	count := 0
 	var walk func(tokens []etree.Token, top bool) error
 	walk = func(tokens []etree.Token, top bool) error {
 		for _, t := range tokens {
@@ -374,10 +367,6 @@ func parseXML(raw []byte) (*etree.Document, error) {
 					return Errorf(CodeMalformedResponse, "processing instruction %q is not accepted", t.Target)
 				}
 			case *etree.Element:
-				count++
-				if count > maxXMLElements {
-					return Errorf(CodeMalformedResponse, "more than %d XML elements", maxXMLElements)
-				}
 				seen := make(map[string]struct{}, len(t.Attr))
 				for _, a := range t.Attr {
 					k := a.Space + ":" + a.Key
@@ -577,8 +566,16 @@ type sigResult struct {
 // the verified element as re-parsed from the signed bytes.
 func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
 	clock := dsig.NewFakeClockAt(now)
+	el = normalizedCopy(el)
+	facts := factsFor(referencingSignature(el))
 	var best error
 	for _, cert := range v.certs {
+		if e := precheckCert(facts, cert, now); e != nil {
+			if best == nil || sigErrRank(e) > sigErrRank(best) {
+				best = e
+			}
+			continue
+		}
 		ctx := &dsig.ValidationContext{
 			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
 			IdAttribute:      dsig.DefaultIdAttr,
@@ -592,7 +589,7 @@ func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Ele
 		if errors.Is(err, dsig.ErrMissingSignature) {
 			return nil, sigResult{}, err
 		}
-		e := classifySigError(err, cert, now)
+		e := classifySigError(err)
 		if best == nil || sigErrRank(e) > sigErrRank(best) {
 			best = e
 		}
@@ -615,24 +612,13 @@ func (v *Verifier) verifyDetached(el *etree.Element, now time.Time) (*etree.Elem
 	return v.verifySignature(detached, now)
 }
 
-func classifySigError(err error, cert *x509.Certificate, now time.Time) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Could not verify certificate against trusted certs"), strings.Contains(msg, "Missing x509 Element"):
-		return Errorf(CodeCertificateUntrusted, "signing certificate is not a trusted one: %v", err)
-	case strings.Contains(msg, "Cert is not valid at this time"):
-		return Errorf(CodeCertificateExpired, "trusted certificate %q valid %s to %s, now %s", cert.Subject.CommonName,
-			cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	default:
-		return Errorf(CodeSignatureInvalid, "signature does not verify: %v", err)
-	}
-}
-
 // sigErrRank orders failures by how much they tell the admin: a trusted
 // certificate that is expired beats a bad signature, which beats "not our
 // certificate" (the usual answer for the other certificates tried).
 func sigErrRank(err error) int {
 	switch CodeOf(err) {
+	case CodeResponseTooComplex:
+		return 4
 	case CodeCertificateExpired:
 		return 3
 	case CodeSignatureInvalid:
