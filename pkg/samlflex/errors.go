@@ -88,8 +88,22 @@ func (e *Error) Is(target error) bool {
 }
 
 // Errorf builds an *Error with the code's fixed public message and a detail
-// for the logs.
+// for the logs. Details quote IdP-controlled text (issuers, element names,
+// values), so string arguments are cut by truncateDetail: one refused
+// request must not write a 180 KB log line.
 func Errorf(code Code, format string, args ...any) *Error {
+	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			args[i] = truncateDetail(a)
+		case []string:
+			cut := make([]string, len(a))
+			for j, s := range a {
+				cut[j] = truncateDetail(s)
+			}
+			args[i] = cut
+		}
+	}
 	return &Error{Code: code, Public: PublicMessage(code), Err: fmt.Errorf(format, args...)}
 }
 

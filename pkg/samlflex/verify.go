@@ -289,6 +289,9 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.checkAge(resp, root, assertion, now, skew, out); err != nil {
+		return nil, err
+	}
 
 	// InResponseTo: bind the response to the login this browser started.
 	irt := scdIRT
@@ -416,7 +419,7 @@ func checkStatus(root *etree.Element) error {
 	if name := statusName(top, sub); name != "" {
 		public = "Salesforce did not sign the user in (SAML status " + name + "). " + statusAdvice
 	}
-	return NewError(CodeStatusNotSuccess, public, fmt.Errorf("status %q / %q: %q", top, sub, msg))
+	return NewError(CodeStatusNotSuccess, public, fmt.Errorf("status %q / %q: %q", truncateDetail(top), truncateDetail(sub), truncateDetail(msg)))
 }
 
 const statusAdvice = "Check that the user's profile or permission set has access to the connected app, and the Salesforce login history for the reason."
@@ -749,10 +752,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			firstErr = orErr(firstErr, err)
 			continue
 		}
-		if noa.After(out.NotOnOrAfter) {
-			out.NotOnOrAfter = noa
-		}
-		out.NotOnOrAfter = out.NotOnOrAfter.Add(skew)
+		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
 		return data.SelectAttrValue("InResponseTo", ""), nil
 	}
 	if firstErr == nil {
@@ -845,7 +845,8 @@ func timeAttr(e *etree.Element, name string, required bool) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, Errorf(CodeMalformedResponse, "%s/@%s is not a dateTime: %v", e.Tag, name, err)
+		// time's error quotes the whole value: name it, cut, instead.
+		return time.Time{}, Errorf(CodeMalformedResponse, "%s/@%s is not a dateTime: %q", e.Tag, name, v)
 	}
 	return t.UTC(), nil
 }
