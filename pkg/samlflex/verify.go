@@ -193,6 +193,9 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStructure(root, rawAssertion); err != nil {
+		return nil, err
+	}
 
 	// Signature: on the Response (Salesforce's default), on the Assertion,
 	// or both. Whatever is used below comes from a verified element.
