@@ -88,7 +88,9 @@ func TestReplayLifetime(t *testing.T) {
 	t.Parallel()
 	second := `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_samlflex_0123456789abcdef0123456789abcdef" NotOnOrAfter="2026-01-15T10:30:00.000Z" Recipient="https://sso.example.com/v1/Accounts/AC0123456789abcdef0123456789abcdef/saml2"/></saml:SubjectConfirmation></saml:Subject>`
 	twoConfirmations := strings.Replace(unsignedTemplate(t, "response-signed.xml"), "</saml:Subject>", second, 1)
-	twoConfirmations = strings.Replace(twoConfirmations, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" `+goldenNotOnOrAfter, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" NotOnOrAfter="2026-01-15T10:30:00.000Z"`, 1)
+	// Conditions without NotOnOrAfter (optional in the schema): only the
+	// confirmations bound the assertion's life.
+	twoConfirmations = strings.Replace(twoConfirmations, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" `+goldenNotOnOrAfter, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z"`, 1)
 	envelope := strings.Replace(string(readTestdata(t, "assertion-signed.xml")), goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
 	tests := []struct {
 		name string
@@ -98,7 +100,8 @@ func TestReplayLifetime(t *testing.T) {
 	}{
 		{"golden: expiry plus skew", readTestdata(t, "response-signed.xml"), testNow, time.Date(2026, 1, 15, 10, 8, 0, 0, time.UTC)},
 		// The first confirmation (10:05) is the one accepted at 10:00, but
-		// the second stays acceptable until 10:30 + skew.
+		// the second stays acceptable until 10:30 + skew (the record used
+		// to expire at 10:08, leaving 25 minutes for a replay).
 		{"later second confirmation", goSign(t, twoConfirmations, "idp-rsa", false, true), testNow, time.Date(2026, 1, 15, 10, 33, 0, 0, time.UTC)},
 		{"ten-year conditions capped by the age bound", longLived(t), testNow, time.Date(2026, 1, 15, 11, 2, 59, 0, time.UTC)},
 		// An unsigned envelope's instant is checked but cannot shorten the
@@ -118,7 +121,8 @@ func TestReplayLifetime(t *testing.T) {
 			}
 		})
 	}
-	// Accepted just before the record expires, refused at it.
+	// Accepted just before the record expires (through the second
+	// confirmation), refused at it.
 	doc := goSign(t, twoConfirmations, "idp-rsa", false, true)
 	_, err := newTestVerifier(t, testAccount(t), time.Date(2026, 1, 15, 10, 32, 59, 0, time.UTC)).Verify(encode(doc), Expect{RequestID: testRequestID})
 	wantCode(t, err, "")
