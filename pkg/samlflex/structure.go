@@ -29,7 +29,6 @@ var (
 	qExtensions     = qname{nsProtocol, "Extensions"}
 	qStatus         = qname{nsProtocol, "Status"}
 	qAssertion      = qname{nsAssertion, "Assertion"}
-	qEncAssertion   = qname{nsAssertion, "EncryptedAssertion"}
 	qSubject        = qname{nsAssertion, "Subject"}
 	qConditions     = qname{nsAssertion, "Conditions"}
 	qAdvice         = qname{nsAssertion, "Advice"}
