@@ -33,10 +33,7 @@ func referencingSignature(el *etree.Element) *etree.Element {
 		if si == nil {
 			continue
 		}
-		for _, ref := range si.ChildElements() {
-			if ref.Tag != "Reference" {
-				continue
-			}
+		for _, ref := range childElems(si, nsDSig, "Reference") {
 			uri := ref.SelectAttrValue("URI", "")
 			if uri == "" || uri[1:] == id {
 				return sig
