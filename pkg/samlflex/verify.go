@@ -618,9 +618,11 @@ func (v *Verifier) verifyDetached(el *etree.Element, now time.Time) (*etree.Elem
 	return v.verifySignature(detached, now)
 }
 
-// sigErrRank orders failures by how much they tell the admin: a trusted
-// certificate that is expired beats a bad signature, which beats "not our
-// certificate" (the usual answer for the other certificates tried).
+// sigErrRank orders failures by how much they tell the admin: a document
+// too complex for the verifier beats everything (no certificate can help),
+// a trusted certificate that is expired beats a bad signature, which beats
+// "not our certificate" (the usual answer for the other certificates
+// tried).
 func sigErrRank(err error) int {
 	switch CodeOf(err) {
 	case CodeResponseTooComplex:
