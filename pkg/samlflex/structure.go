@@ -10,8 +10,9 @@ import (
 // the SAML 2.0 schema (saml-schema-protocol-2.0.xsd and
 // saml-schema-assertion-2.0.xsd) allows, child by child, in order, in the
 // right namespaces. Unknown content is accepted only where the schema has
-// a wildcard (Extensions, Advice, AttributeValue, SubjectConfirmationData,
-// StatusDetail) and is never read. A violation is malformed_response: its
+// a wildcard (Extensions, Advice, SubjectConfirmationData, StatusDetail)
+// and is never read. AttributeValue is open in the schema too, but
+// samlflex reads it, as text only (textOnly refuses markup and comments). A violation is malformed_response: its
 // public message already says what to do (the post is not a SAML 2.0
 // Response as an IdP sends it), and a separate code would give the admin
 // no other action; the detail names the element and where it was found.
