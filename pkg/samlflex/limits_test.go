@@ -200,6 +200,11 @@ func TestPrescanEdges(t *testing.T) {
 		{"comment over limit", wrap(`<!--` + strings.Repeat("x", maxTextBytes+1) + `-->`), CodeResponseTooComplex},
 		{"elements at limit", wrap(strings.Repeat("<a/>", maxXMLElements-1)), ""},
 		{"elements over limit", wrap(strings.Repeat("<a/>", maxXMLElements)), CodeResponseTooComplex},
+		// The token budget stops the tokenizer inside a hostile token: the
+		// syntax error placed after the budget is never reached.
+		{"start tag cut off by the budget", wrap(`<a` + strings.Repeat(` a="1"`, maxTokenBytes/6+1) + ` <<<`), CodeResponseTooComplex},
+		{"text cut off by the budget", wrap(strings.Repeat("x", maxTokenBytes+1) + `&undefined;`), CodeResponseTooComplex},
+		{"default namespace declarations count", strings.Repeat(`<a xmlns="u">`, maxNSInScope+1) + strings.Repeat("</a>", maxNSInScope+1), CodeResponseTooComplex},
 		{"mismatched end tag", `<r><a></b></r>`, CodeMalformedResponse},
 		{"unclosed", `<r><a>`, CodeMalformedResponse},
 		{"empty", ``, CodeMalformedResponse},
