@@ -57,6 +57,7 @@ type putOptions struct {
 	certs, redirects                            listFlag
 	allowIdPInitiated, allowSHA1, signAuthn     rawFlag
 	defaultRoles, clockSkew, maxResponse, ttl   rawFlag
+	maxAuthnAge                                 rawFlag
 	flex                                        flexFlags
 }
 
@@ -77,6 +78,7 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.Var(&o.allowIdPInitiated, "allow-idp-initiated", "accept logins started in Salesforce (App Launcher), true or false\n(default true); false accepts only the samlflex login link, which also\nstops login CSRF")
 	fs.Var(&o.defaultRoles, "default-roles", "`ROLES` for users whose assertion carries none, comma separated, for\nexample agent,supervisor; empty: such logins are refused")
 	fs.Var(&o.clockSkew, "clock-skew", "allowed clock difference with the IdP, a `DURATION` such as 3m\n(default 3m, at most 15m)")
+	fs.Var(&o.maxAuthnAge, "max-authn-age", "how old a response's IssueInstant and AuthnInstant may be, a `DURATION`\nsuch as 1h, plus the clock skew (default 1h, 1m to 24h); raise it for an\nIdP that puts the start of its session in AuthnInstant")
 	fs.Var(&o.allowSHA1, "allow-sha1", "accept SHA-1 signatures, true or false. Unsafe: SHA-1 collisions are\npractical; only for an IdP that cannot sign with SHA-256")
 	fs.Var(&o.signAuthn, "sign-authn-requests", "sign the login link's AuthnRequest, true or false; for an IdP with\n\"Verify Request Signatures\" on")
 	fs.Var(&o.maxResponse, "max-response-bytes", "largest accepted SAMLResponse, `N` bytes before decoding (default 262144)")
@@ -325,6 +327,7 @@ func (o *putOptions) apply(acct *samlflex.Account, given map[string]bool, certSo
 	}
 	durFlag("clock-skew", &o.clockSkew, &acct.ClockSkew)
 	durFlag("token-ttl", &o.ttl, &acct.TokenTTL)
+	durFlag("max-authn-age", &o.maxAuthnAge, &acct.MaxAuthnAge)
 	if given["max-response-bytes"] {
 		n, err := strconv.Atoi(strings.TrimSpace(o.maxResponse.value))
 		if err != nil {

@@ -241,6 +241,7 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 		row("Default roles", strings.Join(acct.DefaultRoles, ","))
 	}
 	row("Clock skew", orDefault(acct.ClockSkew != 0, acct.Skew().String()))
+	row("Max authentication age", orDefault(acct.MaxAuthnAge != 0, acct.AuthnAge().String()))
 	row("SHA-1 signatures", map[bool]string{true: "ACCEPTED (unsafe)", false: "refused"}[acct.AllowSHA1])
 	row("Sign AuthnRequests", map[bool]string{true: "yes", false: "no"}[acct.SignAuthnRequests])
 	row("Max response size", orDefault(acct.MaxResponseBytes != 0, fmt.Sprintf("%d bytes", acct.MaxResponse())))

@@ -47,6 +47,10 @@ func statusFor(code samlflex.Code) int {
 		return http.StatusInternalServerError
 	case samlflex.CodeAssertionReplayed:
 		return http.StatusConflict
+	case samlflex.CodeResponseTooComplex:
+		return http.StatusBadRequest
+	case samlflex.CodeAssertionTooOld:
+		return http.StatusForbidden
 	default:
 		return http.StatusForbidden
 	}

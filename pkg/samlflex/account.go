@@ -23,6 +23,19 @@ const (
 	// MaxClockSkew bounds the skew setting: a longer window would make
 	// captured assertions useful to an attacker for too long.
 	MaxClockSkew = 15 * time.Minute
+	// DefaultMaxAuthnAge bounds how old a response's IssueInstant (Response
+	// and Assertion) and AuthnInstant may be. Salesforce stamps all three
+	// when it answers (the 2017 capture: within 2 ms) and its assertions
+	// last 5 minutes, so an hour is twelve times what it needs, while an
+	// IdP-signed assertion issued years ago with far-off conditions is
+	// refused. IdPs that put the start of the IdP session in AuthnInstant
+	// (ADFS, Okta) need it raised, up to MaxMaxAuthnAge.
+	DefaultMaxAuthnAge = time.Hour
+	// MinMaxAuthnAge and MaxMaxAuthnAge bound the setting: below a minute a
+	// slow browser post fails; above 24 hours (Salesforce's longest
+	// session) the bound stops meaning anything.
+	MinMaxAuthnAge = time.Minute
+	MaxMaxAuthnAge = 24 * time.Hour
 )
 
 var accountSIDPattern = regexp.MustCompile(`^AC[0-9a-f]{32}$`)
@@ -59,6 +72,9 @@ type Account struct {
 	DefaultRoles []string `json:"default_roles,omitempty"`
 	// ClockSkew is the allowed difference between our clock and the IdP's.
 	ClockSkew Duration `json:"clock_skew,omitempty"`
+	// MaxAuthnAge is how old IssueInstant and AuthnInstant may be (plus
+	// the skew); 0 means DefaultMaxAuthnAge.
+	MaxAuthnAge Duration `json:"max_authn_age,omitempty"`
 	// AllowSHA1 accepts RSA-SHA1/SHA-1 digests. Unsafe: SHA-1 collisions are
 	// practical. Only for IdPs that cannot sign with SHA-256.
 	AllowSHA1 bool `json:"allow_sha1,omitempty"`
@@ -118,6 +134,15 @@ func (a *Account) Skew() time.Duration {
 		return DefaultClockSkew
 	}
 	return time.Duration(a.ClockSkew)
+}
+
+// AuthnAge returns the effective maximum age of IssueInstant and
+// AuthnInstant.
+func (a *Account) AuthnAge() time.Duration {
+	if a.MaxAuthnAge == 0 {
+		return DefaultMaxAuthnAge
+	}
+	return time.Duration(a.MaxAuthnAge)
 }
 
 // MaxResponse returns the effective cap on the encoded response.
@@ -225,6 +250,9 @@ func (a *Account) Validate(now time.Time) error {
 	}
 	if a.ClockSkew < 0 || time.Duration(a.ClockSkew) > MaxClockSkew {
 		add("clock_skew", "must be between 0 and %s (default %s)", MaxClockSkew, DefaultClockSkew)
+	}
+	if a.MaxAuthnAge != 0 && (time.Duration(a.MaxAuthnAge) < MinMaxAuthnAge || time.Duration(a.MaxAuthnAge) > MaxMaxAuthnAge) {
+		add("max_authn_age", "must be 0 (default %s) or between %s and %s", DefaultMaxAuthnAge, MinMaxAuthnAge, MaxMaxAuthnAge)
 	}
 	if a.MaxResponseBytes < 0 || a.MaxResponseBytes > 4<<20 {
 		add("max_response_bytes", "must be between 0 (default %d) and %d", DefaultMaxResponseBytes, 4<<20)

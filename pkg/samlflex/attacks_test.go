@@ -108,7 +108,7 @@ func TestVerifyRejectsAttacks(t *testing.T) {
 		}, []Code{CodeMalformedResponse}},
 		{"deeply nested", func(t *testing.T) string {
 			return strings.Replace(respSigned, `<samlp:Status>`, strings.Repeat("<x>", 100)+strings.Repeat("</x>", 100)+`<samlp:Status>`, 1)
-		}, []Code{CodeMalformedResponse}},
+		}, []Code{CodeResponseTooComplex}},
 		{"unknown signature algorithm", func(t *testing.T) string {
 			return strings.Replace(respSigned, "xmldsig-more#rsa-sha256", "xmldsig-more#rsa-md5", 1)
 		}, []Code{CodeUnsupportedAlgorithm}},

@@ -17,7 +17,10 @@
 // XML signatures are verified with github.com/russellhaering/goxmldsig
 // (the library under gosaml2); samlflex never hand-rolls XML-DSig or c14n.
 // It parses each response once and adds what the library leaves to its
-// callers: size cap, round-trip check, DTD refusal, exactly one assertion,
-// algorithm allow-list, fail-closed time checks and reading only from the
+// callers: size cap, bounded XML work before any tree or signature code
+// (limits.go), round-trip check, DTD refusal, strict SAML 2.0 structure
+// (structure.go), exactly one assertion, algorithm allow-list, signature
+// failures classified from facts it establishes itself (sigcheck.go),
+// fail-closed time and age checks (lifetime.go) and reading only from the
 // signed bytes.
 package samlflex

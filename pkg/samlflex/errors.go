@@ -50,6 +50,8 @@ const (
 	CodeFlexInstanceNotFound   Code = "flex_instance_not_found"
 	CodeFlexUserLimit          Code = "flex_user_limit"
 	CodeFlexRejected           Code = "flex_rejected"
+	CodeResponseTooComplex     Code = "response_too_complex"
+	CodeAssertionTooOld        Code = "assertion_too_old"
 )
 
 // Error is the one error type of samlflex. Public is a sentence that is safe
@@ -86,8 +88,22 @@ func (e *Error) Is(target error) bool {
 }
 
 // Errorf builds an *Error with the code's fixed public message and a detail
-// for the logs.
+// for the logs. Details quote IdP-controlled text (issuers, element names,
+// values), so string arguments are cut by truncateDetail: one refused
+// request must not write a 180 KB log line.
 func Errorf(code Code, format string, args ...any) *Error {
+	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			args[i] = truncateDetail(a)
+		case []string:
+			cut := make([]string, len(a))
+			for j, s := range a {
+				cut[j] = truncateDetail(s)
+			}
+			args[i] = cut
+		}
+	}
 	return &Error{Code: code, Public: PublicMessage(code), Err: fmt.Errorf(format, args...)}
 }
 
@@ -164,4 +180,6 @@ var publicMessages = map[Code]string{
 	CodeFlexInstanceNotFound:   "Twilio does not know the Flex instance SID saved for this account. Copy the Flex instance SID (GO...) from the Twilio Console and save it with `samlflex account put`.",
 	CodeFlexUserLimit:          "Flex refused to create the user because the account's user limit is reached. Remove unused Flex users or raise the limit with Twilio.",
 	CodeFlexRejected:           "Flex refused the user's data. The log names the field; check the roles and attributes sent by Salesforce.",
+	CodeResponseTooComplex:     "The SAML response is more complex than samlflex accepts (too many XML elements, namespace declarations or attributes, too deep, or too long a value). Remove unneeded custom attributes (and long attribute values) from the Salesforce connected app.",
+	CodeAssertionTooOld:        "The SAML response was issued, or the user signed in to Salesforce, longer ago than this account accepts. Sign in again from the login link; if it keeps happening, check the clocks of this server and of the identity provider, or raise the account's maximum authentication age (--max-authn-age).",
 }

@@ -110,7 +110,7 @@ func ParseRoles(values []string) ([]string, error) {
 				if safeRoleText.MatchString(r) {
 					public = "The roles attribute names the role \"" + r + "\", which Flex does not know. Use agent, supervisor, admin or a Flex Insights wfo.* role in the Salesforce connected app's roles custom attribute."
 				}
-				return nil, NewError(CodeUnknownRole, public, fmt.Errorf("unknown role %q", r))
+				return nil, NewError(CodeUnknownRole, public, fmt.Errorf("unknown role %q", truncateDetail(r)))
 			}
 			out = append(out, r)
 		}

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	rtvalidator "github.com/mattermost/xml-roundtrip-validator"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
@@ -27,11 +26,7 @@ const (
 	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 	cmBearer      = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 
-	// maxXMLElements bounds the work spent on one document. A Salesforce
-	// response has about 60 elements; 5,000 leaves room for hundreds of
-	// custom attributes.
-	maxXMLElements = 5000
-	maxXMLDepth    = 32
+	// The bounds on XML work (maxXMLElements and kin) are in limits.go.
 )
 
 // Verifier checks SAML responses for one account. It is safe for
@@ -194,9 +189,11 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if err := checkAlgorithms(root, v.acct.AllowSHA1); err != nil {
 		return nil, err
 	}
-	normalizeECDSASignatures(root)
 	rawAssertion, err := singleAssertion(root)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkStructure(root, rawAssertion); err != nil {
 		return nil, err
 	}
 
@@ -295,6 +292,9 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.checkAge(resp, root, assertion, now, skew, out); err != nil {
+		return nil, err
+	}
 
 	// InResponseTo: bind the response to the login this browser started.
 	irt := scdIRT
@@ -341,18 +341,18 @@ func decodeBase64(encoded []byte) ([]byte, error) {
 	return out[:n], nil
 }
 
-// parseXML parses the response once, after the round-trip check, and
-// rejects DTDs, entity declarations, processing instructions other than the
-// XML declaration, duplicate attributes and oversized trees.
+// parseXML parses the response once, after the bounded streaming pass
+// (prescan: size limits and the round-trip check), and rejects DTDs, entity
+// declarations, processing instructions other than the XML declaration and
+// duplicate attributes.
 func parseXML(raw []byte) (*etree.Document, error) {
 	if !utf8.Valid(raw) {
 		return nil, Errorf(CodeMalformedResponse, "response is not UTF-8")
 	}
-	// encoding/xml does not keep namespaces stable when a document is
-	// parsed and written again (the basis of several SAML bypasses,
-	// CVE-2020-29509/29510/29511): refuse such documents outright.
-	if err := rtvalidator.Validate(bytes.NewReader(raw)); err != nil {
-		return nil, Errorf(CodeMalformedResponse, "XML round-trip check failed: %v", err)
+	// Bounds and the round-trip check, streaming, before any tree exists
+	// (limits.go).
+	if err := prescan(raw); err != nil {
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: maxXMLDepth}
@@ -362,7 +362,6 @@ func parseXML(raw []byte) (*etree.Document, error) {
 	if doc.Root() == nil {
 		return nil, Errorf(CodeMalformedResponse, "XML has no root element")
 	}
-	count := 0
 	var walk func(tokens []etree.Token, top bool) error
 	walk = func(tokens []etree.Token, top bool) error {
 		for _, t := range tokens {
@@ -374,10 +373,6 @@ func parseXML(raw []byte) (*etree.Document, error) {
 					return Errorf(CodeMalformedResponse, "processing instruction %q is not accepted", t.Target)
 				}
 			case *etree.Element:
-				count++
-				if count > maxXMLElements {
-					return Errorf(CodeMalformedResponse, "more than %d XML elements", maxXMLElements)
-				}
 				seen := make(map[string]struct{}, len(t.Attr))
 				for _, a := range t.Attr {
 					k := a.Space + ":" + a.Key
@@ -427,7 +422,7 @@ func checkStatus(root *etree.Element) error {
 	if name := statusName(top, sub); name != "" {
 		public = "Salesforce did not sign the user in (SAML status " + name + "). " + statusAdvice
 	}
-	return NewError(CodeStatusNotSuccess, public, fmt.Errorf("status %q / %q: %q", top, sub, msg))
+	return NewError(CodeStatusNotSuccess, public, fmt.Errorf("status %q / %q: %q", truncateDetail(top), truncateDetail(sub), truncateDetail(msg)))
 }
 
 const statusAdvice = "Check that the user's profile or permission set has access to the connected app, and the Salesforce login history for the reason."
@@ -577,8 +572,16 @@ type sigResult struct {
 // the verified element as re-parsed from the signed bytes.
 func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
 	clock := dsig.NewFakeClockAt(now)
+	el = normalizedCopy(el)
+	facts := factsFor(referencingSignature(el))
 	var best error
 	for _, cert := range v.certs {
+		if e := precheckCert(facts, cert, now); e != nil {
+			if best == nil || sigErrRank(e) > sigErrRank(best) {
+				best = e
+			}
+			continue
+		}
 		ctx := &dsig.ValidationContext{
 			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
 			IdAttribute:      dsig.DefaultIdAttr,
@@ -592,7 +595,7 @@ func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Ele
 		if errors.Is(err, dsig.ErrMissingSignature) {
 			return nil, sigResult{}, err
 		}
-		e := classifySigError(err, cert, now)
+		e := classifySigError(err)
 		if best == nil || sigErrRank(e) > sigErrRank(best) {
 			best = e
 		}
@@ -615,24 +618,15 @@ func (v *Verifier) verifyDetached(el *etree.Element, now time.Time) (*etree.Elem
 	return v.verifySignature(detached, now)
 }
 
-func classifySigError(err error, cert *x509.Certificate, now time.Time) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Could not verify certificate against trusted certs"), strings.Contains(msg, "Missing x509 Element"):
-		return Errorf(CodeCertificateUntrusted, "signing certificate is not a trusted one: %v", err)
-	case strings.Contains(msg, "Cert is not valid at this time"):
-		return Errorf(CodeCertificateExpired, "trusted certificate %q valid %s to %s, now %s", cert.Subject.CommonName,
-			cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	default:
-		return Errorf(CodeSignatureInvalid, "signature does not verify: %v", err)
-	}
-}
-
-// sigErrRank orders failures by how much they tell the admin: a trusted
-// certificate that is expired beats a bad signature, which beats "not our
-// certificate" (the usual answer for the other certificates tried).
+// sigErrRank orders failures by how much they tell the admin: a document
+// too complex for the verifier beats everything (no certificate can help),
+// a trusted certificate that is expired beats a bad signature, which beats
+// "not our certificate" (the usual answer for the other certificates
+// tried).
 func sigErrRank(err error) int {
 	switch CodeOf(err) {
+	case CodeResponseTooComplex:
+		return 4
 	case CodeCertificateExpired:
 		return 3
 	case CodeSignatureInvalid:
@@ -763,10 +757,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			firstErr = orErr(firstErr, err)
 			continue
 		}
-		if noa.After(out.NotOnOrAfter) {
-			out.NotOnOrAfter = noa
-		}
-		out.NotOnOrAfter = out.NotOnOrAfter.Add(skew)
+		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
 		return data.SelectAttrValue("InResponseTo", ""), nil
 	}
 	if firstErr == nil {
@@ -859,7 +850,8 @@ func timeAttr(e *etree.Element, name string, required bool) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, Errorf(CodeMalformedResponse, "%s/@%s is not a dateTime: %v", e.Tag, name, err)
+		// time's error quotes the whole value: name it, cut, instead.
+		return time.Time{}, Errorf(CodeMalformedResponse, "%s/@%s is not a dateTime: %q", e.Tag, name, v)
 	}
 	return t.UTC(), nil
 }

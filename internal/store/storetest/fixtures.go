@@ -26,6 +26,7 @@ func fullAccount(sid string) samlflex.Account {
 		AllowIdPInitiated: &off,
 		DefaultRoles:      []string{"agent", "supervisor"},
 		ClockSkew:         samlflex.Duration(90 * time.Second),
+		MaxAuthnAge:       samlflex.Duration(2 * time.Hour),
 		AllowSHA1:         true,
 		SignAuthnRequests: true,
 		MaxResponseBytes:  123456,
