@@ -70,7 +70,7 @@ func commands() []command {
 		{name: "account delete", summary: "delete an account's settings",
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
 		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
-			synopsis: "samlflex flex check --account-sid AC... [storage]", about: flexCheckAbout, run: runFlexCheck},
+			synopsis: "samlflex flex check --account-sid AC... [--provision-test-user] [storage]", about: flexCheckAbout, run: runFlexCheck},
 	}
 }
 

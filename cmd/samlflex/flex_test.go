@@ -19,7 +19,7 @@ func TestFlexConnection(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	cert, _ := testCert(t, dir, "idp.crt")
-	tw := flextest.New(t, flextest.Options{})
+	tw := flextest.New(t, flextest.Options{AccountSID: sidA})
 	secretFile := filepath.Join(dir, "secret.txt")
 	if err := os.WriteFile(secretFile, []byte(flextest.APISecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,13 @@ func (p *Provisioner) client(base string) (*flex.Client, error) {
 	return c, nil
 }
 
+// CredsFor builds the Twilio credentials of an account's Flex connection:
+// the stored secret is an API key secret when the connection names an API
+// key (SK…), or the account's Auth Token when it names the Account SID.
+func CredsFor(acct *samlflex.Account, secret string) flex.Creds {
+	return flex.Creds{Username: acct.Flex.APIKeySID, Secret: secret, AccountSID: acct.AccountSID}
+}
+
 // Provision implements acs.Provisioner.
 func (p *Provisioner) Provision(ctx context.Context, acct *samlflex.Account, id samlflex.FlexIdentity) (string, error) {
 	conn := acct.Flex
@@ -58,15 +65,15 @@ func (p *Provisioner) Provision(ctx context.Context, acct *samlflex.Account, id 
 	switch {
 	case errors.Is(err, ErrNoSecret):
 		return "", samlflex.NewError(samlflex.CodeFlexCredentialsInvalid,
-			"No Twilio API key secret is stored for this account. Save it with `samlflex account put --flex-api-key-secret-file`.", err)
+			"No Twilio secret (API key secret or Auth Token) is stored for this account. Save it with `samlflex account put --flex-api-key-secret-file` or `--flex-auth-token-file`.", err)
 	case err != nil:
-		return "", samlflex.Errorf(samlflex.CodeKeysUnavailable, "reading the Twilio API key secret: %v", err)
+		return "", samlflex.Errorf(samlflex.CodeKeysUnavailable, "reading the Twilio secret: %v", err)
 	}
 	c, err := p.client(conn.APIBaseURL)
 	if err != nil {
 		return "", samlflex.Errorf(samlflex.CodeInvalidConfig, "flex client for %q: %v", conn.APIBaseURL, err)
 	}
-	tok, err := c.Provision(ctx, flex.Creds{APIKeySID: conn.APIKeySID, APISecret: secret}, conn.InstanceSID, flex.IdentityFrom(id), acct.SessionTTL())
+	tok, err := c.Provision(ctx, CredsFor(acct, secret), conn.InstanceSID, flex.IdentityFrom(id), acct.SessionTTL())
 	if err != nil {
 		return "", err
 	}
