@@ -310,49 +310,6 @@ func TestProvisionErrors(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		setup    func(*flextest.Server)
-		creds    Creds
-		instance string
-		wantCode samlflex.Code // "" for success
-	}{
-		{"ok", nil, goodCreds, flextest.InstanceSID, ""},
-		{"key rejected", func(s *flextest.Server) { s.RejectCredentials(true) }, goodCreds, flextest.InstanceSID,
-			samlflex.CodeFlexCredentialsInvalid},
-		{"unknown instance", nil, goodCreds, "GO0000000000000000000000000000000f", samlflex.CodeFlexInstanceNotFound},
-		{"Twilio down", func(s *flextest.Server) { s.FailWith(http.StatusServiceUnavailable) }, goodCreds,
-			flextest.InstanceSID, samlflex.CodeFlexUnavailable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, flextest.Options{}, nil)
-			if tt.setup != nil {
-				tt.setup(e.srv)
-			}
-			res, err := e.c.Check(t.Context(), tt.creds, tt.instance)
-			if tt.wantCode != "" {
-				wantCode(t, err, tt.wantCode)
-			} else if err != nil {
-				t.Fatalf("Check: %v", err)
-			} else if res.AccountSID != flextest.AccountSID || res.InstanceSID != flextest.InstanceSID || res.ProbeFound {
-				t.Errorf("result = %+v", res)
-			}
-			for _, r := range e.srv.Requests() {
-				if r.Method != http.MethodGet {
-					t.Errorf("Check sent %s %s; it must be read-only", r.Method, r.Path)
-				}
-			}
-			if len(e.srv.Users()) != 0 {
-				t.Error("Check created a user")
-			}
-		})
-	}
-}
-
 // The API secret, the minted tokens and raw identities must never reach
 // the logs, whatever happens; nor may the secret reach an error's text.
 func TestSecretsNeverLogged(t *testing.T) {
