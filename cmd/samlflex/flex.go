@@ -63,6 +63,14 @@ func (f *flexFlags) apply(acct *samlflex.Account, given map[string]bool) (string
 	if acct.Flex == nil {
 		acct.Flex = &samlflex.FlexConnection{}
 	}
+	// The stored secret belongs to the saved username: a different API key
+	// (or leaving the Auth Token for a key) with the old secret could only
+	// earn a 401 at the next login.
+	if prev := acct.Flex.APIKeySID; given["flex-api-key-sid"] && !given["flex-api-key-secret-file"] &&
+		prev != "" && prev != strings.TrimSpace(f.keySID) {
+		ps = append(ps, problem{Field: "flex.api_key_secret", Flag: "--flex-api-key-sid",
+			Message: "a different API key needs its own secret: add --flex-api-key-secret-file"})
+	}
 	set := map[string]*string{"flex-instance-sid": &acct.Flex.InstanceSID, "flex-api-key-sid": &acct.Flex.APIKeySID,
 		"flex-api-base-url": &acct.Flex.APIBaseURL, "flex-delivery-url": &acct.Flex.DeliveryURL}
 	val := map[string]string{"flex-instance-sid": f.instanceSID, "flex-api-key-sid": f.keySID,

@@ -125,6 +125,12 @@ func TestFlexAuthTokenAndTestUser(t *testing.T) {
 		}
 	}
 
+	// Back to an API key: its secret must come with it.
+	r = mustCLI(t, exitUsage, nil, "account", "put", "--data", data, "--account-sid", sidA, "--flex-api-key-sid", flextest.APIKeySID)
+	if !strings.Contains(r.stderr, "a different API key needs its own secret") {
+		t.Errorf("API key without its secret:\n%s", r.stderr)
+	}
+
 	// Twilio failing is reported with samlflex's code.
 	tw.FailWith(500)
 	r = mustCLI(t, exitFailure, nil, "flex", "check", "--data", data, "--account-sid", sidA, "--provision-test-user")

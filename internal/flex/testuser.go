@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -106,12 +105,12 @@ func (c *Client) ProvisionTestUser(ctx context.Context, creds Creds, instanceSID
 	}
 	found, ok := page.match(r.Username)
 	see("lookup", status, "found: %t, worker_sid %s", ok, presence(found.WorkerSID))
-	t, err := c.MintToken(ctx, creds, instanceSID, r.FlexUserSID, MinTokenTTL)
+	t, status, err := c.mintTokenStatus(ctx, creds, c.newBudget(), instanceSID, r.FlexUserSID, MinTokenTTL)
 	if err != nil {
-		see("token", 0, "failed")
+		see("token", status, "failed")
 		return r, leftOver(err)
 	}
-	see("token", http.StatusOK, "expires %s", t.Expires.UTC().Format("2006-01-02T15:04:05Z"))
+	see("token", status, "expires %s", t.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 	u, status, err = c.Deprovision(ctx, creds, instanceSID, r.FlexUserSID)
 	if err != nil {
 		see("deprovision", status, "failed")

@@ -20,6 +20,7 @@ func TestProvisionTestUser(t *testing.T) {
 			"provision (create)":       "201|worker_sid present",
 			"provision (update)":       "200|same flex_user_sid: true, full_name updated: true",
 			"lookup":                   "200|found: true, worker_sid present",
+			"token":                    "200|expires 2026-03-02T09:3",
 			"deprovision":              "200|deactivated: true",
 			"lookup after deprovision": "200|found, deactivated: true, worker_sid absent",
 		}},

@@ -104,16 +104,23 @@ func (c *Client) MintToken(ctx context.Context, creds Creds, instanceSID, flexUs
 }
 
 func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceSID, flexUserSID string, ttl time.Duration) (Token, error) {
+	t, _, err := c.mintTokenStatus(ctx, creds, b, instanceSID, flexUserSID, ttl)
+	return t, err
+}
+
+// mintTokenStatus is mintToken that also reports the HTTP status, for
+// ProvisionTestUser.
+func (c *Client) mintTokenStatus(ctx context.Context, creds Creds, b budget, instanceSID, flexUserSID string, ttl time.Duration) (Token, int, error) {
 	const op = "mint_token"
 	if err := checkCall(op, creds, instanceSID); err != nil {
-		return Token{}, err
+		return Token{}, 0, err
 	}
 	if !flexUserSIDPattern.MatchString(flexUserSID) {
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexRejected,
+		return Token{}, 0, samlflex.Errorf(samlflex.CodeFlexRejected,
 			"flex %s: Flex user SID %q is not FU followed by 32 hex digits", op, flexUserSID)
 	}
 	if ttl < 0 {
-		return Token{}, samlflex.Errorf(samlflex.CodeInvalidConfig,
+		return Token{}, 0, samlflex.Errorf(samlflex.CodeInvalidConfig,
 			"flex %s: token ttl must not be negative, got %v", op, ttl)
 	}
 	sent, clamped := ClampTokenTTL(ttl)
@@ -125,7 +132,7 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 	secs := int64(sent / time.Second)
 	started := c.now()
 	var w wireToken
-	_, err := c.do(ctx, creds, b, request{
+	status, err := c.do(ctx, creds, b, request{
 		op: op, method: "POST", path: "/v4/Instances/" + instanceSID + "/Users/" + flexUserSID + "/Tokens",
 		body: tokenBody{TTL: secs},
 		// Not idempotent (each call mints a new token), but safe to repeat:
@@ -137,18 +144,18 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
 		// The body carries nothing but ttl, so a 400 refuses the lifetime.
 		// Retrying cannot help; the admin has to change the setting.
-		return Token{}, samlflex.NewError(samlflex.CodeInvalidConfig, TTLRefusedPublic,
+		return Token{}, status, samlflex.NewError(samlflex.CodeInvalidConfig, TTLRefusedPublic,
 			fmt.Errorf("flex %s: Twilio refused ttl=%d s (%w): lower the account's token TTL with `samlflex account put --token-ttl` (default 1h)", op, secs, apiErr))
 	}
 	if err != nil {
-		return Token{}, err
+		return Token{}, status, err
 	}
 	if w.AccessToken == "" {
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexUnavailable, "flex %s: answer has no access_token", op)
+		return Token{}, status, samlflex.Errorf(samlflex.CodeFlexUnavailable, "flex %s: answer has no access_token", op)
 	}
 	if got := w.TokenInfo.FlexUserSID; got != "" && got != flexUserSID {
 		// Fail closed: never hand out a token for somebody else.
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexUnavailable,
+		return Token{}, status, samlflex.Errorf(samlflex.CodeFlexUnavailable,
 			"flex %s: token_info names Flex user %s, asked for %s", op, got, flexUserSID)
 	}
 	t := Token{
@@ -161,5 +168,5 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 	if t.Expires.IsZero() {
 		t.Expires = started.Add(sent)
 	}
-	return t, nil
+	return t, status, nil
 }
