@@ -206,3 +206,33 @@ func TestFlexFailuresAreClearPages(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyHostedFlexDeliveryRefused: an account saved before `account
+// put` refused the Twilio-hosted Flex UI as the delivery target is refused
+// at login, before anything reaches Twilio.
+func TestLegacyHostedFlexDeliveryRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ delivery, start string }{
+		{"https://flex.twilio.com/agent-desktop", "https://agents.example.com/"},
+		{"", "https://flex.twilio.com/agent-desktop"},
+	} {
+		tw := flextest.New(t, flextest.Options{})
+		dir := t.TempDir()
+		secrets := flexconn.NewFileSecrets(dir)
+		if err := secrets.PutAPISecret(t.Context(), sid, apiSecret); err != nil {
+			t.Fatal(err)
+		}
+		p := &flexconn.Provisioner{Secrets: secrets, NewClient: func(baseURL string) (*flex.Client, error) {
+			return flex.New(flex.Options{BaseURL: baseURL})
+		}}
+		acct := &samlflex.Account{AccountSID: sid, StartURL: tc.start,
+			Flex: &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: keySID, APIBaseURL: tw.URL, DeliveryURL: tc.delivery}}
+		_, err := p.Provision(t.Context(), acct, samlflex.FlexIdentity{Identity: "a@example.com", FullName: "A", Email: "a@example.com", Roles: []string{"agent"}})
+		if samlflex.CodeOf(err) != samlflex.CodeInvalidConfig {
+			t.Errorf("%+v: err = %v, want invalid_config", tc, err)
+		}
+		if n := len(tw.Requests()); n != 0 {
+			t.Errorf("%+v: %d requests reached Twilio", tc, n)
+		}
+	}
+}

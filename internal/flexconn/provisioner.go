@@ -1,6 +1,7 @@
 package flexconn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,6 +61,13 @@ func (p *Provisioner) Provision(ctx context.Context, acct *samlflex.Account, id 
 		return "", samlflex.NewError(samlflex.CodeAttributeMissing,
 			"Flex needs an e-mail address for every user, and this response has none. In the Salesforce connected app, add the custom attribute email ($User.Email), or use e-mail addresses as usernames.",
 			fmt.Errorf("no email attribute and the NameID is not an e-mail address"))
+	}
+	// Accounts saved before `account put` refused it may still deliver to
+	// the Twilio-hosted Flex UI, which cannot take the token: refuse before
+	// anything is provisioned rather than strand the agent there.
+	if delivery := cmp.Or(conn.DeliveryURL, acct.StartURL); samlflex.IsTwilioHostedFlex(delivery) {
+		return "", samlflex.Errorf(samlflex.CodeInvalidConfig,
+			"account %s delivers the Flex token to the Twilio-hosted Flex UI, which cannot take it from a URL: set --flex-delivery-url to a Flex SDK app (docs/flex.md)", acct.AccountSID)
 	}
 	secret, err := p.Secrets.APISecret(ctx, acct.AccountSID)
 	switch {

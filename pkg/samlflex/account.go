@@ -260,7 +260,7 @@ func (a *Account) Validate(now time.Time) error {
 		// The Flex token goes to the delivery URL, else the start URL. The
 		// Twilio-hosted Flex UI documents no way to accept a token from a
 		// URL, so a login delivered there would sign nobody in.
-		if delivery := cmp.Or(f.DeliveryURL, a.StartURL); isTwilioHostedFlex(delivery) {
+		if delivery := cmp.Or(f.DeliveryURL, a.StartURL); IsTwilioHostedFlex(delivery) {
 			add("flex.delivery_url", "must not be the Twilio-hosted Flex UI (flex.twilio.com): it has no documented way to take a Flex token from a URL, so the agent would not be signed in. Use an app built on the Flex SDK, such as examples/agent-app (docs/flex.md)")
 		}
 	}
@@ -270,8 +270,9 @@ func (a *Account) Validate(now time.Time) error {
 	return &ValidationError{Problems: p}
 }
 
-// isTwilioHostedFlex reports a URL on flex.twilio.com or a subdomain.
-func isTwilioHostedFlex(raw string) bool {
+// IsTwilioHostedFlex reports a URL on flex.twilio.com or a subdomain: the
+// Twilio-hosted Flex UI, which cannot take a Flex token from a URL.
+func IsTwilioHostedFlex(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return false
