@@ -6,7 +6,8 @@
 #           and the test that re-checks the golden files), chromium (the
 #           browser end-to-end test).
 #   npm:    dynalite (DynamoDB protocol), samlify (the third-party IdP),
-#           aws-cdk and Node 22 for the infra module.
+#           aws-cdk and Node 22 for the infra module, @twilio/flex-sdk for
+#           the example agent app.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,7 +34,7 @@ if ! command -v moto_server >/dev/null 2>&1; then
   if [[ ${CI:-} == true ]]; then exit 1; fi
 fi
 
-for dir in scripts/dynalite test/e2e/idp infra; do
+for dir in scripts/dynalite test/e2e/idp infra examples/agent-app; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     echo "install-test-deps: npm ci in $dir" >&2
     (cd "$dir" && npm ci --silent --no-audit --no-fund)

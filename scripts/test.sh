@@ -32,6 +32,9 @@ pid=$(scripts/dynalite/start.sh "$port")
 trap 'scripts/dynalite/stop.sh "$pid" || true' EXIT
 export SAMLFLEX_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 
+step "example agent app: build (examples/agent-app; its browser test runs with go test)"
+(cd examples/agent-app && npm run build --silent)
+
 step "go test -race ./..."
 go test -race -count=1 ./...
 

@@ -70,7 +70,7 @@ func commands() []command {
 		{name: "account delete", summary: "delete an account's settings",
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
 		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
-			synopsis: "samlflex flex check --account-sid AC... [storage]", about: flexCheckAbout, run: runFlexCheck},
+			synopsis: "samlflex flex check --account-sid AC... [--provision-test-user] [storage]", about: flexCheckAbout, run: runFlexCheck},
 		{name: "keys show", summary: "show the SP key set and when the previous key retires",
 			synopsis: "samlflex keys show [--data DIR | --secret-id SECRET]", about: keysShowAbout, run: runKeysShow},
 		{name: "keys rotate", summary: "rotate the SP keys; --now replaces a leaked key at once",

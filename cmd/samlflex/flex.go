@@ -21,15 +21,16 @@ import (
 
 // flexFlags are the Flex connector settings of `account put`.
 type flexFlags struct {
-	instanceSID, keySID, secretFile, baseURL, deliveryURL string
-	remove                                                bool
-	secretPrefix, smEndpoint                              string
+	instanceSID, keySID, secretFile, authTokenFile, baseURL, deliveryURL string
+	remove                                                               bool
+	secretPrefix, smEndpoint                                             string
 }
 
 func (f *flexFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.instanceSID, "flex-instance-sid", "", "Flex instance `SID` (GO followed by 32 hex digits; Twilio Console, Flex):\nlogins then provision the Flex user and deliver a Flex user token")
 	fs.StringVar(&f.keySID, "flex-api-key-sid", "", "Twilio API key `SID` (SK...) used to provision users and mint tokens")
 	fs.StringVar(&f.secretFile, "flex-api-key-secret-file", "", "`FILE` holding the API key's secret; stored in the key/secret store\n(DIR/flex-secrets.json, mode 0600, or Secrets Manager), never in the account")
+	fs.StringVar(&f.authTokenFile, "flex-auth-token-file", "", "`FILE` holding the account's Auth Token, instead of an API key (the\ncredential Twilio's Flex v4 pages show; an API key is preferred, see\ndocs/flex.md); stored like the API key secret")
 	fs.StringVar(&f.baseURL, "flex-api-base-url", "", "Twilio Flex API base `URL` (default Twilio's; for tests)")
 	fs.StringVar(&f.deliveryURL, "flex-delivery-url", "", "`URL` of the Flex UI or Flex SDK app that receives the Flex token in\n#token=... (default: the start URL)")
 	fs.BoolVar(&f.remove, "flex-remove", false, "remove the Flex connection: logins get samlflex's own token again")
@@ -37,7 +38,7 @@ func (f *flexFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	f.smEndpoint = getenv("SAMLFLEX_SECRETSMANAGER_ENDPOINT")
 }
 
-var flexFlagNames = []string{"flex-instance-sid", "flex-api-key-sid", "flex-api-key-secret-file", "flex-api-base-url", "flex-delivery-url"}
+var flexFlagNames = []string{"flex-instance-sid", "flex-api-key-sid", "flex-api-key-secret-file", "flex-auth-token-file", "flex-api-base-url", "flex-delivery-url"}
 
 // apply sets acct.Flex from the flags given and returns the secret to store
 // (read from its file), or problems.
@@ -62,6 +63,14 @@ func (f *flexFlags) apply(acct *samlflex.Account, given map[string]bool) (string
 	if acct.Flex == nil {
 		acct.Flex = &samlflex.FlexConnection{}
 	}
+	// The stored secret belongs to the saved username: a different API key
+	// (or leaving the Auth Token for a key) with the old secret could only
+	// earn a 401 at the next login.
+	if prev := acct.Flex.APIKeySID; given["flex-api-key-sid"] && !given["flex-api-key-secret-file"] &&
+		prev != "" && prev != strings.TrimSpace(f.keySID) {
+		ps = append(ps, problem{Field: "flex.api_key_secret", Flag: "--flex-api-key-sid",
+			Message: "a different API key needs its own secret: add --flex-api-key-secret-file"})
+	}
 	set := map[string]*string{"flex-instance-sid": &acct.Flex.InstanceSID, "flex-api-key-sid": &acct.Flex.APIKeySID,
 		"flex-api-base-url": &acct.Flex.APIBaseURL, "flex-delivery-url": &acct.Flex.DeliveryURL}
 	val := map[string]string{"flex-instance-sid": f.instanceSID, "flex-api-key-sid": f.keySID,
@@ -73,17 +82,36 @@ func (f *flexFlags) apply(acct *samlflex.Account, given map[string]bool) (string
 	}
 	secret := ""
 	if given["flex-api-key-secret-file"] {
-		b, err := os.ReadFile(f.secretFile)
-		switch {
-		case err != nil:
-			ps = append(ps, problem{Field: "flex.api_key_secret", Flag: "--flex-api-key-secret-file " + f.secretFile, Message: "cannot read the file: " + errors.Unwrap(err).Error()})
-		case len(strings.TrimSpace(string(b))) < 16 || len(b) > 4096:
-			ps = append(ps, problem{Field: "flex.api_key_secret", Flag: "--flex-api-key-secret-file " + f.secretFile, Message: "does not hold a Twilio API key secret (the 32-character secret shown once when the key was created)"})
-		default:
-			secret = strings.TrimSpace(string(b))
+		secret = readSecretFile(&ps, "--flex-api-key-secret-file", f.secretFile,
+			"does not hold a Twilio API key secret (the 32-character secret shown once when the key was created)")
+	}
+	if given["flex-auth-token-file"] {
+		if given["flex-api-key-sid"] || given["flex-api-key-secret-file"] {
+			ps = append(ps, problem{Field: "flex.api_key_sid", Flag: "--flex-auth-token-file",
+				Message: "cannot be combined with --flex-api-key-sid or --flex-api-key-secret-file: use an API key or the Auth Token"})
 		}
+		// The Auth Token authenticates as the account itself: the Account
+		// SID is the basic-auth username (pkg/samlflex accepts it there).
+		acct.Flex.APIKeySID = acct.AccountSID
+		secret = readSecretFile(&ps, "--flex-auth-token-file", f.authTokenFile,
+			"does not hold a Twilio Auth Token (32 characters, Twilio Console, Account info)")
 	}
 	return secret, ps
+}
+
+// readSecretFile reads a secret from a file, or adds a problem saying why
+// the file is not one. Its content never appears in a problem.
+func readSecretFile(ps *[]problem, flagName, file, notSecret string) string {
+	b, err := os.ReadFile(file)
+	switch {
+	case err != nil:
+		*ps = append(*ps, problem{Field: "flex.api_key_secret", Flag: flagName + " " + file, Message: "cannot read the file: " + errors.Unwrap(err).Error()})
+	case len(strings.TrimSpace(string(b))) < 16 || len(b) > 4096:
+		*ps = append(*ps, problem{Field: "flex.api_key_secret", Flag: flagName + " " + file, Message: notSecret})
+	default:
+		return strings.TrimSpace(string(b))
+	}
+	return ""
 }
 
 // secrets opens the key/secret store matching the account store.
@@ -113,14 +141,24 @@ func newFlexProvisioner(dataDir string, logger *slog.Logger) *flexconn.Provision
 	}}
 }
 
-const flexCheckAbout = `Calls Twilio read-only with the account's Flex connection (API key SID and
-the stored secret) to check that the key works and names the instance, and
-prints what Twilio answered. Nothing is created or changed.`
+const flexCheckAbout = `Calls Twilio read-only with the account's Flex connection (API key SID or
+Auth Token, and the stored secret): reads the Flex instance (is it there,
+ready, and in this account?) and looks up a probe user, then prints which
+credential Twilio accepted and what it answered. Nothing is created or
+changed.
+
+With --provision-test-user (opt-in, it changes Twilio) it then runs a
+login's calls for a throwaway user named samlflex-test-...: provision
+(create, then update), look it up, mint a one-minute token, deprovision it
+and look it up again, and prints every answer, to confirm the behaviours
+samlflex assumes (docs/flex.md). The deactivated user stays in Flex's user
+list.`
 
 func runFlexCheck(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("flex check")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	sid := fs.String("account-sid", "", "the Flex Account `SID` whose connection to check")
+	testUser := fs.Bool("provision-test-user", false, "also provision, token, and deprovision a throwaway Flex user (changes Twilio)")
 	var st storageFlags
 	st.register(fs, a.getenv)
 	var ff flexFlags
@@ -147,22 +185,48 @@ func runFlexCheck(ctx context.Context, a *app, args []string) int {
 	}
 	secret, err := secrets.APISecret(ctx, *sid)
 	if err != nil {
-		return a.failure(c, "the API key secret of %s: %v", *sid, err)
+		return a.failure(c, "the Twilio secret of %s: %v", *sid, err)
 	}
 	client, err := flex.New(flex.Options{BaseURL: acct.Flex.APIBaseURL})
 	if err != nil {
 		return a.failure(c, "%v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	res, err := client.Check(ctx, flex.Creds{APIKeySID: acct.Flex.APIKeySID, APISecret: secret}, acct.Flex.InstanceSID)
+	creds := flexconn.CredsFor(&acct, secret)
+	res, err := client.Check(ctx, creds, acct.Flex.InstanceSID)
 	if err != nil {
-		return a.failure(c, "%s [%s]", samlflex.PublicOf(err), samlflex.CodeOf(err))
+		return a.failure(c, "%s [%s]\n  detail: %v", samlflex.PublicOf(err), samlflex.CodeOf(err), err)
 	}
-	fmt.Fprintf(a.stdout, "Flex connection of %s works: Twilio accepted API key %s and can read the\nusers of Flex instance %s.\n", *sid, acct.Flex.APIKeySID, acct.Flex.InstanceSID)
-	fmt.Fprintf(a.stdout, "  Twilio account:  %s\n  Flex instance:   %s\n", res.AccountSID, res.InstanceSID)
-	if res.AccountSID != "" && res.AccountSID != *sid {
-		fmt.Fprintf(a.stdout, "  Note: the API key belongs to Twilio account %s, not %s.\n", res.AccountSID, *sid)
+	fmt.Fprintf(a.stdout, "Flex connection of %s works: Twilio accepted the %s (%s) and can\nread Flex instance %s and its users.\n",
+		*sid, credName(res.CredKind), creds.Username, acct.Flex.InstanceSID)
+	fmt.Fprintf(a.stdout, "  Twilio account:  %s\n  Flex instance:   %s (%s)\n  User lookup:     HTTP %d for an unknown user\n",
+		res.AccountSID, res.InstanceSID, res.Status, res.LookupStatus)
+	if res.CredKind == flex.CredAuthToken {
+		fmt.Fprintf(a.stdout, "  Note: an API key is preferred to the Auth Token (revocable on its own; docs/flex.md).\n")
 	}
+	if !*testUser {
+		return exitOK
+	}
+	rep, err := client.ProvisionTestUser(ctx, creds, acct.Flex.InstanceSID)
+	fmt.Fprintf(a.stdout, "\nTest user %s:\n", rep.Username)
+	for _, o := range rep.Observations {
+		status := "no answer"
+		if o.Status != 0 {
+			status = fmt.Sprintf("HTTP %d", o.Status)
+		}
+		fmt.Fprintf(a.stdout, "  %-26s %-10s %s\n", o.Step, status, o.Note)
+	}
+	if err != nil {
+		return a.failure(c, "test user: %s [%s]\n  detail: %v", samlflex.PublicOf(err), samlflex.CodeOf(err), err)
+	}
+	fmt.Fprintf(a.stdout, "Compare these answers with the checklist in docs/flex.md.\n")
 	return exitOK
+}
+
+func credName(k flex.CredKind) string {
+	if k == flex.CredAuthToken {
+		return "Account SID and Auth Token"
+	}
+	return "API key"
 }

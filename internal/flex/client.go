@@ -74,9 +74,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Client calls the Flex Users and Flex User Token APIs. It is safe for
-// concurrent use and holds no credentials: they are passed per call,
-// because each samlflex account has its own API key.
+// Client calls the Flex Users, Flex User Token and Flex Instances APIs. It
+// is safe for concurrent use and holds no credentials: they are passed per
+// call, because each samlflex account has its own.
 type Client struct {
 	base          *url.URL
 	hc            *http.Client
@@ -194,17 +194,59 @@ func sleepTimer(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Creds are one account's Twilio API key. String, GoString and LogValue
-// leave the secret out, so a Creds that slips into a log line or an error
-// stays harmless.
+// CredKind names which Twilio credential a Creds holds.
+type CredKind string
+
+// The two credentials Twilio accepts in HTTP Basic auth for the Flex APIs.
+// The v4 Users and Token pages show the Account SID and Auth Token; Twilio's
+// general guidance ("Twilio API requests", and the "Create a Flex instance
+// programmatically" page) recommends an API key. Both are supported; docs/flex.md
+// says why the API key is preferred.
+const (
+	CredAPIKey    CredKind = "api_key"    // SK… + API key secret
+	CredAuthToken CredKind = "auth_token" // AC… (the Account SID) + Auth Token
+)
+
+var (
+	apiKeySIDPattern  = regexp.MustCompile(`^SK[0-9a-fA-F]{32}$`)
+	accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+)
+
+// Creds are one account's Twilio credentials. String, GoString and
+// LogValue leave the secret out, so a Creds that slips into a log line or an
+// error stays harmless.
 type Creds struct {
-	APIKeySID string
-	APISecret string
+	// Username is the basic-auth user: an API key SID (SK…), or the Account
+	// SID (AC…) when Secret is the account's Auth Token.
+	Username string
+	// Secret is the API key secret or the Auth Token.
+	Secret string
+	// AccountSID is the Twilio account the Flex instance belongs to. It is
+	// sent as the I-Twilio-Auth-Account header that the Flex Instances API
+	// names; with the Auth Token it may be left empty (it is the Username).
+	AccountSID string
+}
+
+// Kind reports which credential c holds, from the shape of Username.
+func (c Creds) Kind() CredKind {
+	if strings.HasPrefix(c.Username, "AC") {
+		return CredAuthToken
+	}
+	return CredAPIKey
+}
+
+// account is the Account SID for the I-Twilio-Auth-Account header.
+func (c Creds) account() string {
+	if c.AccountSID == "" && c.Kind() == CredAuthToken {
+		return c.Username
+	}
+	return c.AccountSID
 }
 
 // String implements fmt.Stringer without the secret.
 func (c Creds) String() string {
-	return "flex.Creds{APIKeySID: " + c.APIKeySID + ", APISecret: [redacted]}"
+	return "flex.Creds{Username: " + c.Username + ", Kind: " + string(c.Kind()) +
+		", AccountSID: " + c.AccountSID + ", Secret: [redacted]}"
 }
 
 // GoString implements fmt.GoStringer without the secret.
@@ -212,16 +254,36 @@ func (c Creds) GoString() string { return c.String() }
 
 // LogValue implements slog.LogValuer without the secret.
 func (c Creds) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("api_key_sid", c.APIKeySID))
+	return slog.GroupValue(slog.String("username", c.Username), slog.String("kind", string(c.Kind())))
+}
+
+// checkCreds validates the credentials before any I/O: a malformed
+// username would only earn a 401 from Twilio, and a colon would split the
+// basic-auth pair in the wrong place.
+func checkCreds(op string, creds Creds) error {
+	switch {
+	case creds.Secret == "":
+		return samlflex.Errorf(samlflex.CodeFlexCredentialsInvalid,
+			"flex %s: no secret (API key secret or Auth Token) is set", op)
+	case !apiKeySIDPattern.MatchString(creds.Username) && !accountSIDPattern.MatchString(creds.Username):
+		return samlflex.Errorf(samlflex.CodeFlexCredentialsInvalid,
+			"flex %s: the username must be an API key SID (SK + 32 hex digits) or, with the Auth Token, the Account SID (AC + 32 hex digits)", op)
+	case creds.Kind() == CredAuthToken && creds.AccountSID != "" && creds.AccountSID != creds.Username:
+		return samlflex.Errorf(samlflex.CodeFlexCredentialsInvalid,
+			"flex %s: an Auth Token belongs to its own account: the username %s must be the account %s", op, creds.Username, creds.AccountSID)
+	case creds.AccountSID != "" && !accountSIDPattern.MatchString(creds.AccountSID):
+		return samlflex.Errorf(samlflex.CodeFlexCredentialsInvalid,
+			"flex %s: the Account SID must be AC followed by 32 hex digits", op)
+	}
+	return nil
 }
 
 // checkCall validates what every call puts into the URL or the auth header,
 // before any I/O. The instance SID is interpolated into the path, so its
 // shape is enforced here rather than escaped.
 func checkCall(op string, creds Creds, instanceSID string) error {
-	if creds.APIKeySID == "" || creds.APISecret == "" || strings.Contains(creds.APIKeySID, ":") {
-		return samlflex.Errorf(samlflex.CodeFlexCredentialsInvalid,
-			"flex %s: API key SID and secret must both be set (and the SID has no colon)", op)
+	if err := checkCreds(op, creds); err != nil {
+		return err
 	}
 	if !instanceSIDPattern.MatchString(instanceSID) {
 		return samlflex.Errorf(samlflex.CodeFlexInstanceNotFound,

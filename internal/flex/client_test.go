@@ -68,7 +68,7 @@ func TestNewDoesNotMutateCallersHTTPClient(t *testing.T) {
 func TestCredsRedacted(t *testing.T) {
 	t.Parallel()
 	secret := "s3cr3t-value"
-	c := Creds{APIKeySID: "SK123", APISecret: secret}
+	c := Creds{Username: "SK123", Secret: secret}
 	logs := &logBuffer{}
 	newJSONLogger(logs).Info("creds", "creds", c)
 	for _, s := range []string{

@@ -1,7 +1,7 @@
 // Package flex signs a user into Twilio Flex after a SAML login. It
 // provisions the Flex user (which creates its TaskRouter worker) and mints a
-// Flex user token (a JWE) that the Flex UI and the Flex SDK accept, over
-// plain net/http with the account's API key. It owns the retry policy for
+// Flex user token (a JWE) that the Flex SDK's createClient accepts, over
+// plain net/http with the account's API key or Auth Token. It owns the retry policy for
 // those calls and the mapping of Twilio errors to *samlflex.Error.
 //
 // It must not import an AWS SDK, a Twilio SDK, internal/httpapi or any
@@ -11,27 +11,12 @@
 //
 // # Where the shapes come from
 //
-// Twilio's legacy hosted SSO is retired; the documented way for our own
-// service to sign a user in is the pair of public-beta APIs below. Every
-// path, method, field and code in this package is taken from these Twilio
-// documentation pages (read in their Markdown form):
-//
-//   - "Flex Users API (public beta)": List Flex Users (v1), and, "available
-//     in the v4 API path or later": Provision a Flex user, Deprovision a Flex
-//     user, Get Flex user by username, Get Flex user by Flex user SID.
-//   - "Flex User Token API (public beta)": Generate a Flex user token.
-//   - "Flex SDK authentication (public beta)": option 3, "Build your own
-//     authentication", is what this package implements.
-//   - "Twilio API requests": HTTP Basic auth with API key SID as the user and
-//     the API key secret as the password is the recommended credential.
-//   - "Twilio API responses": status codes, and the exception body
-//     {"status", "message", "code" (if present), "more_info" (if present)}.
-//   - Error pages "20003: Permission Denied", "20403: 403 Forbidden",
-//     "70051: Authorization Failed", "45003: Authorization Error" (Flex),
-//     "20404", "20429: Too many requests" ("Requests that receive 429
-//     responses aren't processed and are safe to retry"), "45010: Rate Limit
-//     Exceeded" (Flex), "20409: Conflict", "59102: Transaction Conflict",
-//     "14240: Max concurrent Workers exceeded" (TaskRouter).
+// Every path, method, field and code is taken from Twilio's pages, listed
+// with each behaviour (documented or assumed) in docs/flex.md: "Flex Users
+// API (public beta)", "Flex User Token API (public beta)", "Create a Flex
+// instance programmatically" (the v2 instance read), "Flex SDK
+// authentication (public beta)", "Twilio API requests", "Twilio API
+// responses", and the error pages of the codes in errors.go.
 //
 // The calls, relative to BaseURL (default https://flex-api.twilio.com):
 //
@@ -42,11 +27,16 @@
 //	GET  /v4/Instances/{GO…}/Users?Username={identity}
 //	     → {"account_sid","instance_sid","users":[0 or 1 user],"meta":{…}}
 //	POST /v4/Instances/{GO…}/Users/{FU…}/Tokens       JSON request body
-//	     {"ttl": seconds}   (default 3600)
+//	     {"ttl": seconds}   (always sent, clamped to 60..86400)
 //	     → {"access_token": JWE, "token_info": {"expiration": RFC 3339,
 //	       "flex_user_sid","identity","username","roles",…}}
+//	GET  /v2/Instances/{GO…}   header I-Twilio-Auth-Account: AC…   (Check)
+//	     → {"flex_instance_sid","account_sid","status",…}
+//	POST /v4/Instances/{GO…}/Users/{FU…}/Deprovision  (ASSUMED path; only
+//	     ProvisionTestUser)
 //
-// All calls send Authorization: Basic base64(APIKeySID:APISecret).
+// All calls send Authorization: Basic base64(user:secret), where user is an
+// API key SID (SK…) or, with the Auth Token, the Account SID (AC…).
 //
 // # Operations
 //
@@ -56,30 +46,33 @@
 //     call that sets roles.
 //   - FindUser: Get Flex user by username. MintToken: by Flex user SID (FU…),
 //     which is what the Tokens path is keyed by.
-//   - Check: read-only probe for `samlflex flex check`.
+//   - Check: read-only probe for `samlflex flex check`: the v2 instance
+//     read, then a user lookup (whose 404 reads as "no such user").
+//   - ProvisionTestUser: `flex check --provision-test-user`, the login's
+//     calls for a throwaway user, reporting every answer.
 //
 // Error details never carry the secret or tokens, and values of the request
 // (username, email, name) that Twilio echoes in a message are redacted.
 //
 // # Find-or-create without duplicates
 //
-// A login calls Provision, then Tokens: two requests. Provision is documented
-// as "create or update a Flex User … The API is idempotent, meaning that
-// repeated requests with the same data will not create duplicate
-// resources", keyed by the unique username. So samlflex does not
-// fetch-then-create (which races): it sends the full desired state every
-// login and lets Twilio's unique username decide. If Twilio answers a racing
-// create with 409 Conflict (20409, or 59102 which is documented as "safe to
-// try the request again"), another login is creating the same user: the same
-// Provision is sent again after a backoff, within the budget, and once the
-// other create is done it is an update. This is the only 4xx besides 429
-// that is retried, and only for Provision.
+// A login calls Provision, then Tokens: two requests. Provision is
+// documented as an idempotent create-or-update keyed by the unique
+// username, so samlflex does not fetch-then-create (which races): it sends
+// the full desired state every login and lets Twilio's unique username
+// decide. If Twilio answers a racing create with 409 Conflict (20409;
+// ASSUMED), another login is creating the same user: the same Provision is
+// sent again after a backoff, within the budget, and once the other create
+// is done it is an update. Flex's 45796 ("conflict with the state of the
+// resource", documented: retry) is retried on any call.
 //
 // # Retries
 //
-// 429 and 5xx answers and transport errors are retried with exponential
-// backoff and full jitter; other 4xx answers never are (except Provision's
-// 409, above). Retry-After is
+// classify (errors.go) maps each answer: Twilio's retryable codes (20429,
+// 45010, 45780, 45796) are retried whatever status carries them; other
+// known codes never are; unknown codes fall back to the status class (429
+// always, 5xx and transport errors for requests marked retrySafe, 409 only
+// for Provision). Backoff is exponential with full jitter; Retry-After is
 // honoured (capped at Options.MaxRetryAfter). Every attempt is bounded by
 // Options.Timeout and is started only if that whole timeout fits before the
 // earlier of the call's budget (Options.MaxElapsed, on the injected clock)
@@ -88,32 +81,17 @@
 // retried Tokens call can at worst mint a second token whose first copy
 // never reached us (no durable resource is created).
 //
-// # Not confirmed by the documentation (check against a live account)
+// # Not confirmed by the documentation
 //
-//   - UNCONFIRMED: how to clear an attribute. Provision documents email and
-//     full_name as required, 1..256 characters, so Twilio gives no way to
-//     clear them. samlflex therefore refuses (CodeFlexRejected, naming the
-//     field) a login whose email or full name is empty, instead of sending
-//     an empty string that the documented schema forbids or keeping a stale
-//     value. Roles are always sent in full, so a removed role is removed.
-//   - UNCONFIRMED: whether "worker": {} leaves existing worker attributes
-//     (skills, capacity set in Flex) untouched. We send {} with no
-//     "attributes" key, which the docs allow ("Can be empty {}"), as the
-//     least destructive choice.
-//   - UNCONFIRMED: success status codes of the POSTs (any 2xx is accepted),
-//     and whether Twilio answers a racing create with 409.
-//   - UNCONFIRMED: a Flex user-limit error. No page names one for
-//     Provision; 14240 (TaskRouter "Max concurrent Workers exceeded") is the
-//     only documented worker-count limit, so it maps to CodeFlexUserLimit.
-//   - UNCONFIRMED: the answer for an unknown instance SID; we assume 404 /
-//     20404 like every Twilio resource, and map any 404 to
-//     CodeFlexInstanceNotFound (a 404 on Tokens could also mean an unknown
-//     user; right after Provision that is unlikely).
-//   - UNCONFIRMED: whether Provision reactivates a deprovisioned user. If
-//     the answer still says "deactivated": true, samlflex fails closed with
-//     CodeFlexRejected and mints no token.
-//   - UNCONFIRMED: the largest ttl Twilio accepts; none is enforced here.
-//   - Check uses Get-by-username with a probe name (ProbeUsername) because
-//     no documented read-only Flex instance resource remains (the v1
-//     Instance resource was removed from Twilio's API definitions).
+// docs/flex.md lists every assumption (201 vs 200, 409 on racing creates,
+// 404 for unknown instances, users and deactivated users, the ttl refusal,
+// the Deprovision path) and how an admin confirms each on a live account;
+// the stand-in implements both plausible answers where they differ. Two
+// choices made here in the absence of documentation:
+//
+//   - Email and full_name are required (1..256 characters) and cannot be
+//     cleared, so a login without them is refused (CodeFlexRejected, naming
+//     the field) rather than keeping a stale value.
+//   - "worker": {} is sent with no "attributes", the least destructive way
+//     to leave routing attributes set in Flex alone.
 package flex

@@ -5,39 +5,129 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-func TestCodeFor(t *testing.T) {
+func TestClassify(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
 		status int
 		code   int
 		want   samlflex.Code
+		retry  retryRule
+		advice string // a part of the admin advice
 	}{
-		{"20003 authenticate", 401, 20003, samlflex.CodeFlexCredentialsInvalid},
-		{"401 without code", 401, 0, samlflex.CodeFlexCredentialsInvalid},
-		{"20403 account suspended", 403, 20403, samlflex.CodeFlexCredentialsInvalid},
-		{"70051 restricted key", 403, 70051, samlflex.CodeFlexCredentialsInvalid},
-		{"45003 Flex authorization", 403, 45003, samlflex.CodeFlexCredentialsInvalid},
-		{"20404 not found", 404, 20404, samlflex.CodeFlexInstanceNotFound},
-		{"404 without code", 404, 0, samlflex.CodeFlexInstanceNotFound},
-		{"20429 throttled", 429, 20429, samlflex.CodeFlexUnavailable},
-		{"45010 Flex rate limit", 429, 45010, samlflex.CodeFlexUnavailable},
-		{"500", 500, 20500, samlflex.CodeFlexUnavailable},
-		{"503 without code", 503, 0, samlflex.CodeFlexUnavailable},
-		{"14240 user limit (unconfirmed)", 400, 14240, samlflex.CodeFlexUserLimit},
-		{"400 invalid parameter", 400, 0, samlflex.CodeFlexRejected},
-		{"409 conflict", 409, 20409, samlflex.CodeFlexRejected},
+		{"20003 authenticate", 401, 20003, samlflex.CodeFlexCredentialsInvalid, retryNever, "samlflex account put"},
+		{"45002 Flex authentication", 401, 45002, samlflex.CodeFlexCredentialsInvalid, retryNever, "45002"},
+		{"45002 with 400", 400, 45002, samlflex.CodeFlexCredentialsInvalid, retryNever, "45002"},
+		{"401 without code", 401, 0, samlflex.CodeFlexCredentialsInvalid, retryNever, "samlflex flex check"},
+		{"20403 account suspended", 403, 20403, samlflex.CodeFlexCredentialsInvalid, retryNever, "account is active"},
+		{"70051 restricted key", 403, 70051, samlflex.CodeFlexCredentialsInvalid, retryNever, "Standard API key"},
+		{"45003 Flex authorization", 403, 45003, samlflex.CodeFlexCredentialsInvalid, retryNever, "Standard API key"},
+		{"20404 not found", 404, 20404, samlflex.CodeFlexInstanceNotFound, retryNever, "instance SID"},
+		{"404 without code", 404, 0, samlflex.CodeFlexInstanceNotFound, retryNever, "instance SID"},
+		{"20429 throttled", 429, 20429, samlflex.CodeFlexUnavailable, retryAlways, "throttled"},
+		{"429 without code", 429, 0, samlflex.CodeFlexUnavailable, retryAlways, "throttled"},
+		{"45010 Flex rate limit", 429, 45010, samlflex.CodeFlexUnavailable, retryAlways, "throttled"},
+		{"45780 with 429", 429, 45780, samlflex.CodeFlexUnavailable, retryAlways, "concurrency"},
+		{"45780 with 400", 400, 45780, samlflex.CodeFlexUnavailable, retryAlways, "concurrency"},
+		{"45796 with 409", 409, 45796, samlflex.CodeFlexUnavailable, retryAlways, "45796"},
+		{"45796 with 400", 400, 45796, samlflex.CodeFlexUnavailable, retryAlways, "45796"},
+		{"500", 500, 20500, samlflex.CodeFlexUnavailable, retryIfSafe, "status page"},
+		{"503 without code", 503, 0, samlflex.CodeFlexUnavailable, retryIfSafe, "status page"},
+		{"14240 is TaskRouter active workers", 400, 14240, samlflex.CodeFlexUnavailable, retryNever, "not a limit on Flex users"},
+		{"59102 webhook configuration", 409, 59102, samlflex.CodeFlexUnavailable, retryNever, "webhook"},
+		{"400 invalid parameter", 400, 0, samlflex.CodeFlexRejected, retryNever, "names the field"},
+		{"409 conflict", 409, 20409, samlflex.CodeFlexRejected, retryConflict, "another login"},
+		{"unknown code with 400", 400, 99999, samlflex.CodeFlexRejected, retryNever, "names the field"},
+		{"unknown code with 503", 503, 99999, samlflex.CodeFlexUnavailable, retryIfSafe, "status page"},
+		{"unknown code with 401", 401, 99999, samlflex.CodeFlexCredentialsInvalid, retryNever, "credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := codeFor(&APIError{Status: tt.status, Code: tt.code}); got != tt.want {
-				t.Errorf("codeFor(%d, %d) = %s, want %s", tt.status, tt.code, got, tt.want)
+			v := classify(&APIError{Status: tt.status, Code: tt.code})
+			if v.code != tt.want || v.retry != tt.retry {
+				t.Errorf("classify(%d, %d) = %s/%d, want %s/%d", tt.status, tt.code, v.code, v.retry, tt.want, tt.retry)
+			}
+			if !strings.Contains(v.advice, tt.advice) {
+				t.Errorf("advice %q lacks %q", v.advice, tt.advice)
+			}
+		})
+	}
+}
+
+// TestTwilioCodesAgainstStandIn: each code, sent by the stand-in with
+// the status it arrives with, ends a call with the mapped samlflex code,
+// after the documented number of attempts, and with the advice in the
+// error detail.
+func TestTwilioCodesAgainstStandIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		op           string // provision, find, token
+		status, code int
+		want         samlflex.Code
+		wantAttempts int // requests to the failing endpoint, including the one that succeeded
+	}{
+		{"45796 retried on a read", "find", 409, 45796, "", 2},
+		{"45796 retried on provision", "provision", 409, 45796, "", 2},
+		{"45796 with 400 still retried", "token", 400, 45796, "", 2},
+		{"45780 with 429 retried", "find", 429, 45780, "", 2},
+		{"45780 with 503 retried", "token", 503, 45780, "", 2},
+		{"45002 not retried", "find", 401, 45002, samlflex.CodeFlexCredentialsInvalid, 1},
+		{"20003 not retried", "provision", 401, 20003, samlflex.CodeFlexCredentialsInvalid, 1},
+		{"14240 not retried, not a user limit", "provision", 400, 14240, samlflex.CodeFlexUnavailable, 1},
+		{"59102 not retried, not a conflict", "provision", 409, 59102, samlflex.CodeFlexUnavailable, 1},
+		{"unknown code, 500: retried", "find", 500, 99999, "", 2},
+		{"unknown code, 400: refused", "find", 400, 99999, samlflex.CodeFlexRejected, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, flextest.Options{}, nil)
+			ctx := t.Context()
+			var sid string
+			if tt.op == "token" {
+				u, err := e.c.ProvisionUser(ctx, goodCreds, flextest.InstanceSID, alice())
+				if err != nil {
+					t.Fatal(err)
+				}
+				sid = u.FlexUserSID
+			}
+			e.srv.FailNext(1, tt.status, tt.code)
+			var err error
+			suffix := map[string]string{"find": "/Users", "provision": "/Users/Provision", "token": "/Tokens"}[tt.op]
+			method := "POST"
+			switch tt.op {
+			case "find":
+				method = "GET"
+				_, _, err = e.c.FindUser(ctx, goodCreds, flextest.InstanceSID, "alice@example.com")
+			case "provision":
+				_, err = e.c.ProvisionUser(ctx, goodCreds, flextest.InstanceSID, alice())
+			case "token":
+				_, err = e.c.MintToken(ctx, goodCreds, flextest.InstanceSID, sid, time.Hour)
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("want success after a retry, got %v", err)
+				}
+			} else {
+				wantCode(t, err, tt.want)
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || apiErr.Code != tt.code {
+					t.Errorf("Twilio's code not reachable in %v", err)
+				}
+				if v := classify(apiErr); !strings.Contains(err.Error(), v.advice) {
+					t.Errorf("advice missing from %v", err)
+				}
+			}
+			if n := len(e.srv.RequestsTo(method, suffix)); n != tt.wantAttempts {
+				t.Errorf("%d requests to %s, want %d", n, suffix, tt.wantAttempts)
 			}
 		})
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // goodCreds are the stand-in's credentials.
-var goodCreds = Creds{APIKeySID: flextest.APIKeySID, APISecret: flextest.APISecret}
+var goodCreds = Creds{Username: flextest.APIKeySID, Secret: flextest.APISecret, AccountSID: flextest.AccountSID}
 
 // fakeClock is a Now and a Sleep that advances it, so retry budgets of
 // seconds run in microseconds and deterministically.

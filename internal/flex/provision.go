@@ -38,38 +38,3 @@ func (c *Client) Provision(ctx context.Context, creds Creds, instanceSID string,
 		slog.String("flex_user_sid", u.FlexUserSID), slog.Time("expires", t.Expires))
 	return t, nil
 }
-
-// ProbeUsername is the username Check looks up. It only needs to be
-// syntactically valid; it is expected not to exist.
-const ProbeUsername = "samlflex-check-probe"
-
-// CheckResult is what Check found.
-type CheckResult struct {
-	// AccountSID and InstanceSID are as Twilio reported them.
-	AccountSID  string
-	InstanceSID string
-	// ProbeFound reports whether a user named ProbeUsername exists (it
-	// normally does not; either way the key can read Flex users).
-	ProbeFound bool
-}
-
-// Check verifies, read-only, that creds are accepted and that the Flex
-// instance exists and its users can be read: one GET of the v4 Flex Users
-// API, with the same retries as a login. It changes nothing in Twilio.
-func (c *Client) Check(ctx context.Context, creds Creds, instanceSID string) (CheckResult, error) {
-	const op = "check"
-	if err := checkCall(op, creds, instanceSID); err != nil {
-		return CheckResult{}, err
-	}
-	page, err := c.listByUsername(ctx, creds, c.newBudget(), op, instanceSID, ProbeUsername)
-	if err != nil {
-		return CheckResult{}, err
-	}
-	_, found := page.match(ProbeUsername)
-	res := CheckResult{AccountSID: page.AccountSID, InstanceSID: page.InstanceSID, ProbeFound: found}
-	if res.InstanceSID != "" && res.InstanceSID != instanceSID {
-		return res, samlflex.Errorf(samlflex.CodeFlexInstanceNotFound,
-			"flex %s: asked for instance %s, Twilio answered for %s", op, instanceSID, res.InstanceSID)
-	}
-	return res, nil
-}

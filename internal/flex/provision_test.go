@@ -110,7 +110,7 @@ func TestProvisionSecondLoginReplacesAttributes(t *testing.T) {
 	}{
 		{"removed role is removed", func(id *Identity) { id.Roles = []string{"agent"} }},
 		{"roles replaced entirely", func(id *Identity) { id.Roles = []string{"admin"} }},
-		{"role added", func(id *Identity) { id.Roles = append(id.Roles, "wfo.full_access") }},
+		{"role added", func(id *Identity) { id.Roles = append(id.Roles, "admin") }},
 		{"full name changed", func(id *Identity) { id.FullName = "Alice Renamed" }},
 		{"email changed", func(id *Identity) { id.Email = "alice.new@example.com" }},
 	}
@@ -269,24 +269,24 @@ func TestProvisionErrors(t *testing.T) {
 	}{
 		{"key rejected (20003)", func(s *flextest.Server) { s.RejectCredentials(true) }, goodCreds, flextest.InstanceSID,
 			samlflex.CodeFlexCredentialsInvalid, 1},
-		{"wrong secret", nil, Creds{APIKeySID: flextest.APIKeySID, APISecret: "wrong"}, flextest.InstanceSID,
+		{"wrong secret", nil, Creds{Username: flextest.APIKeySID, Secret: "wrong"}, flextest.InstanceSID,
 			samlflex.CodeFlexCredentialsInvalid, 1},
 		{"unknown instance (20404)", nil, goodCreds, otherInstance, samlflex.CodeFlexInstanceNotFound, 1},
 		{"instance hidden", func(s *flextest.Server) { s.HideInstance(true) }, goodCreds, flextest.InstanceSID,
 			samlflex.CodeFlexInstanceNotFound, 1},
-		{"user limit", func(s *flextest.Server) { s.SetUserLimit(1) }, goodCreds, flextest.InstanceSID,
-			samlflex.CodeFlexUserLimit, 1},
+		{"TaskRouter active-worker limit (14240) is not a user limit", func(s *flextest.Server) { s.SetUserLimit(1) }, goodCreds, flextest.InstanceSID,
+			samlflex.CodeFlexUnavailable, 1},
 		{"malformed instance SID", nil, goodCreds, "GO123/../../v1", samlflex.CodeFlexInstanceNotFound, 0},
-		{"empty secret", nil, Creds{APIKeySID: flextest.APIKeySID}, flextest.InstanceSID,
+		{"empty secret", nil, Creds{Username: flextest.APIKeySID}, flextest.InstanceSID,
 			samlflex.CodeFlexCredentialsInvalid, 0},
-		{"colon in key SID", nil, Creds{APIKeySID: "SK:x", APISecret: "s"}, flextest.InstanceSID,
+		{"colon in key SID", nil, Creds{Username: "SK:x", Secret: "s"}, flextest.InstanceSID,
 			samlflex.CodeFlexCredentialsInvalid, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, flextest.Options{}, nil)
-			if tt.name == "user limit" {
+			if strings.HasPrefix(tt.name, "TaskRouter") {
 				// Fill the instance with another user first.
 				other := alice()
 				other.Identity = "bob@example.com"
@@ -305,49 +305,6 @@ func TestProvisionErrors(t *testing.T) {
 			}
 			if len(e.clock.Slept()) != 0 {
 				t.Errorf("slept %v before failing; 4xx must not be retried", e.clock.Slept())
-			}
-		})
-	}
-}
-
-func TestCheck(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		setup    func(*flextest.Server)
-		creds    Creds
-		instance string
-		wantCode samlflex.Code // "" for success
-	}{
-		{"ok", nil, goodCreds, flextest.InstanceSID, ""},
-		{"key rejected", func(s *flextest.Server) { s.RejectCredentials(true) }, goodCreds, flextest.InstanceSID,
-			samlflex.CodeFlexCredentialsInvalid},
-		{"unknown instance", nil, goodCreds, "GO0000000000000000000000000000000f", samlflex.CodeFlexInstanceNotFound},
-		{"Twilio down", func(s *flextest.Server) { s.FailWith(http.StatusServiceUnavailable) }, goodCreds,
-			flextest.InstanceSID, samlflex.CodeFlexUnavailable},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, flextest.Options{}, nil)
-			if tt.setup != nil {
-				tt.setup(e.srv)
-			}
-			res, err := e.c.Check(t.Context(), tt.creds, tt.instance)
-			if tt.wantCode != "" {
-				wantCode(t, err, tt.wantCode)
-			} else if err != nil {
-				t.Fatalf("Check: %v", err)
-			} else if res.AccountSID != flextest.AccountSID || res.InstanceSID != flextest.InstanceSID || res.ProbeFound {
-				t.Errorf("result = %+v", res)
-			}
-			for _, r := range e.srv.Requests() {
-				if r.Method != http.MethodGet {
-					t.Errorf("Check sent %s %s; it must be read-only", r.Method, r.Path)
-				}
-			}
-			if len(e.srv.Users()) != 0 {
-				t.Error("Check created a user")
 			}
 		})
 	}

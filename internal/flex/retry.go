@@ -48,7 +48,10 @@ type request struct {
 	// Twilio may have processed the request. 429 is always retried: Twilio
 	// documents that a 429 request was never processed.
 	retrySafe bool
-	// retryConflict also retries 409 Conflict (the one 4xx besides 429):
+	// header holds extra request headers (the Flex Instances API's
+	// I-Twilio-Auth-Account).
+	header http.Header
+	// retryConflict also retries 409 Conflict:
 	// only for the idempotent Provision, whose conflict means another login
 	// is creating the same user right now (see doc.go).
 	retryConflict bool
@@ -88,7 +91,7 @@ func (c *Client) do(ctx context.Context, creds Creds, b budget, req request, out
 			// deadline: the caller needs that time to answer the browser.
 			return 0, c.giveUp(ctx, req, attempt-1, started, left, last, err)
 		}
-		o := c.attempt(ctx, creds, req.method, target.String(), payload)
+		o := c.attempt(ctx, creds, req.method, target.String(), req.header, payload)
 		if o.err == nil && o.status >= 200 && o.status < 300 {
 			if out != nil {
 				if err := json.Unmarshal(o.body, out); err != nil {
@@ -117,9 +120,10 @@ func (c *Client) do(ctx context.Context, creds Creds, b budget, req request, out
 		default:
 			apiErr := parseAPIError(o.status, o.body)
 			apiErr.Message = redactValues(apiErr.Message, req.redact)
-			failure = apiFailure(req.op, apiErr)
-			retry = o.status == http.StatusTooManyRequests || (req.retrySafe && retryableStatus(o.status)) ||
-				(req.retryConflict && isConflict(apiErr))
+			v := classify(apiErr)
+			failure = apiFailure(req.op, apiErr, v)
+			retry = v.retry == retryAlways || (v.retry == retryIfSafe && req.retrySafe) ||
+				(v.retry == retryConflict && req.retryConflict)
 			attrs = append(attrs, slog.Int("status", o.status), slog.Int("twilio_code", apiErr.Code))
 		}
 		if !retry {
@@ -164,7 +168,7 @@ func (c *Client) giveUp(ctx context.Context, req request, attempts int, started 
 }
 
 // attempt sends one request, bounded by c.timeout, and reads the answer.
-func (c *Client) attempt(ctx context.Context, creds Creds, method, target string, payload []byte) outcome {
+func (c *Client) attempt(ctx context.Context, creds Creds, method, target string, header http.Header, payload []byte) outcome {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -175,7 +179,10 @@ func (c *Client) attempt(ctx context.Context, creds Creds, method, target string
 	if err != nil {
 		return outcome{err: scrub(err)}
 	}
-	hr.SetBasicAuth(creds.APIKeySID, creds.APISecret)
+	for k, vs := range header {
+		hr.Header[k] = vs
+	}
+	hr.SetBasicAuth(creds.Username, creds.Secret)
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("User-Agent", "samlflex")
 	if payload != nil {

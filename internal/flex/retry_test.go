@@ -167,8 +167,15 @@ func TestNoRetryOn4xx(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, flextest.Options{}, nil)
 			e.srv.FailWith(tt.status)
-			_, _, err := e.c.FindUser(t.Context(), goodCreds, flextest.InstanceSID, "alice@example.com")
-			wantCode(t, err, tt.want)
+			_, found, err := e.c.FindUser(t.Context(), goodCreds, flextest.InstanceSID, "alice@example.com")
+			if tt.status == http.StatusNotFound {
+				// The lookup reads 404 as "no such user" (see listByUsername).
+				if err != nil || found {
+					t.Errorf("FindUser after 404 = %v, %v; want not found, no error", found, err)
+				}
+			} else {
+				wantCode(t, err, tt.want)
+			}
 			calls := 1
 			if tt.status != http.StatusConflict {
 				_, err = e.c.ProvisionUser(t.Context(), goodCreds, flextest.InstanceSID, alice())

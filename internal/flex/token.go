@@ -3,14 +3,48 @@ package flex
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// defaultTokenTTL is Twilio's documented default ttl when none is sent.
-const defaultTokenTTL = 3600 * time.Second
+// The token lifetime samlflex requests. The Flex User Token API documents
+// only the default (3600 s) and no maximum, so samlflex keeps every request
+// inside a range it can stand behind: the documented default when none is
+// configured; at most 24 h, the documented maximum lifetime of Twilio
+// Access Tokens and the most an account's token TTL may be set to; at least
+// one minute, so that the Flex SDK can start before the token expires.
+// Values outside are clamped (with a warning), and a refusal from Twilio
+// is a configuration error naming the setting (see mintToken).
+const (
+	DefaultTokenTTL = 3600 * time.Second
+	MinTokenTTL     = time.Minute
+	MaxTokenTTL     = 24 * time.Hour
+)
+
+// ClampTokenTTL returns the ttl samlflex sends for a requested one, and
+// whether it had to change it (0 means the default and is no change).
+func ClampTokenTTL(ttl time.Duration) (time.Duration, bool) {
+	switch {
+	case ttl == 0:
+		return DefaultTokenTTL, false
+	case ttl < MinTokenTTL:
+		return MinTokenTTL, true
+	case ttl > MaxTokenTTL:
+		return MaxTokenTTL, true
+	}
+	// Round down: a token must not outlive what samlflex was configured to
+	// allow.
+	return ttl.Truncate(time.Second), false
+}
+
+// TTLRefusedPublic is the page text when Twilio refuses the token lifetime:
+// it names the setting and never echoes input.
+const TTLRefusedPublic = "Twilio refused the Flex token lifetime configured for this account. An administrator must lower the account's token TTL (samlflex account put --token-ttl; the default is 1h)."
 
 // Token is a Flex user token: a JWE that the Flex UI and the Flex SDK
 // accept. It is a bearer credential: String, GoString and LogValue leave
@@ -39,9 +73,10 @@ func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("flex_user_sid", t.FlexUserSID), slog.Time("expires", t.Expires))
 }
 
-// tokenBody is the documented request; ttl is omitted for Twilio's default.
+// tokenBody is the documented request. ttl is always sent (clamped), so
+// that the lifetime never depends on an undocumented server default.
 type tokenBody struct {
-	TTL int64 `json:"ttl,omitempty"`
+	TTL int64 `json:"ttl"`
 }
 
 // wireToken is the documented answer of Generate a Flex user token.
@@ -60,7 +95,8 @@ type wireToken struct {
 }
 
 // MintToken generates a Flex user token for the user flexUserSID (FU…),
-// valid for ttl (whole seconds; 0 means Twilio's default of one hour).
+// valid for ttl (whole seconds; 0 means the default of one hour; see
+// ClampTokenTTL for the range).
 // The Tokens endpoint is keyed by Flex user SID, not by identity; use
 // FindUser or ProvisionUser to get the SID.
 func (c *Client) MintToken(ctx context.Context, creds Creds, instanceSID, flexUserSID string, ttl time.Duration) (Token, error) {
@@ -68,24 +104,35 @@ func (c *Client) MintToken(ctx context.Context, creds Creds, instanceSID, flexUs
 }
 
 func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceSID, flexUserSID string, ttl time.Duration) (Token, error) {
+	t, _, err := c.mintTokenStatus(ctx, creds, b, instanceSID, flexUserSID, ttl)
+	return t, err
+}
+
+// mintTokenStatus is mintToken that also reports the HTTP status, for
+// ProvisionTestUser.
+func (c *Client) mintTokenStatus(ctx context.Context, creds Creds, b budget, instanceSID, flexUserSID string, ttl time.Duration) (Token, int, error) {
 	const op = "mint_token"
 	if err := checkCall(op, creds, instanceSID); err != nil {
-		return Token{}, err
+		return Token{}, 0, err
 	}
 	if !flexUserSIDPattern.MatchString(flexUserSID) {
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexRejected,
+		return Token{}, 0, samlflex.Errorf(samlflex.CodeFlexRejected,
 			"flex %s: Flex user SID %q is not FU followed by 32 hex digits", op, flexUserSID)
 	}
-	if ttl < 0 || (ttl > 0 && ttl < time.Second) {
-		return Token{}, samlflex.Errorf(samlflex.CodeInvalidConfig,
-			"flex %s: token ttl must be 0 (Twilio's default) or at least 1s, got %v", op, ttl)
+	if ttl < 0 {
+		return Token{}, 0, samlflex.Errorf(samlflex.CodeInvalidConfig,
+			"flex %s: token ttl must not be negative, got %v", op, ttl)
 	}
-	// Round down: a token must not outlive what samlflex was configured to
-	// allow.
-	secs := int64(ttl / time.Second)
+	sent, clamped := ClampTokenTTL(ttl)
+	if clamped {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "flex token ttl clamped",
+			slog.Duration("requested", ttl), slog.Duration("sent", sent),
+			slog.Duration("min", MinTokenTTL), slog.Duration("max", MaxTokenTTL))
+	}
+	secs := int64(sent / time.Second)
 	started := c.now()
 	var w wireToken
-	_, err := c.do(ctx, creds, b, request{
+	status, err := c.do(ctx, creds, b, request{
 		op: op, method: "POST", path: "/v4/Instances/" + instanceSID + "/Users/" + flexUserSID + "/Tokens",
 		body: tokenBody{TTL: secs},
 		// Not idempotent (each call mints a new token), but safe to repeat:
@@ -93,15 +140,22 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 		// Twilio, and no durable resource is created.
 		retrySafe: true,
 	}, &w)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
+		// The body carries nothing but ttl, so a 400 refuses the lifetime.
+		// Retrying cannot help; the admin has to change the setting.
+		return Token{}, status, samlflex.NewError(samlflex.CodeInvalidConfig, TTLRefusedPublic,
+			fmt.Errorf("flex %s: Twilio refused ttl=%d s (%w): lower the account's token TTL with `samlflex account put --token-ttl` (default 1h)", op, secs, apiErr))
+	}
 	if err != nil {
-		return Token{}, err
+		return Token{}, status, err
 	}
 	if w.AccessToken == "" {
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexUnavailable, "flex %s: answer has no access_token", op)
+		return Token{}, status, samlflex.Errorf(samlflex.CodeFlexUnavailable, "flex %s: answer has no access_token", op)
 	}
 	if got := w.TokenInfo.FlexUserSID; got != "" && got != flexUserSID {
 		// Fail closed: never hand out a token for somebody else.
-		return Token{}, samlflex.Errorf(samlflex.CodeFlexUnavailable,
+		return Token{}, status, samlflex.Errorf(samlflex.CodeFlexUnavailable,
 			"flex %s: token_info names Flex user %s, asked for %s", op, got, flexUserSID)
 	}
 	t := Token{
@@ -112,11 +166,7 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 		Roles:       w.TokenInfo.Roles,
 	}
 	if t.Expires.IsZero() {
-		d := ttl.Truncate(time.Second)
-		if d == 0 {
-			d = defaultTokenTTL
-		}
-		t.Expires = started.Add(d)
+		t.Expires = started.Add(sent)
 	}
-	return t, nil
+	return t, status, nil
 }

@@ -1,6 +1,7 @@
 package flex
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,11 +22,13 @@ func TestMintToken(t *testing.T) {
 		wantExpires time.Duration
 		wantCode    samlflex.Code
 	}{
-		{"Twilio default", 0, "", `{}`, time.Hour, ""},
+		{"default sent explicitly", 0, "", `{"ttl":3600}`, time.Hour, ""},
 		{"90 minutes", 90 * time.Minute, "", `{"ttl":5400}`, 90 * time.Minute, ""},
-		{"fraction rounded down", 1500 * time.Millisecond, "", `{"ttl":1}`, time.Second, ""},
+		{"fraction rounded down", 90*time.Second + 500*time.Millisecond, "", `{"ttl":90}`, 90 * time.Second, ""},
 		{"negative", -time.Second, "", "", 0, samlflex.CodeInvalidConfig},
-		{"below one second", 500 * time.Millisecond, "", "", 0, samlflex.CodeInvalidConfig},
+		{"below the minimum: clamped up", 500 * time.Millisecond, "", `{"ttl":60}`, time.Minute, ""},
+		{"above the maximum: clamped down", 48 * time.Hour, "", `{"ttl":86400}`, 24 * time.Hour, ""},
+		{"exactly the maximum", 24 * time.Hour, "", `{"ttl":86400}`, 24 * time.Hour, ""},
 		{"malformed user SID", time.Hour, "FU../../x", "", 0, samlflex.CodeFlexRejected},
 		{"unknown user", time.Hour, "FU0000000000000000000000000000dead", `{"ttl":3600}`, 0, samlflex.CodeFlexInstanceNotFound},
 	}
@@ -61,6 +64,57 @@ func TestMintToken(t *testing.T) {
 			}
 			if tok.FlexUserSID != u.FlexUserSID || tok.Identity != "alice@example.com" {
 				t.Errorf("token = %v identity %q", tok, tok.Identity)
+			}
+		})
+	}
+}
+
+// TestMintTokenTTLRefused: a 400 from the Tokens endpoint refuses the ttl
+// (the only field sent); it is not retried, and the error names the
+// setting to change, on the page and in the detail.
+func TestMintTokenTTLRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, flextest.Options{MaxTTL: 1800}, nil)
+	u, err := e.c.ProvisionUser(t.Context(), goodCreds, flextest.InstanceSID, alice())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.c.MintToken(t.Context(), goodCreds, flextest.InstanceSID, u.FlexUserSID, time.Hour)
+	var se *samlflex.Error
+	if !errors.As(err, &se) || se.Code != samlflex.CodeInvalidConfig || se.Public != TTLRefusedPublic {
+		t.Fatalf("error = %#v, want invalid_config with the TTL message", err)
+	}
+	if !strings.Contains(se.Public, "--token-ttl") || !strings.Contains(err.Error(), "ttl=3600") ||
+		!strings.Contains(err.Error(), "--token-ttl") {
+		t.Errorf("the setting is not named: %v / %q", err, se.Public)
+	}
+	if n := len(e.srv.RequestsTo(http.MethodPost, "/Tokens")); n != 1 {
+		t.Errorf("token requests = %d, want 1 (a refused ttl is not retried)", n)
+	}
+	// Within the limit it works.
+	if _, err := e.c.MintToken(t.Context(), goodCreds, flextest.InstanceSID, u.FlexUserSID, 30*time.Minute); err != nil {
+		t.Errorf("30m: %v", err)
+	}
+}
+
+func TestClampTokenTTL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want time.Duration
+		clamped  bool
+	}{
+		{0, DefaultTokenTTL, false},
+		{time.Second, MinTokenTTL, true},
+		{MinTokenTTL, MinTokenTTL, false},
+		{2*time.Hour + 300*time.Millisecond, 2 * time.Hour, false},
+		{MaxTokenTTL, MaxTokenTTL, false},
+		{MaxTokenTTL + time.Second, MaxTokenTTL, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in.String(), func(t *testing.T) {
+			t.Parallel()
+			if got, c := ClampTokenTTL(tt.in); got != tt.want || c != tt.clamped {
+				t.Errorf("ClampTokenTTL(%v) = %v, %v; want %v, %v", tt.in, got, c, tt.want, tt.clamped)
 			}
 		})
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 	"unicode/utf8"
@@ -24,8 +26,9 @@ type Identity struct {
 	Identity string
 	FullName string
 	Email    string
-	// Roles replace the user's roles at every login (agent, supervisor,
-	// admin, …).
+	// Roles replace the user's roles at every login. Provision is sent
+	// agent, supervisor and admin; Flex Insights wfo.* roles are dropped
+	// with a warning (see splitRoles).
 	Roles []string
 }
 
@@ -173,6 +176,10 @@ func (c *Client) ProvisionUser(ctx context.Context, creds Creds, instanceSID str
 }
 
 func (c *Client) provisionUser(ctx context.Context, creds Creds, b budget, instanceSID string, id Identity) (User, error) {
+	return c.provisionUserStatus(ctx, creds, b, instanceSID, id, nil)
+}
+
+func (c *Client) provisionUserStatus(ctx context.Context, creds Creds, b budget, instanceSID string, id Identity, status *int) (User, error) {
 	const op = "provision_user"
 	if err := checkCall(op, creds, instanceSID); err != nil {
 		return User{}, err
@@ -180,15 +187,27 @@ func (c *Client) provisionUser(ctx context.Context, creds Creds, b budget, insta
 	if err := id.validate(op); err != nil {
 		return User{}, err
 	}
+	roles, dropped, err := splitRoles(op, id.Roles)
+	if err != nil {
+		return User{}, err
+	}
+	if len(dropped) > 0 {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "flex insights roles not sent to provision",
+			slog.Any("identity", id), slog.Any("dropped_roles", dropped),
+			slog.String("why", "the Flex Users API documents agent, supervisor and admin only; manage Insights roles in Flex Insights"))
+	}
 	var w wireUser
-	_, err := c.do(ctx, creds, b, request{
+	st, err := c.do(ctx, creds, b, request{
 		op: op, method: "POST", path: "/v4/Instances/" + instanceSID + "/Users/Provision",
-		body: provisionBody{Username: id.Identity, Email: id.Email, FullName: id.FullName, Roles: id.Roles},
+		body: provisionBody{Username: id.Identity, Email: id.Email, FullName: id.FullName, Roles: roles},
 		// Documented idempotent: a repeat cannot create a second user, and a
 		// repeat after a racing create's 409 is an update.
 		retrySafe: true, retryConflict: true,
 		redact: []string{id.Identity, id.Email, id.FullName},
 	}, &w)
+	if status != nil {
+		*status = st
+	}
 	if err != nil {
 		return User{}, err
 	}
@@ -200,7 +219,8 @@ func (c *Client) provisionUser(ctx context.Context, creds Creds, b budget, insta
 }
 
 // FindUser looks a Flex user up by username (v4 "Get Flex user by
-// username"). found is false when Twilio knows no such user.
+// username"). found is false when Twilio knows no such user: an empty list
+// or a 404 (see listByUsername).
 func (c *Client) FindUser(ctx context.Context, creds Creds, instanceSID, identity string) (u User, found bool, err error) {
 	const op = "find_user"
 	if err := checkCall(op, creds, instanceSID); err != nil {
@@ -209,7 +229,7 @@ func (c *Client) FindUser(ctx context.Context, creds Creds, instanceSID, identit
 	if identity == "" {
 		return User{}, false, samlflex.Errorf(samlflex.CodeFlexRejected, "flex %s: empty username", op)
 	}
-	page, err := c.listByUsername(ctx, creds, c.newBudget(), op, instanceSID, identity)
+	page, _, err := c.listByUsername(ctx, creds, c.newBudget(), op, instanceSID, identity)
 	if err != nil {
 		return User{}, false, err
 	}
@@ -238,13 +258,23 @@ func (p usersPage) match(identity string) (User, bool) {
 	return User{}, false
 }
 
-func (c *Client) listByUsername(ctx context.Context, creds Creds, b budget, op, instanceSID, identity string) (usersPage, error) {
+// listByUsername runs Get Flex user by username. The page documents a list
+// of 0 or 1 users; whether an unknown username answers 200 with an empty
+// list or 404 is not documented, so both read as "no such user" (status
+// tells which one Twilio gave, for `flex check --provision-test-user`). A
+// 404 cannot tell an unknown instance from an unknown user: Check reads
+// the instance first for that reason.
+func (c *Client) listByUsername(ctx context.Context, creds Creds, b budget, op, instanceSID, identity string) (usersPage, int, error) {
 	var page usersPage
-	_, err := c.do(ctx, creds, b, request{
+	status, err := c.do(ctx, creds, b, request{
 		op: op, method: "GET", path: "/v4/Instances/" + instanceSID + "/Users",
 		query:     url.Values{"Username": {identity}},
 		retrySafe: true, // a read
 		redact:    []string{identity},
 	}, &page)
-	return page, err
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return usersPage{}, status, nil
+	}
+	return page, status, err
 }

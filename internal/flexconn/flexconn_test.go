@@ -56,17 +56,28 @@ type env struct {
 
 func newEnv(t *testing.T, withSecret bool) *env {
 	t.Helper()
+	return newEnvCreds(t, withSecret, false)
+}
+
+// newEnvCreds with authToken connects with the Account SID and Auth Token
+// instead of an API key.
+func newEnvCreds(t *testing.T, withSecret, authToken bool) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := boltstore.Open(filepath.Join(dir, "samlflex.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	tw := flextest.New(t, flextest.Options{Now: func() time.Time { return now }})
+	tw := flextest.New(t, flextest.Options{Now: func() time.Time { return now }, AccountSID: sid})
+	user, secret := keySID, apiSecret
+	if authToken {
+		user, secret = sid, flextest.AuthToken
+	}
 	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
 		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
 		StartURL: "https://flex.example.com/agent-desktop",
-		Flex:     &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: keySID, APIBaseURL: tw.URL, DeliveryURL: delivery}}
+		Flex:     &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: user, APIBaseURL: tw.URL, DeliveryURL: delivery}}
 	if err := acct.Validate(now); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +86,7 @@ func newEnv(t *testing.T, withSecret bool) *env {
 	}
 	secrets := flexconn.NewFileSecrets(dir)
 	if withSecret {
-		if err := secrets.PutAPISecret(context.Background(), sid, apiSecret); err != nil {
+		if err := secrets.PutAPISecret(context.Background(), sid, secret); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(filepath.Join(dir, "flex-secrets.json")); err != nil || fi.Mode().Perm() != 0o600 {
@@ -143,6 +154,29 @@ func TestLoginProvisionsFlexUser(t *testing.T) {
 	}
 }
 
+// TestLoginWithAuthToken: a connection that names the Account SID
+// authenticates with the stored Auth Token.
+func TestLoginWithAuthToken(t *testing.T) {
+	t.Parallel()
+	e := newEnvCreds(t, true, true)
+	r := e.post(t, "unsolicited.b64")
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("%d %s", r.StatusCode, r.Header.Get("X-Samlflex-Error"))
+	}
+	reqs := e.tw.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no request to Twilio")
+	}
+	for _, req := range reqs {
+		if req.BasicUser != sid || req.BasicPassword != flextest.AuthToken {
+			t.Fatalf("request %s %s not authenticated with the Account SID and Auth Token", req.Method, req.Path)
+		}
+	}
+	if strings.Contains(e.logs.String(), flextest.AuthToken) {
+		t.Fatal("Auth Token in the log")
+	}
+}
+
 func TestFlexFailuresAreClearPages(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -170,5 +204,35 @@ func TestFlexFailuresAreClearPages(t *testing.T) {
 				t.Fatal("a token was minted for a failed login")
 			}
 		})
+	}
+}
+
+// TestLegacyHostedFlexDeliveryRefused: an account saved before `account
+// put` refused the Twilio-hosted Flex UI as the delivery target is refused
+// at login, before anything reaches Twilio.
+func TestLegacyHostedFlexDeliveryRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ delivery, start string }{
+		{"https://flex.twilio.com/agent-desktop", "https://agents.example.com/"},
+		{"", "https://flex.twilio.com/agent-desktop"},
+	} {
+		tw := flextest.New(t, flextest.Options{})
+		dir := t.TempDir()
+		secrets := flexconn.NewFileSecrets(dir)
+		if err := secrets.PutAPISecret(t.Context(), sid, apiSecret); err != nil {
+			t.Fatal(err)
+		}
+		p := &flexconn.Provisioner{Secrets: secrets, NewClient: func(baseURL string) (*flex.Client, error) {
+			return flex.New(flex.Options{BaseURL: baseURL})
+		}}
+		acct := &samlflex.Account{AccountSID: sid, StartURL: tc.start,
+			Flex: &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: keySID, APIBaseURL: tw.URL, DeliveryURL: tc.delivery}}
+		_, err := p.Provision(t.Context(), acct, samlflex.FlexIdentity{Identity: "a@example.com", FullName: "A", Email: "a@example.com", Roles: []string{"agent"}})
+		if samlflex.CodeOf(err) != samlflex.CodeInvalidConfig {
+			t.Errorf("%+v: err = %v, want invalid_config", tc, err)
+		}
+		if n := len(tw.Requests()); n != 0 {
+			t.Errorf("%+v: %d requests reached Twilio", tc, n)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package flexconn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,13 @@ func (p *Provisioner) client(base string) (*flex.Client, error) {
 	return c, nil
 }
 
+// CredsFor builds the Twilio credentials of an account's Flex connection:
+// the stored secret is an API key secret when the connection names an API
+// key (SK…), or the account's Auth Token when it names the Account SID.
+func CredsFor(acct *samlflex.Account, secret string) flex.Creds {
+	return flex.Creds{Username: acct.Flex.APIKeySID, Secret: secret, AccountSID: acct.AccountSID}
+}
+
 // Provision implements acs.Provisioner.
 func (p *Provisioner) Provision(ctx context.Context, acct *samlflex.Account, id samlflex.FlexIdentity) (string, error) {
 	conn := acct.Flex
@@ -54,19 +62,26 @@ func (p *Provisioner) Provision(ctx context.Context, acct *samlflex.Account, id 
 			"Flex needs an e-mail address for every user, and this response has none. In the Salesforce connected app, add the custom attribute email ($User.Email), or use e-mail addresses as usernames.",
 			fmt.Errorf("no email attribute and the NameID is not an e-mail address"))
 	}
+	// Accounts saved before `account put` refused it may still deliver to
+	// the Twilio-hosted Flex UI, which cannot take the token: refuse before
+	// anything is provisioned rather than strand the agent there.
+	if delivery := cmp.Or(conn.DeliveryURL, acct.StartURL); samlflex.IsTwilioHostedFlex(delivery) {
+		return "", samlflex.Errorf(samlflex.CodeInvalidConfig,
+			"account %s delivers the Flex token to the Twilio-hosted Flex UI, which cannot take it from a URL: set --flex-delivery-url to a Flex SDK app (docs/flex.md)", acct.AccountSID)
+	}
 	secret, err := p.Secrets.APISecret(ctx, acct.AccountSID)
 	switch {
 	case errors.Is(err, ErrNoSecret):
 		return "", samlflex.NewError(samlflex.CodeFlexCredentialsInvalid,
-			"No Twilio API key secret is stored for this account. Save it with `samlflex account put --flex-api-key-secret-file`.", err)
+			"No Twilio secret (API key secret or Auth Token) is stored for this account. Save it with `samlflex account put --flex-api-key-secret-file` or `--flex-auth-token-file`.", err)
 	case err != nil:
-		return "", samlflex.Errorf(samlflex.CodeKeysUnavailable, "reading the Twilio API key secret: %v", err)
+		return "", samlflex.Errorf(samlflex.CodeKeysUnavailable, "reading the Twilio secret: %v", err)
 	}
 	c, err := p.client(conn.APIBaseURL)
 	if err != nil {
 		return "", samlflex.Errorf(samlflex.CodeInvalidConfig, "flex client for %q: %v", conn.APIBaseURL, err)
 	}
-	tok, err := c.Provision(ctx, flex.Creds{APIKeySID: conn.APIKeySID, APISecret: secret}, conn.InstanceSID, flex.IdentityFrom(id), acct.SessionTTL())
+	tok, err := c.Provision(ctx, CredsFor(acct, secret), conn.InstanceSID, flex.IdentityFrom(id), acct.SessionTTL())
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,9 @@ import (
 // ErrNoSecret: no API key secret is stored for the account.
 var ErrNoSecret = errors.New("flexconn: no Twilio API key secret stored for the account")
 
-// Secrets stores the Twilio API key secret of each account.
+// Secrets stores the Twilio secret of each account's Flex connection: an
+// API key secret, or the Auth Token when the connection names the Account
+// SID instead of an API key (see CredsFor).
 type Secrets interface {
 	APISecret(ctx context.Context, accountSID string) (string, error)
 	PutAPISecret(ctx context.Context, accountSID, secret string) error

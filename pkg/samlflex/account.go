@@ -1,6 +1,7 @@
 package samlflex
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -269,8 +270,10 @@ func (a *Account) Validate(now time.Time) error {
 		if !regexp.MustCompile(`^GO[0-9a-f]{32}$`).MatchString(f.InstanceSID) {
 			add("flex.instance_sid", "must be the Flex Instance SID: GO followed by 32 hex digits (Twilio Console, Flex, Overview)")
 		}
-		if !regexp.MustCompile(`^SK[0-9a-f]{32}$`).MatchString(f.APIKeySID) {
-			add("flex.api_key_sid", "must be a Twilio API key SID: SK followed by 32 hex digits")
+		// The Account SID itself means the account's Auth Token is the
+		// secret (the credential the Flex v4 API pages show).
+		if !regexp.MustCompile(`^SK[0-9a-f]{32}$`).MatchString(f.APIKeySID) && f.APIKeySID != a.AccountSID {
+			add("flex.api_key_sid", "must be a Twilio API key SID (SK followed by 32 hex digits), or the Account SID when the secret is the Auth Token")
 		}
 		if f.APIBaseURL != "" {
 			if msg := checkURL(f.APIBaseURL, false); msg != "" {
@@ -282,11 +285,28 @@ func (a *Account) Validate(now time.Time) error {
 				add("flex.delivery_url", "%s", msg)
 			}
 		}
+		// The Flex token goes to the delivery URL, else the start URL. The
+		// Twilio-hosted Flex UI documents no way to accept a token from a
+		// URL, so a login delivered there would sign nobody in.
+		if delivery := cmp.Or(f.DeliveryURL, a.StartURL); IsTwilioHostedFlex(delivery) {
+			add("flex.delivery_url", "must not be the Twilio-hosted Flex UI (flex.twilio.com): it has no documented way to take a Flex token from a URL, so the agent would not be signed in. Use an app built on the Flex SDK, such as examples/agent-app (docs/flex.md)")
+		}
 	}
 	if len(p) == 0 {
 		return nil
 	}
 	return &ValidationError{Problems: p}
+}
+
+// IsTwilioHostedFlex reports a URL on flex.twilio.com or a subdomain: the
+// Twilio-hosted Flex UI, which cannot take a Flex token from a URL.
+func IsTwilioHostedFlex(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return h == "flex.twilio.com" || strings.HasSuffix(h, ".flex.twilio.com")
 }
 
 // checkURL returns "" for an absolute http(s) URL, else why not. Plain http

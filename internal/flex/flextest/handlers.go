@@ -16,19 +16,69 @@ import (
 
 // The endpoint handlers, each following its documented request and answer.
 
+// instance is the documented Flex instance read.
+func (s *Server) instance(w http.ResponseWriter, r *http.Request, sid string, hide bool) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
+		return
+	}
+	if got := r.Header.Get("I-Twilio-Auth-Account"); got != s.opts.AccountSID {
+		writeError(w, http.StatusBadRequest, 0, "Missing or wrong I-Twilio-Auth-Account header")
+		return
+	}
+	if sid != InstanceSID || hide {
+		notFound(w, r.URL.Path)
+		return
+	}
+	now := s.opts.Now().UTC().Format(time.RFC3339)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"flex_instance_sid": InstanceSID, "account_sid": s.opts.AccountSID, "status": s.opts.InstanceStatus,
+		"date_created": now, "date_updated": now,
+	})
+}
+
+// deprovision deactivates a user. ASSUMED path and answer (the user, 200);
+// the deactivation itself (worker removed, user kept as deactivated) is
+// DOCUMENTED.
+func (s *Server) deprovision(w http.ResponseWriter, sid string) {
+	s.mu.Lock()
+	u, ok := s.bySID[sid]
+	var shape map[string]any
+	if ok {
+		if !u.Deactivated {
+			u.Deactivated, u.Updated = true, s.opts.Now().UTC()
+			u.Version++
+		}
+		shape = s.getShape(u)
+	}
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, "/v4/Instances/"+InstanceSID+"/Users/"+sid)
+		return
+	}
+	writeJSON(w, http.StatusOK, shape)
+}
+
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	name, filtered := r.URL.Query()["Username"]
 	s.mu.Lock()
 	users := []map[string]any{}
 	for _, u := range s.users {
+		if u.Deactivated && s.opts.HideDeactivated {
+			continue
+		}
 		if !filtered || u.Username == name[0] {
 			users = append(users, s.getShape(u))
 		}
 	}
 	s.mu.Unlock()
+	if filtered && len(users) == 0 && s.opts.UnknownUser404 {
+		notFound(w, r.URL.Path)
+		return
+	}
 	sort.Slice(users, func(i, j int) bool { return users[i]["username"].(string) < users[j]["username"].(string) })
 	writeJSON(w, http.StatusOK, map[string]any{
-		"account_sid": AccountSID, "instance_sid": InstanceSID, "users": users,
+		"account_sid": s.opts.AccountSID, "instance_sid": InstanceSID, "users": users,
 		"meta": map[string]any{"direct_token": true, "list_key": "users", "next_token": nil,
 			"page_size": 50, "previous_token": nil},
 	})
@@ -37,6 +87,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 func (s *Server) fetch(w http.ResponseWriter, sid string) {
 	s.mu.Lock()
 	u, ok := s.bySID[sid]
+	if ok && u.Deactivated && s.opts.HideDeactivated {
+		ok = false
+	}
 	var shape map[string]any
 	if ok {
 		shape = s.getShape(u)
@@ -82,6 +135,12 @@ func (s *Server) provision(w http.ResponseWriter, rec Request) {
 		writeError(w, http.StatusBadRequest, 0, "Invalid parameter roles: a non-empty list of roles is required")
 		return
 	}
+	for _, r := range *in.Roles {
+		if !IsProvisionRole(r) {
+			writeError(w, http.StatusBadRequest, 0, "Invalid parameter roles: unknown role")
+			return
+		}
+	}
 	var worker map[string]any
 	if len(in.Worker) == 0 || json.Unmarshal(in.Worker, &worker) != nil || worker == nil {
 		writeError(w, http.StatusBadRequest, 0, "Invalid parameter worker: a JSON object is required")
@@ -99,7 +158,9 @@ func (s *Server) provision(w http.ResponseWriter, rec Request) {
 		s.cond.Wait()
 	}
 	if u := s.users[name]; u != nil {
-		// Create-or-update: the request is the whole new state.
+		// Create-or-update: the request is the whole new state. ASSUMED:
+		// Provision of a deactivated user updates it and leaves it
+		// deactivated (package flex then refuses the login).
 		u.Email, u.FullName, u.Roles = *in.Email, *in.FullName, slices.Clone(*in.Roles)
 		u.Worker = slices.Clone(in.Worker)
 		u.Version++
@@ -134,7 +195,7 @@ func (s *Server) provision(w http.ResponseWriter, rec Request) {
 	s.cond.Broadcast()
 	shape := s.provisionShape(u)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, shape)
+	writeJSON(w, s.opts.CreateStatus, shape)
 }
 
 func (s *Server) activeUsers() int {
@@ -166,9 +227,14 @@ func (s *Server) mint(w http.ResponseWriter, rec Request, sid string) {
 		}
 		ttl = v
 	}
+	if s.opts.MaxTTL > 0 && ttl > s.opts.MaxTTL {
+		writeError(w, http.StatusBadRequest, 0, "Invalid parameter ttl")
+		return
+	}
 	s.mu.Lock()
 	u, ok := s.bySID[sid]
 	if !ok || u.Deactivated {
+		// ASSUMED: 404 for a token of a deactivated user.
 		s.mu.Unlock()
 		notFound(w, rec.Path)
 		return
@@ -183,7 +249,7 @@ func (s *Server) mint(w http.ResponseWriter, rec Request, sid string) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok.AccessToken,
 		"token_info": map[string]any{
-			"account_sid": AccountSID, "expiration": tok.Expiration.Format(time.RFC3339),
+			"account_sid": s.opts.AccountSID, "expiration": tok.Expiration.Format(time.RFC3339),
 			"flex_instance_sid": InstanceSID, "flex_user_sid": tok.FlexUserSID, "identity": tok.Username,
 			"permissions": []string{}, "roles": roles, "username": tok.Username,
 		},
@@ -194,9 +260,12 @@ func (s *Server) mint(w http.ResponseWriter, rec Request, sid string) {
 // top level). Callers hold s.mu.
 func (s *Server) getShape(u *User) map[string]any {
 	m := s.common(u)
+	if s.opts.NoWorkerSIDInLookup {
+		return m
+	}
 	var worker any = u.WorkerSID
 	if u.Deactivated {
-		worker = nil // the worker is deleted with the user
+		worker = nil // DOCUMENTED: the worker is removed with the user
 	}
 	m["worker_sid"], m["workspace_sid"] = worker, WorkspaceSID
 	return m
@@ -214,13 +283,18 @@ func (s *Server) common(u *User) map[string]any {
 	if u.Deactivated {
 		deactivated = u.Updated.Format(time.RFC3339)
 	}
-	return map[string]any{
-		"account_sid": AccountSID, "instance_sid": InstanceSID, "flex_user_sid": u.FlexUserSID,
+	m := map[string]any{
+		"account_sid": s.opts.AccountSID, "instance_sid": InstanceSID, "flex_user_sid": u.FlexUserSID,
 		"flex_team_sid": TeamSID, "username": u.Username, "email": u.Email, "full_name": u.FullName,
 		"roles": slices.Clone(u.Roles), "locale": nil, "deactivated": u.Deactivated,
 		"deactivated_date": deactivated, "created_date": u.Created.Format(time.RFC3339),
 		"updated_date": u.Updated.Format(time.RFC3339), "version": u.Version,
 	}
+	if s.opts.NoDeactivatedField {
+		delete(m, "deactivated")
+		delete(m, "deactivated_date")
+	}
+	return m
 }
 
 // decodeJSON enforces the documented encoding (application/json) and field

@@ -16,7 +16,8 @@ import (
 )
 
 // The account the server answers for. Requests must authenticate with
-// APIKeySID:APISecret and name InstanceSID.
+// APIKeySID:APISecret or AccountSID:AuthToken (both documented: see
+// "Twilio API requests") and name InstanceSID.
 const (
 	AccountSID   = "AC00000000000000000000000000000001"
 	InstanceSID  = "GO00000000000000000000000000000001"
@@ -24,12 +25,20 @@ const (
 	TeamSID      = "QO00000000000000000000000000000001"
 	APIKeySID    = "SK00000000000000000000000000000001"
 	APISecret    = "flextest-api-secret-d41d8cd98f00b204"
+	AuthToken    = "flextest-auth-token-0cc175b9c0f1b6a8"
 )
 
-// UserLimitCode is the Twilio code SetUserLimit answers with. UNCONFIRMED:
-// Twilio documents no Flex user-limit error; 14240 is TaskRouter's "Max
-// concurrent Workers exceeded".
+// UserLimitCode is the Twilio code SetUserLimit answers with: TaskRouter's
+// "Max concurrent Workers exceeded" (active workers). ASSUMED that Provision
+// would pass it on; Twilio documents no Flex user-limit error.
 const UserLimitCode = 14240
+
+// IsProvisionRole reports the roles the Flex Users API documents for
+// Provision (agent, supervisor, admin). ASSUMED: any other role (a Flex
+// Insights wfo.* role) is refused with 400; the page does not say.
+func IsProvisionRole(r string) bool {
+	return r == "agent" || r == "supervisor" || r == "admin"
+}
 
 // Options tune the server. The zero value is a plain, fast server.
 type Options struct {
@@ -40,7 +49,38 @@ type Options struct {
 	CreateDelay time.Duration
 	// ConflictOnRace answers 409 (Twilio 20409) to a Provision whose
 	// username another request is creating, instead of waiting for it.
+	// ASSUMED: Twilio documents Provision as idempotent, not how it
+	// answers two concurrent first provisions.
 	ConflictOnRace bool
+	// CreateStatus is the status of a Provision that creates the user.
+	// Default 201. ASSUMED: the page shows one answer and no status per
+	// case; 200 for both is as plausible, and package flex accepts any 2xx.
+	CreateStatus int
+	// NoWorkerSIDInLookup leaves worker_sid and workspace_sid out of the
+	// GET answers. DOCUMENTED possibility: the schema says "String or null".
+	NoWorkerSIDInLookup bool
+	// NoDeactivatedField leaves deactivated and deactivated_date out of
+	// every user answer. DOCUMENTED possibility: the examples show users
+	// without them.
+	NoDeactivatedField bool
+	// UnknownUser404 answers 404 (20404) to a lookup of an unknown
+	// username instead of 200 with an empty list. Both are plausible:
+	// the page documents the list, not the "none" case.
+	UnknownUser404 bool
+	// HideDeactivated answers a lookup or fetch of a deactivated user as
+	// if it did not exist (empty list, or 404 on fetch). ASSUMED
+	// alternative to listing it with "deactivated": true.
+	HideDeactivated bool
+	// MaxTTL, when > 0, refuses a token ttl above it with 400. ASSUMED:
+	// the Token API documents no maximum and no refusal.
+	MaxTTL int64
+	// InstanceStatus is the status of the Flex instance read (default
+	// "ready", the documented working state).
+	InstanceStatus string
+	// AccountSID is the account the instance belongs to (default the
+	// AccountSID constant): the Auth Token username and the
+	// I-Twilio-Auth-Account header must name it.
+	AccountSID string
 }
 
 // Request is one recorded request.
@@ -112,6 +152,9 @@ type Server struct {
 	seq        int
 	throttle   int
 	retryAfter string
+	failN      int
+	failSt     int
+	failCode   int
 	failStatus int
 	badCreds   bool
 	hideInst   bool
@@ -123,6 +166,15 @@ func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.CreateStatus == 0 {
+		opts.CreateStatus = http.StatusCreated
+	}
+	if opts.AccountSID == "" {
+		opts.AccountSID = AccountSID
+	}
+	if opts.InstanceStatus == "" {
+		opts.InstanceStatus = "ready"
 	}
 	s := &Server{
 		opts:     opts,
@@ -150,6 +202,15 @@ func (s *Server) Throttle(n int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle, s.retryAfter = n, retryAfter
+}
+
+// FailNext makes the next n requests answer status with Twilio code
+// (0: none) in the documented exception body, e.g. 45796 with 409 or 45780
+// with 429, to test how each code is handled whatever status carries it.
+func (s *Server) FailNext(n, status, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failSt, s.failCode = n, status, code
 }
 
 // FailWith makes every request answer status (e.g. 500, Twilio 20500)
@@ -281,11 +342,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.throttle--
 		throttled, retryAfter = true, s.retryAfter
 	}
+	nextSt, nextCode := 0, 0
+	if failStatus == 0 && !throttled && s.failN > 0 {
+		s.failN--
+		nextSt, nextCode = s.failSt, s.failCode
+	}
 	s.mu.Unlock()
 
+	user, pass := rec.BasicUser, rec.BasicPassword
+	goodCreds := rec.BasicOK && (user == APIKeySID && pass == APISecret || user == s.opts.AccountSID && pass == AuthToken)
 	switch {
 	case failStatus != 0:
 		writeError(sw, failStatus, 20000+failStatus, http.StatusText(failStatus))
+		return
+	case nextSt != 0:
+		writeError(sw, nextSt, nextCode, "Injected failure")
 		return
 	case throttled:
 		if retryAfter != "" {
@@ -293,14 +364,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(sw, http.StatusTooManyRequests, 20429, "Too Many Requests")
 		return
-	case badCreds || !rec.BasicOK || rec.BasicUser != APIKeySID || rec.BasicPassword != APISecret:
+	case badCreds || !goodCreds:
 		sw.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(sw, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
 
-	// /v4/Instances/{GO}/Users[/Provision | /{FU} | /{FU}/Tokens]
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	// /v2/Instances/{GO}: DOCUMENTED ("Create a Flex instance
+	// programmatically"), with the I-Twilio-Auth-Account header. ASSUMED:
+	// 404 (20404) for an unknown instance, 400 for a missing or wrong
+	// header.
+	if len(parts) == 3 && parts[0] == "v2" && parts[1] == "Instances" {
+		s.instance(sw, r, parts[2], hide)
+		return
+	}
+	// /v4/Instances/{GO}/Users[/Provision | /{FU} | /{FU}/Tokens | /{FU}/Deprovision]
+	// ASSUMED: 404 (20404) for an unknown instance, like every Twilio
+	// resource; the pages do not say.
 	if len(parts) < 4 || parts[0] != "v4" || parts[1] != "Instances" || parts[3] != "Users" ||
 		parts[2] != InstanceSID || hide {
 		notFound(sw, r.URL.Path)
@@ -316,6 +397,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.fetch(sw, rest[0])
 	case len(rest) == 2 && rest[1] == "Tokens" && r.Method == http.MethodPost:
 		s.mint(sw, rec, rest[0])
+	case len(rest) == 2 && rest[1] == "Deprovision" && r.Method == http.MethodPost:
+		s.deprovision(sw, rest[0])
 	case len(rest) <= 2:
 		writeError(sw, http.StatusMethodNotAllowed, 20004, "Method not allowed")
 	default:

@@ -205,3 +205,101 @@ func TestUserLimitAndDeactivation(t *testing.T) {
 		t.Errorf("a deactivated user frees its place, got %d", status)
 	}
 }
+
+func TestInstanceRead(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		opts       Options
+		setup      func(*Server)
+		path       string
+		account    string
+		user, pass string
+		wantStatus int
+		wantState  string
+	}{
+		{"API key", Options{}, nil, "/v2/Instances/" + InstanceSID, AccountSID, APIKeySID, APISecret, 200, "ready"},
+		{"Auth Token", Options{}, nil, "/v2/Instances/" + InstanceSID, AccountSID, AccountSID, AuthToken, 200, "ready"},
+		{"other account's Auth Token username", Options{}, nil, "/v2/Instances/" + InstanceSID, AccountSID,
+			"AC00000000000000000000000000000002", AuthToken, 401, ""},
+		{"no account header", Options{}, nil, "/v2/Instances/" + InstanceSID, "", APIKeySID, APISecret, 400, ""},
+		{"unknown instance", Options{}, nil, "/v2/Instances/GO0000000000000000000000000000000f", AccountSID, APIKeySID, APISecret, 404, ""},
+		{"hidden instance", Options{}, func(s *Server) { s.HideInstance(true) }, "/v2/Instances/" + InstanceSID, AccountSID, APIKeySID, APISecret, 404, ""},
+		{"status set", Options{InstanceStatus: "creation-in-progress"}, nil, "/v2/Instances/" + InstanceSID, AccountSID, APIKeySID, APISecret, 200, "creation-in-progress"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := New(t, tt.opts)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+tt.path, nil)
+			req.SetBasicAuth(tt.user, tt.pass)
+			if tt.account != "" {
+				req.Header.Set("I-Twilio-Auth-Account", tt.account)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%v)", resp.StatusCode, tt.wantStatus, m)
+			}
+			if tt.wantState != "" && (m["status"] != tt.wantState || m["flex_instance_sid"] != InstanceSID || m["account_sid"] != AccountSID) {
+				t.Errorf("answer = %v", m)
+			}
+		})
+	}
+}
+
+func TestFailNextAndAssumedRefusals(t *testing.T) {
+	t.Parallel()
+	s := New(t, Options{MaxTTL: 60})
+	s.FailNext(2, 409, 45796)
+	for range 2 {
+		if status, _, body := call(t, s, "GET", users, "", "", true); status != 409 || body["code"] != float64(45796) {
+			t.Errorf("injected = %d %v", status, body)
+		}
+	}
+	if status, _, _ := call(t, s, "GET", users, "", "", true); status != 200 {
+		t.Errorf("after the injected failures = %d", status)
+	}
+	wfo := strings.Replace(alice, `["agent"]`, `["agent","wfo.full_access"]`, 1)
+	if status, _, _ := call(t, s, "POST", provision, "application/json", wfo, true); status != 400 {
+		t.Errorf("wfo.* role = %d, want 400 (assumed)", status)
+	}
+	_, _, created := call(t, s, "POST", provision, "application/json", alice, true)
+	sid := created["flex_user_sid"].(string)
+	if status, _, _ := call(t, s, "POST", users+"/"+sid+"/Tokens", "application/json", `{"ttl":61}`, true); status != 400 {
+		t.Errorf("ttl over MaxTTL = %d, want 400 (assumed)", status)
+	}
+	status, _, dep := call(t, s, "POST", users+"/"+sid+"/Deprovision", "", "", true)
+	if status != 200 || dep["deactivated"] != true || dep["worker_sid"] != nil {
+		t.Errorf("deprovision = %d %v", status, dep)
+	}
+	if status, _, _ := call(t, s, "POST", users+"/"+sid+"/Tokens", "application/json", `{"ttl":60}`, true); status != 404 {
+		t.Errorf("token of a deactivated user = %d, want 404 (assumed)", status)
+	}
+}
+
+func TestDocumentedAlternativeShapes(t *testing.T) {
+	t.Parallel()
+	s := New(t, Options{NoWorkerSIDInLookup: true, NoDeactivatedField: true, UnknownUser404: true, CreateStatus: 200})
+	if status, _, _ := call(t, s, "GET", users+"?Username=nobody", "", "", true); status != 404 {
+		t.Errorf("unknown username = %d, want 404", status)
+	}
+	if status, _, _ := call(t, s, "POST", provision, "application/json", alice, true); status != 200 {
+		t.Errorf("create = %d, want 200", status)
+	}
+	_, _, page := call(t, s, "GET", users+"?Username=alice", "", "", true)
+	u := page["users"].([]any)[0].(map[string]any)
+	for _, k := range []string{"worker_sid", "workspace_sid", "deactivated", "deactivated_date"} {
+		if _, has := u[k]; has {
+			t.Errorf("lookup has %s: %v", k, u)
+		}
+	}
+}
