@@ -48,10 +48,13 @@ const (
 	CodeFlexUnavailable        Code = "flex_unavailable"
 	CodeFlexCredentialsInvalid Code = "flex_credentials_invalid"
 	CodeFlexInstanceNotFound   Code = "flex_instance_not_found"
-	CodeFlexUserLimit          Code = "flex_user_limit"
-	CodeFlexRejected           Code = "flex_rejected"
-	CodeResponseTooComplex     Code = "response_too_complex"
-	CodeAssertionTooOld        Code = "assertion_too_old"
+	// CodeFlexUserLimit is kept because codes are API, but no Twilio answer
+	// maps to it today: 14240 (TaskRouter concurrent workers) is not a user
+	// limit and now maps to flex_unavailable (docs/flex.md).
+	CodeFlexUserLimit      Code = "flex_user_limit"
+	CodeFlexRejected       Code = "flex_rejected"
+	CodeResponseTooComplex Code = "response_too_complex"
+	CodeAssertionTooOld    Code = "assertion_too_old"
 )
 
 // Error is the one error type of samlflex. Public is a sentence that is safe
@@ -176,9 +179,9 @@ var publicMessages = map[Code]string{
 	CodeInternal:               "samlflex failed to handle this request. Nothing was changed: try again, and give the request ID to your administrator if it keeps happening.",
 	CodeVersionConflict:        "Someone else changed these account settings at the same time. Read them again and repeat your change.",
 	CodeFlexUnavailable:        "Flex is unavailable right now, so the sign-in could not finish. Nothing was changed: try again in a minute.",
-	CodeFlexCredentialsInvalid: "Twilio refused the API key saved for this account. Create a new API key in the Twilio Console and save its SID and secret with `samlflex account put`.",
+	CodeFlexCredentialsInvalid: "Twilio refused the credentials saved for this account (an API key, or the Account SID with its Auth Token). Create a new API key in the Twilio Console, or copy the current Auth Token, and save it with `samlflex account put`; `samlflex flex check` says which credential Twilio accepts.",
 	CodeFlexInstanceNotFound:   "Twilio does not know the Flex instance SID saved for this account. Copy the Flex instance SID (GO...) from the Twilio Console and save it with `samlflex account put`.",
-	CodeFlexUserLimit:          "Flex refused to create the user because the account's user limit is reached. Remove unused Flex users or raise the limit with Twilio.",
+	CodeFlexUserLimit:          "Flex refused to create the user because a Twilio account limit is reached. Remove unused Flex users or ask Twilio to raise the limit.",
 	CodeFlexRejected:           "Flex refused the user's data. The log names the field; check the roles and attributes sent by Salesforce.",
 	CodeResponseTooComplex:     "The SAML response is more complex than samlflex accepts (too many XML elements, namespace declarations or attributes, too deep, or too long a value). Remove unneeded custom attributes (and long attribute values) from the Salesforce connected app.",
 	CodeAssertionTooOld:        "The SAML response was issued, or the user signed in to Salesforce, longer ago than this account accepts. Sign in again from the login link; if it keeps happening, check the clocks of this server and of the identity provider, or raise the account's maximum authentication age (--max-authn-age).",
