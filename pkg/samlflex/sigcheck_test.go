@@ -106,6 +106,12 @@ func TestSignatureTraversalLimit(t *testing.T) {
 	for range goxmldsigTraversalLimit + 1 {
 		root.CreateElement("x")
 	}
+	// A signature referencing the root, last, so that goxmldsig walks every
+	// element before it reaches it (without one, verifySignature answers
+	// signature_missing before calling goxmldsig).
+	sig := root.CreateElement("ds:Signature")
+	sig.CreateAttr("xmlns:ds", nsDSig)
+	sig.CreateElement("ds:SignedInfo").CreateElement("ds:Reference").CreateAttr("URI", "#_big")
 	_, _, err := v.verifySignature(root, testNow)
 	wantCode(t, err, CodeResponseTooComplex)
 }

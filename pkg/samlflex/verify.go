@@ -234,6 +234,11 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	default:
 		return nil, err
 	}
+	// The signature holds; before any value is read from the verified
+	// elements, the document must also survive the round trip (limits.go).
+	if err := roundTrip(raw); err != nil {
+		return nil, err
+	}
 
 	out := &Assertion{
 		ID:                 assertion.SelectAttrValue("ID", ""),
@@ -342,15 +347,14 @@ func decodeBase64(encoded []byte) ([]byte, error) {
 }
 
 // parseXML parses the response once, after the bounded streaming pass
-// (prescan: size limits and the round-trip check), and rejects DTDs, entity
+// (prescan: size limits), and rejects DTDs, entity
 // declarations, processing instructions other than the XML declaration and
 // duplicate attributes.
 func parseXML(raw []byte) (*etree.Document, error) {
 	if !utf8.Valid(raw) {
 		return nil, Errorf(CodeMalformedResponse, "response is not UTF-8")
 	}
-	// Bounds and the round-trip check, streaming, before any tree exists
-	// (limits.go).
+	// Bounds, streaming, before any tree exists (limits.go).
 	if err := prescan(raw); err != nil {
 		return nil, err
 	}
@@ -573,7 +577,16 @@ type sigResult struct {
 func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
 	clock := dsig.NewFakeClockAt(now)
 	el = normalizedCopy(el)
-	facts := factsFor(referencingSignature(el))
+	sig := referencingSignature(el)
+	if sig == nil {
+		// goxmldsig would walk the whole tree (copying the namespace
+		// bindings at each element) to reach the same answer; an unsigned
+		// Response with a large Extensions or Advice costs that walk for
+		// nothing. referencingSignature selects as goxmldsig does
+		// (sigcheck.go), so the answer is the same.
+		return nil, sigResult{}, dsig.ErrMissingSignature
+	}
+	facts := factsFor(sig)
 	var best error
 	for _, cert := range v.certs {
 		if e := precheckCert(facts, cert, now); e != nil {
