@@ -50,6 +50,8 @@ const (
 	CodeFlexInstanceNotFound   Code = "flex_instance_not_found"
 	CodeFlexUserLimit          Code = "flex_user_limit"
 	CodeFlexRejected           Code = "flex_rejected"
+	CodeIdPInitiatedLoop       Code = "idp_initiated_loop"
+	CodeServerBusy             Code = "server_busy"
 )
 
 // Error is the one error type of samlflex. Public is a sentence that is safe
@@ -164,4 +166,6 @@ var publicMessages = map[Code]string{
 	CodeFlexInstanceNotFound:   "Twilio does not know the Flex instance SID saved for this account. Copy the Flex instance SID (GO...) from the Twilio Console and save it with `samlflex account put`.",
 	CodeFlexUserLimit:          "Flex refused to create the user because the account's user limit is reached. Remove unused Flex users or raise the limit with Twilio.",
 	CodeFlexRejected:           "Flex refused the user's data. The log names the field; check the roles and attributes sent by Salesforce.",
+	CodeIdPInitiatedLoop:       "samlflex answered a login started from Salesforce (IdP-initiated) with a login request, and the identity provider answered with another unsolicited response instead of answering that request. Let the identity provider answer samlflex's login request (in Salesforce, use the connected app's default settings), or, only for an identity provider that cannot, set the account's idp_initiated to accept (unsafe: it allows login CSRF).",
+	CodeServerBusy:             "samlflex is handling too many sign-ins at once right now. Nothing was changed: try again in a few seconds.",
 }
