@@ -91,7 +91,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	// response exactly one passes.
 	switch err := s.Assertions.MarkUsed(ctx, a.ReplayKey(in.Account.AccountSID), a.NotOnOrAfter, now); {
 	case errors.Is(err, store.ErrAlreadyExists):
-		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", a.ID, in.Account.AccountSID)
+		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", Clip(a.ID), in.Account.AccountSID)
 	case err != nil:
 		return nil, samlflex.Errorf(samlflex.CodeStoreUnavailable, "marking assertion used: %v", err)
 	}
@@ -138,14 +138,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	target.Fragment = "token=" + res.Token
 	res.Redirect = target
 
-	attrs := []any{"request_id", in.LogID, "account_sid", in.Account.AccountSID, "assertion_id", a.ID, "issuer", a.Issuer,
+	attrs := []any{"request_id", in.LogID, "account_sid", in.Account.AccountSID, "assertion_id", Clip(a.ID), "issuer", Clip(a.Issuer),
 		"issuer_rule", string(a.IssuerRule), "signed", a.Signed, "unsolicited", a.Unsolicited,
 		"subject_hash", SubjectHash(id.Identity), "roles", id.Roles, "roles_defaulted", id.RolesDefaulted,
 		"token", res.TokenKind}
 	s.Logger.InfoContext(ctx, "login", attrs...)
 	if a.IssuerRule == samlflex.IssuerNormalized {
 		s.Logger.InfoContext(ctx, "issuer admitted by the Salesforce compatibility rule",
-			"request_id", in.LogID, "account_sid", in.Account.AccountSID, "issuer", a.Issuer, "configured_issuer", in.Account.IdPIssuer,
+			"request_id", in.LogID, "account_sid", in.Account.AccountSID, "issuer", Clip(a.Issuer), "configured_issuer", in.Account.IdPIssuer,
 			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
 	}
 	return res, nil

@@ -36,6 +36,7 @@ type flow struct {
 	base   string // samlflex's public base URL, with the prefix
 	logs   *lockedBuffer
 	cfg    Config
+	set    *keys.Set
 }
 
 // newFlow serves samlflex at prefix ("" or "/sso"): the proxy in front of
@@ -75,7 +76,8 @@ func newFlow(t *testing.T, prefix string, edit func(*samlflex.Account), conf fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.cfg = Config{BaseURL: f.base, Store: st, Keys: staticKeys{&keys.Set{Current: cur}}, Now: func() time.Time { return now },
+	f.set = &keys.Set{Current: cur}
+	f.cfg = Config{BaseURL: f.base, Store: st, Keys: staticKeys{f.set}, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))}
 	if conf != nil {
 		conf(&f.cfg)

@@ -119,6 +119,23 @@ func (e *env) cookie(t *testing.T, account, rid string, exp time.Time) *http.Coo
 	return &http.Cookie{Name: loginCookie, Value: v}
 }
 
+// sealed returns a login cookie with st (account sid, one minute left
+// unless set).
+func (e *env) sealed(t *testing.T, st loginState) *http.Cookie {
+	t.Helper()
+	if st.AccountSID == "" {
+		st.AccountSID = sid
+	}
+	if st.Expires == 0 {
+		st.Expires = now.Add(time.Minute).Unix()
+	}
+	v, err := sealLogin(e.set, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: loginCookie, Value: v}
+}
+
 func acsPost(t *testing.T, samlResponse, relay string, c *http.Cookie) *http.Request {
 	t.Helper()
 	form := url.Values{"SAMLResponse": {samlResponse}}
