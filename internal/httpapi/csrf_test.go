@@ -48,7 +48,9 @@ func TestUnsolicitedBounces(t *testing.T) {
 		// unsolicited response this browser's.
 		{"login cookie present", "", func(e *env) *http.Cookie { return e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) }, ""},
 		// A bounce long ago was abandoned, not a loop.
-		{"old bounce", "", func(e *env) *http.Cookie { return e.sealed(t, loginState{RequestID: "_x", Bounced: now.Add(-bounceWindow).Unix()}) }, ""},
+		{"old bounce", "", func(e *env) *http.Cookie {
+			return e.sealed(t, loginState{RequestID: "_x", Bounced: now.Add(-bounceWindow).Unix()})
+		}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
