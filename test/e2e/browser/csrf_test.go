@@ -114,3 +114,32 @@ func TestLoginCSRF(t *testing.T) {
 		})
 	}
 }
+
+// TestIdPInitiatedLoop: an IdP that answers samlflex's login request with
+// yet another unsolicited Response gets a page naming the setting, after
+// exactly one bounce, never an endless redirect.
+func TestIdPInitiatedLoop(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{idpIgnoresRequests: true})
+	ctx := newBrowser(t)
+	tap := tapACS(ctx, t, s.ACSURL)
+	do(ctx, t, "open the IdP's login page", chromedp.Navigate(s.IdP.BaseURL+"/idp-initiated"))
+	logInAtIdP(ctx, t)
+	first := tap.Next()
+	if ans := tap.Send(first, first.Form); ans.Status != 303 || !strings.HasPrefix(ans.Header.Get("Location"), s.IdP.SSOURL+"?") {
+		t.Fatalf("first unsolicited Response: %d to %.80s, want the bounce", ans.Status, ans.Header.Get("Location"))
+	}
+	second := tap.Next()
+	if strings.Contains(samlResponseXML(t, second.Form), "InResponseTo") {
+		t.Fatal("the IdP answered the request; this test needs one that ignores it")
+	}
+	ans := tap.Send(second, second.Form)
+	out := waitOutcome(ctx, t)
+	wantRefused(t, ans, out, "idp_initiated_loop")
+	if !strings.Contains(out.Text, "idp_initiated") {
+		t.Errorf("the page does not name the setting:\n%s", out.Text)
+	}
+	if n := len(s.Landing.Verified()); n != 0 {
+		t.Errorf("landing page verified %d tokens, want none", n)
+	}
+}

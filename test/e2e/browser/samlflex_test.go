@@ -75,6 +75,9 @@ type siteOptions struct {
 	// idpInitiated is the account's --idp-initiated: "" (the default,
 	// bounce), "accept" or "refuse".
 	idpInitiated string
+	// idpIgnoresRequests makes the IdP answer every AuthnRequest from a
+	// signed-in browser with an unsolicited Response.
+	idpIgnoresRequests bool
 	// flex, when set, gives the account a Flex connection: logins then
 	// provision the Flex user and deliver a Flex token (see flex_test.go).
 	flex *flexConnection
@@ -103,7 +106,8 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	s.ACSURL = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2"
 	s.EntityID = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2/metadata"
 	s.Landing = startLanding(t, s.BaseURL, s.SID)
-	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost"})
+	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost",
+		IgnoreAuthnRequests: opts.idpIgnoresRequests})
 
 	dir := t.TempDir()
 	s.bin, s.port, s.data = bin, port, filepath.Join(dir, "data")

@@ -103,8 +103,9 @@ function main() {
     }
     const signedIn = sessionUser(req);
     if (signedIn) {
-      const samlResponse = await saml.loginResponse(entities, cfg, signedIn, authn.id);
-      log('session found, SP-initiated Response posted to the ACS without a form');
+      const answers = cfg.ignoreAuthnRequests ? '' : authn.id;
+      const samlResponse = await saml.loginResponse(entities, cfg, signedIn, answers);
+      log(`session found, ${answers ? 'SP-initiated' : 'unsolicited (--ignore-authn-requests)'} Response posted to the ACS without a form`);
       return send(res, 200, pages.autoPost({ acsURL: cfg.spAcsUrl, samlResponse, relayState: params.RelayState || '' }));
     }
     expirePending();
