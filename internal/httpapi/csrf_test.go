@@ -38,7 +38,7 @@ func TestUnsolicitedBounces(t *testing.T) {
 	tests := []struct {
 		name      string
 		relay     string
-		cookie    func(e *env) *http.Cookie
+		cookie    func(t *testing.T, e *env) *http.Cookie
 		wantRelay string
 	}{
 		{"no cookie", "", nil, ""},
@@ -46,9 +46,9 @@ func TestUnsolicitedBounces(t *testing.T) {
 		{"other RelayState is dropped", "https://evil.example/steal", nil, ""},
 		// A login link started in this browser does not make an
 		// unsolicited response this browser's.
-		{"login cookie present", "", func(e *env) *http.Cookie { return e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) }, ""},
+		{"login cookie present", "", func(t *testing.T, e *env) *http.Cookie { return e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) }, ""},
 		// A bounce long ago was abandoned, not a loop.
-		{"old bounce", "", func(e *env) *http.Cookie {
+		{"old bounce", "", func(t *testing.T, e *env) *http.Cookie {
 			return e.sealed(t, loginState{RequestID: "_x", Bounced: now.Add(-bounceWindow).Unix()})
 		}, ""},
 	}
@@ -58,7 +58,7 @@ func TestUnsolicitedBounces(t *testing.T) {
 			e := newEnv(t, nil)
 			var c *http.Cookie
 			if tc.cookie != nil {
-				c = tc.cookie(e)
+				c = tc.cookie(t, e)
 			}
 			resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), tc.relay, c))
 			loc, _ := url.Parse(resp.Header.Get("Location"))
