@@ -56,6 +56,7 @@ type putOptions struct {
 	fullNameAttr, rolesAttr, emailAttr          string
 	certs, redirects                            listFlag
 	allowIdPInitiated, allowSHA1, signAuthn     rawFlag
+	idpInitiated                                rawFlag
 	defaultRoles, clockSkew, maxResponse, ttl   rawFlag
 	maxAuthnAge                                 rawFlag
 	flex                                        flexFlags
@@ -75,7 +76,8 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.StringVar(&o.ssoURL, "idp-sso-url", "", "the Default Redirect `URL`: the IdP's SP-initiated HTTP-Redirect endpoint")
 	fs.StringVar(&o.startURL, "start-url", "", "`URL` where agents land after signing in (the agent desktop)")
 	fs.Var(&o.redirects, "allowed-redirect", "an extra `URL` that a RelayState may send agents to; repeatable;\nreplaces the stored list")
-	fs.Var(&o.allowIdPInitiated, "allow-idp-initiated", "accept logins started in Salesforce (App Launcher), true or false\n(default true); false accepts only the samlflex login link, which also\nstops login CSRF")
+	fs.Var(&o.idpInitiated, "idp-initiated", "what a login started in Salesforce (App Launcher) does: `MODE` bounce\n(default: samlflex starts its own login, which the Salesforce session\nanswers invisibly), refuse (only the login link works) or accept.\naccept is unsafe: any web page can then sign a victim in as the\nattacker (login CSRF); only for an IdP that cannot answer a login request")
+	fs.Var(&o.allowIdPInitiated, "allow-idp-initiated", "older form of --idp-initiated: true is bounce, false is refuse")
 	fs.Var(&o.defaultRoles, "default-roles", "`ROLES` for users whose assertion carries none, comma separated, for\nexample agent,supervisor; empty: such logins are refused")
 	fs.Var(&o.clockSkew, "clock-skew", "allowed clock difference with the IdP, a `DURATION` such as 3m\n(default 3m, at most 15m)")
 	fs.Var(&o.maxAuthnAge, "max-authn-age", "how old a response's IssueInstant and AuthnInstant may be, a `DURATION`\nsuch as 1h, plus the clock skew (default 1h, 1m to 24h); raise it for an\nIdP that puts the start of its session in AuthnInstant")
@@ -115,8 +117,8 @@ func runPut(ctx context.Context, a *app, args []string) int {
 		return a.usageError(c, "--output must be text or json")
 	}
 	if o.baseURL != "" {
-		if _, err := samlflex.URLsFor(o.baseURL, "AC00000000000000000000000000000000"); err != nil {
-			return a.usageError(c, "--base-url %q: %s", o.baseURL, samlflex.PublicOf(err))
+		if err := checkBaseURL(o.baseURL); err != nil {
+			return a.usageError(c, "--base-url %q: %s", o.baseURL, err)
 		}
 	}
 	now := a.now()
@@ -303,7 +305,30 @@ func (o *putOptions) apply(acct *samlflex.Account, given map[string]bool, certSo
 		}
 		set(b)
 	}
-	boolFlag("allow-idp-initiated", &o.allowIdPInitiated, func(b bool) { acct.AllowIdPInitiated = &b })
+	// The older flag maps onto idp_initiated. allow_idp_initiated is kept
+	// false for refuse, so that an older samlflex reading the account
+	// still refuses; otherwise it is dropped.
+	setIdPInitiated := func(m samlflex.IdPInitiatedMode) {
+		acct.IdPInitiated, acct.AllowIdPInitiated = m, nil
+		if m == samlflex.IdPInitiatedRefuse {
+			off := false
+			acct.AllowIdPInitiated = &off
+		}
+	}
+	boolFlag("allow-idp-initiated", &o.allowIdPInitiated, func(b bool) {
+		setIdPInitiated(map[bool]samlflex.IdPInitiatedMode{true: samlflex.IdPInitiatedBounce, false: samlflex.IdPInitiatedRefuse}[b])
+	})
+	if given["idp-initiated"] {
+		m := samlflex.IdPInitiatedMode(strings.ToLower(strings.TrimSpace(o.idpInitiated.value)))
+		switch {
+		case m != samlflex.IdPInitiatedBounce && m != samlflex.IdPInitiatedAccept && m != samlflex.IdPInitiatedRefuse:
+			bad("idp_initiated", "--idp-initiated", fmt.Sprintf("%q is not bounce, accept or refuse", o.idpInitiated.value))
+		case given["allow-idp-initiated"] && acct.IdPInitiated != m:
+			bad("idp_initiated", "--idp-initiated", "contradicts --allow-idp-initiated: give only --idp-initiated")
+		default:
+			setIdPInitiated(m)
+		}
+	}
 	boolFlag("allow-sha1", &o.allowSHA1, func(b bool) { acct.AllowSHA1 = b })
 	boolFlag("sign-authn-requests", &o.signAuthn, func(b bool) { acct.SignAuthnRequests = b })
 	if given["default-roles"] {
@@ -399,7 +424,7 @@ func scanIndex(field, format string, i *int) bool {
 // are printed in it (Validate checks some fields in map order).
 func fieldRank(field string) int {
 	order := []string{"account_sid", "friendly_name", "idp_certificates", "idp_issuer", "idp_sso_url",
-		"start_url", "allowed_redirects", "allow_idp_initiated", "default_roles", "clock_skew", "allow_sha1",
+		"start_url", "allowed_redirects", "idp_initiated", "allow_idp_initiated", "default_roles", "clock_skew", "allow_sha1",
 		"sign_authn_requests", "max_response_bytes", "token_ttl", "full_name_attribute", "roles_attribute",
 		"email_attribute", "flex", "version"}
 	for i, f := range order {

@@ -67,8 +67,8 @@ func (a *app) prepareShow(c command, fs *flag.FlagSet, o *showOptions, args []st
 		return a.usageError(c, "--account-sid %q is not an Account SID: AC followed by 32 lower-case hex digits", o.sid), true
 	}
 	if o.baseURL != "" {
-		if _, err := samlflex.URLsFor(o.baseURL, "AC00000000000000000000000000000000"); err != nil {
-			return a.usageError(c, "--base-url %q: %s", o.baseURL, samlflex.PublicOf(err)), true
+		if err := checkBaseURL(o.baseURL); err != nil {
+			return a.usageError(c, "--base-url %q: %s", o.baseURL, err), true
 		}
 	}
 	return exitOK, false
@@ -230,11 +230,12 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 		}
 		row(label, r)
 	}
-	idpInit := "refused (only the samlflex login link)"
-	if acct.IdPInitiatedAllowed() {
-		idpInit = "allowed"
-	}
-	row("IdP-initiated logins", orDefault(acct.AllowIdPInitiated != nil, idpInit))
+	idpInit := map[samlflex.IdPInitiatedMode]string{
+		samlflex.IdPInitiatedBounce: "bounce (answered with a samlflex login request)",
+		samlflex.IdPInitiatedAccept: "ACCEPTED directly (unsafe: login CSRF)",
+		samlflex.IdPInitiatedRefuse: "refused (only the samlflex login link)",
+	}[acct.IdPInitiatedEffective()]
+	row("IdP-initiated logins", orDefault(acct.IdPInitiated != "" || acct.AllowIdPInitiated != nil, idpInit))
 	if len(acct.DefaultRoles) == 0 {
 		row("Default roles", "none: logins without roles are refused")
 	} else {

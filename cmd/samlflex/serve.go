@@ -5,12 +5,12 @@ import (
 	"flag"
 	"net"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
-	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 const serveAbout = `Runs the samlflex service provider on this machine: the same HTTP handler
@@ -38,8 +38,8 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.usageError(c, "--base-url is required when --addr %q is not a loopback address", *addr)
 	}
 	if *baseURL != "" {
-		if _, err := samlflex.URLsFor(*baseURL, "AC00000000000000000000000000000000"); err != nil {
-			return a.usageError(c, "--base-url %q: %s", *baseURL, samlflex.PublicOf(err))
+		if err := checkBaseURL(*baseURL); err != nil {
+			return a.usageError(c, "--base-url %q: %s", *baseURL, err)
 		}
 	}
 	logger, err := newLogger(a.stdout, a.getenv)
@@ -66,8 +66,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	if *baseURL == "" {
 		*baseURL = baseURLFor(ln)
 	}
+	limit, queue, wait := httpapi.DefaultACSLimits(runtime.GOMAXPROCS(0))
 	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: st, Keys: keySrc, Logger: logger, Now: a.now,
-		Provisioner: newFlexProvisioner(*data, logger)})
+		Provisioner: newFlexProvisioner(*data, logger), ACSConcurrency: limit, ACSQueue: queue, ACSQueueWait: wait})
 	if err != nil {
 		_ = ln.Close()
 		return a.failure(c, "%v", err)

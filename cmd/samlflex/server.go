@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // Server timeouts. ReadHeaderTimeout is the one that matters most: without
@@ -24,6 +28,12 @@ const (
 	maxHeaderBytes    = 64 << 10
 	// shutdownTimeout is how long in-flight requests get after Ctrl-C.
 	shutdownTimeout = 10 * time.Second
+	// readGrace is how long, after Ctrl-C, a connection may still take to
+	// send the rest of its request. Past it, reads fail: a client that
+	// sends a byte a second (Slowloris) would otherwise hold the shutdown
+	// for the whole ReadTimeout and make it fail. A validation already
+	// running is not cut: it reads nothing more.
+	readGrace = time.Second
 )
 
 // newLogger builds the JSON logger of the servers, on stdout, at the level
@@ -52,8 +62,10 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 
 // serveUntilDone serves on ln until ctx is done (Ctrl-C, SIGTERM, or a
 // test's cancel), then stops accepting and gives in-flight requests
-// shutdownTimeout to finish.
+// shutdownTimeout to finish; connections still sending their request
+// after readGrace are cut (see readGrace).
 func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
+	conns := trackConns(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -64,6 +76,8 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logg
 	logger.Info("shutting_down", "timeout", shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	grace := time.AfterFunc(readGrace, conns.expireReads)
+	defer grace.Stop()
 	err := srv.Shutdown(sctx)
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
@@ -82,6 +96,11 @@ func isLoopbackAddr(addr string) bool {
 	if err != nil {
 		return false
 	}
+	return isLoopbackHost(host)
+}
+
+// isLoopbackHost: localhost, 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -89,7 +108,62 @@ func isLoopbackAddr(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// checkBaseURL refuses a public base URL that cannot work. Plain http is
+// refused unless the host is loopback: the login cookie is Secure (and
+// __Host-), browsers drop it over http from any other host, and every
+// login would then fail as unknown_request, which points everywhere but
+// at the base URL. Browsers treat loopback as secure, so local runs work.
+func checkBaseURL(raw string) error {
+	if _, err := samlflex.URLsFor(raw, "AC00000000000000000000000000000000"); err != nil {
+		return errors.New(samlflex.PublicOf(err))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return errors.New("plain http:// is accepted only for this computer (localhost, 127.0.0.1, ::1): browsers drop samlflex's Secure login cookie over http, so every login would fail (as unknown_request). Use https://, with a TLS proxy in front of serve")
+	}
+	return nil
+}
+
 // baseURLFor is the http:// base URL of a bound loopback listener.
 func baseURLFor(ln net.Listener) string {
 	return "http://" + ln.Addr().String()
+}
+
+// connSet knows the server's connections that are in a request or still
+// sending its header, so
+// that a shutdown can make their pending reads fail.
+type connSet struct {
+	mu     sync.Mutex
+	active map[net.Conn]struct{}
+}
+
+// trackConns hooks srv.ConnState (which it must not already use).
+func trackConns(srv *http.Server) *connSet {
+	c := &connSet{active: map[net.Conn]struct{}{}}
+	srv.ConnState = func(conn net.Conn, st http.ConnState) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		// New: headers not read yet (Shutdown waits 5 s before it treats
+		// those as idle); Active: in a request.
+		if st == http.StateNew || st == http.StateActive {
+			c.active[conn] = struct{}{}
+		} else {
+			delete(c.active, conn)
+		}
+	}
+	return c
+}
+
+// expireReads makes every pending and future read of an active connection
+// fail now: a handler blocked on a slow body gets an error and answers,
+// a half-sent header ends, and Shutdown can close the connection.
+func (c *connSet) expireReads() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for conn := range c.active {
+		_ = conn.SetReadDeadline(time.Now())
+	}
 }

@@ -30,6 +30,9 @@ type Input struct {
 	RequestID string
 	// LogID is the HTTP request id, for the log lines of this login.
 	LogID string
+	// Bounced says the login cookie records that this browser was just
+	// sent to the IdP to answer an unsolicited response (loop guard).
+	Bounced bool
 }
 
 // Result is a successful login.
@@ -44,6 +47,12 @@ type Result struct {
 	Redirect *url.URL
 	// TokenKind is "samlflex" or "flex".
 	TokenKind string
+	// Bounce is set instead of a token when a verified unsolicited response
+	// must be answered with a fresh SP-initiated login (IdPInitiated
+	// "bounce"). BounceRelayState is the allowlisted target to carry
+	// through that login, or "" for the start URL.
+	Bounce           bool
+	BounceRelayState string
 }
 
 // Provisioner turns a verified identity into a Flex user and a Flex token
@@ -69,6 +78,9 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Unsolicited && in.Account.IdPInitiatedEffective() == samlflex.IdPInitiatedBounce {
+		return s.bounce(ctx, in, a)
+	}
 	id, err := samlflex.Map(a, in.Account.Mapping())
 	if err != nil {
 		return nil, err
@@ -79,7 +91,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	// response exactly one passes.
 	switch err := s.Assertions.MarkUsed(ctx, a.ReplayKey(in.Account.AccountSID), a.NotOnOrAfter, now); {
 	case errors.Is(err, store.ErrAlreadyExists):
-		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", a.ID, in.Account.AccountSID)
+		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", Clip(a.ID), in.Account.AccountSID)
 	case err != nil:
 		return nil, samlflex.Errorf(samlflex.CodeStoreUnavailable, "marking assertion used: %v", err)
 	}
@@ -126,17 +138,54 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	target.Fragment = "token=" + res.Token
 	res.Redirect = target
 
-	attrs := []any{"request_id", in.LogID, "account_sid", in.Account.AccountSID, "assertion_id", a.ID, "issuer", a.Issuer,
+	attrs := []any{"request_id", in.LogID, "account_sid", in.Account.AccountSID, "assertion_id", Clip(a.ID), "issuer", Clip(a.Issuer),
 		"issuer_rule", string(a.IssuerRule), "signed", a.Signed, "unsolicited", a.Unsolicited,
 		"subject_hash", SubjectHash(id.Identity), "roles", id.Roles, "roles_defaulted", id.RolesDefaulted,
 		"token", res.TokenKind}
 	s.Logger.InfoContext(ctx, "login", attrs...)
 	if a.IssuerRule == samlflex.IssuerNormalized {
 		s.Logger.InfoContext(ctx, "issuer admitted by the Salesforce compatibility rule",
-			"request_id", in.LogID, "account_sid", in.Account.AccountSID, "issuer", a.Issuer, "configured_issuer", in.Account.IdPIssuer,
+			"request_id", in.LogID, "account_sid", in.Account.AccountSID, "issuer", Clip(a.Issuer), "configured_issuer", in.Account.IdPIssuer,
 			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
 	}
 	return res, nil
+}
+
+// bounce answers a verified unsolicited response without using it. Login
+// CSRF is an attacker's own valid unsolicited response auto-posted into a
+// victim's browser; answering every unsolicited response with a new
+// AuthnRequest means a token only ever answers a login this browser
+// started, and the IdP picks the identity from its own session with this
+// browser (the App Launcher user's, invisibly; never the attacker's).
+//
+// The assertion ID is not marked used: nothing is granted, so there is
+// nothing to replay, and a store write per bounce would only add cost. A
+// re-post of the same response bounces again, which is harmless.
+func (s *Service) bounce(ctx context.Context, in Input, a *samlflex.Assertion) (*Result, error) {
+	if in.Bounced {
+		// The IdP answered our AuthnRequest with another unsolicited
+		// response: bouncing again would loop forever.
+		return nil, samlflex.Errorf(samlflex.CodeIdPInitiatedLoop, "unsolicited response %s from %s right after a bounce of %s: the IdP ignores AuthnRequests (idp_initiated)",
+			Clip(a.ID), Clip(a.Issuer), in.Account.AccountSID)
+	}
+	relay := ""
+	if in.RelayState != "" && AllowedRelayState(in.Account, in.RelayState) {
+		relay = in.RelayState
+	}
+	s.Logger.InfoContext(ctx, "idp_initiated_bounce", "request_id", in.LogID, "account_sid", in.Account.AccountSID,
+		"assertion_id", Clip(a.ID), "issuer", Clip(a.Issuer), "relay_state_kept", relay != "")
+	return &Result{Assertion: a, Bounce: true, BounceRelayState: relay}, nil
+}
+
+// AllowedRelayState reports whether relayState is exactly the start URL
+// or one of the account's allowed redirects.
+func AllowedRelayState(acct *samlflex.Account, relayState string) bool {
+	for _, allowed := range append([]string{acct.StartURL}, acct.AllowedRedirects...) {
+		if relayState == allowed {
+			return true
+		}
+	}
+	return false
 }
 
 // RedirectTarget returns the start URL, or the RelayState when it is
@@ -145,13 +194,8 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 // whoever wrote the RelayState.
 func RedirectTarget(acct *samlflex.Account, relayState string) (*url.URL, error) {
 	target := acct.StartURL
-	if relayState != "" {
-		for _, allowed := range append([]string{acct.StartURL}, acct.AllowedRedirects...) {
-			if relayState == allowed {
-				target = relayState
-				break
-			}
-		}
+	if relayState != "" && AllowedRelayState(acct, relayState) {
+		target = relayState
 	}
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {

@@ -36,15 +36,18 @@ type Config struct {
 // the demo landing page as the start URL.
 func Account(baseURL, accountSID string, key *IdPKey) samlflex.Account {
 	base := strings.TrimRight(baseURL, "/")
-	on := true
 	return samlflex.Account{
-		AccountSID:        accountSID,
-		FriendlyName:      FriendlyName,
-		IdPCertificates:   []string{key.CertificatePEM()},
-		IdPIssuer:         base + IdPPath,
-		IdPSSOURL:         base + IdPSSOPath,
-		StartURL:          base + DesktopPath,
-		AllowIdPInitiated: &on,
+		AccountSID:      accountSID,
+		FriendlyName:    FriendlyName,
+		IdPCertificates: []string{key.CertificatePEM()},
+		IdPIssuer:       base + IdPPath,
+		IdPSSOURL:       base + IdPSSOPath,
+		StartURL:        base + DesktopPath,
+		// The demo IdP keeps no session, so a bounce would show its
+		// login form again; the demo is loopback-only and its users are
+		// fake, so direct acceptance (unsafe in production: login CSRF)
+		// keeps its one-click IdP-initiated login.
+		IdPInitiated: samlflex.IdPInitiatedAccept,
 	}
 }
 

@@ -20,17 +20,50 @@ import (
 // Any key of the set verifies it (a rotation does not break logins in
 // flight), and an unknown kid refreshes the keys once: right after a
 // rotation, the Lambda instance that receives the ACS post may still cache
-// the key set from before it. It is HttpOnly,
-// Secure and SameSite=None: the IdP's POST to the ACS is a cross-site
-// top-level POST, and a Lax cookie would not be sent with it. Its path is
-// the account's saml2 path, so it goes only to that account's ACS.
-const loginCookie = "samlflex_login"
+// the key set from before it. It is HttpOnly, Secure and SameSite=None: the
+// IdP's POST to the ACS is a cross-site top-level POST, and a Lax cookie
+// would not be sent with it.
+//
+// It is a __Host- cookie with Path=/: the browser then refuses it unless
+// it is Secure, host-only and for the whole host, so a sibling subdomain
+// cannot plant one, and a base URL with a path prefix (https://host/sso,
+// whose ACS the browser sees as /sso/v1/...) still gets it back; the
+// handler only sees the path after the proxy stripped the prefix, so it
+// cannot name the browser's path itself. The account SID inside it keeps
+// it to one account.
+const loginCookie = "__Host-samlflex_login"
+
+// legacyLoginCookie is the name before the __Host- cookie, scoped to the
+// account's ACS path. It is still read (and cleared) so that logins in
+// flight during an upgrade finish; remove it one release later.
+const legacyLoginCookie = "samlflex_login"
+
+// bounceWindow is how long after a bounce another unsolicited response
+// counts as a loop. With an IdP session the round trip takes seconds; the
+// window keeps an abandoned bounce from blocking a later App Launcher click.
+const bounceWindow = 2 * time.Minute
+
+// maxCookieRelay bounds the RelayState target carried in the cookie, so
+// the cookie stays far below the browsers' 4 KB limit.
+const maxCookieRelay = 1024
 
 type loginState struct {
 	RequestID  string `json:"r"`
 	AccountSID string `json:"a"`
 	Expires    int64  `json:"e"`
 	Kid        string `json:"k"`
+	// Bounced is the Unix time at which the ACS answered an unsolicited
+	// response with this login (0: the login link started it).
+	Bounced int64 `json:"b,omitempty"`
+	// Relay is the allowlisted RelayState of the bounced unsolicited
+	// response, used when the answer to this login carries none.
+	Relay string `json:"t,omitempty"`
+}
+
+// recentlyBounced reports whether the browser was sent to the IdP by a
+// bounce less than bounceWindow ago.
+func (st loginState) recentlyBounced(now time.Time) bool {
+	return st.Bounced != 0 && now.Unix()-st.Bounced < int64(bounceWindow/time.Second)
 }
 
 func cookiePath(sid string) string { return "/v1/Accounts/" + sid + "/saml2" }
@@ -62,55 +95,67 @@ func sealLogin(set *keys.Set, st loginState) (string, error) {
 
 var errBadCookie = errors.New("login cookie invalid")
 
-// openLogin returns the request ID of a valid cookie for sid. keyFor
+// openLogin returns the state of a valid cookie for sid. keyFor
 // resolves the kid named in the cookie to a key of the set (or nil).
-func openLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (string, error) {
+func openLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (loginState, error) {
+	var none loginState
 	p, sig, ok := strings.Cut(value, ".")
 	if !ok {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(p)
 	if err != nil {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	var st loginState
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	// The kid only picks the key; the MAC below decides. A forged kid
 	// names no key of ours or the wrong one, and the MAC fails.
 	pair := keyFor(st.Kid)
 	if pair == nil {
-		return "", errors.New("login cookie sealed with an unknown key")
+		return none, errors.New("login cookie sealed with an unknown key")
 	}
 	key, err := macKey(pair)
 	if err != nil {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(p))
 	if !hmac.Equal(mac, m.Sum(nil)) {
-		return "", errBadCookie
+		return none, errBadCookie
 	}
 	if st.AccountSID != sid {
-		return "", errors.New("login cookie of another account")
+		return none, errors.New("login cookie of another account")
 	}
 	if now.Unix() >= st.Expires {
-		return "", errors.New("login cookie expired")
+		return none, errors.New("login cookie expired")
 	}
-	return st.RequestID, nil
+	return st, nil
 }
 
-func setLoginCookie(w http.ResponseWriter, sid, value string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: value, Path: cookiePath(sid),
+func setLoginCookie(w http.ResponseWriter, value string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: value, Path: "/",
 		MaxAge: int(ttl / time.Second), HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode})
 }
 
-func clearLoginCookie(w http.ResponseWriter, sid string) {
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: cookiePath(sid),
+// clearLoginCookies ends the login attempt: the __Host- cookie always, the
+// legacy one only if the browser sent it.
+func clearLoginCookies(w http.ResponseWriter, r *http.Request, sid string) {
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/",
 		MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode})
+	clearLegacyCookie(w, r, sid)
+}
+
+// clearLegacyCookie drops the pre-__Host- cookie if the browser sent it.
+func clearLegacyCookie(w http.ResponseWriter, r *http.Request, sid string) {
+	if _, err := r.Cookie(legacyLoginCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: legacyLoginCookie, Value: "", Path: cookiePath(sid),
+			MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode})
+	}
 }

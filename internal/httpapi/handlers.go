@@ -15,9 +15,16 @@ import (
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// formOverhead is room for RelayState and field names beyond the
-// SAMLResponse cap.
-const formOverhead = 4096
+// formOverhead is room for RelayState, field names and separators beyond
+// the URL-encoded SAMLResponse.
+const formOverhead = 16 << 10
+
+// bodyLimit caps the whole form body for a SAMLResponse cap of max bytes.
+// The cap applies to the decoded form value (what the README promises);
+// URL-encoding can triple it at worst (every character as %XX; base64's
+// '+', '/' and '=' are the ones a browser encodes), so a response at the
+// cap always fits and a body beyond this is refused before it is read.
+func bodyLimit(maxResponse int) int64 { return 3*int64(maxResponse) + formOverhead }
 
 func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -27,9 +34,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	// Cap the body before parsing: the engine's own cap applies to the
-	// decoded field, this one stops a huge body from being read at all.
-	r.Body = http.MaxBytesReader(w, r.Body, int64(acct.MaxResponse()+formOverhead))
+	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(acct.MaxResponse()))
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -44,28 +49,44 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, samlflex.Errorf(samlflex.CodeBadRequest, "no SAMLResponse form field"))
 		return
 	}
-	loginID := ""
-	if c, err := r.Cookie(loginCookie); err == nil && c.Value != "" {
-		set, err := s.cfg.Keys.Keys(ctx)
-		if err != nil {
-			s.renderError(w, r, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err))
-			return
-		}
-		if loginID, err = openLogin(s.keyResolver(ctx, set), c.Value, sid, s.cfg.Now()); err != nil {
-			// A bad cookie is treated as none: the response must then
-			// be unsolicited, and the verifier decides.
-			s.cfg.Logger.WarnContext(ctx, "login cookie ignored", "request_id", requestID(r), "reason", err.Error())
-			loginID = ""
-		}
+	if len(resp) > acct.MaxResponse() {
+		s.renderError(w, r, samlflex.Errorf(samlflex.CodeResponseTooLarge, "SAMLResponse of %d bytes, cap %d (max_response_bytes)", len(resp), acct.MaxResponse()))
+		return
 	}
-	// Whatever happens, this login attempt is over.
-	clearLoginCookie(w, sid)
-	res, err := s.acs.Handle(ctx, acs.Input{Account: acct, Verifier: verifier, SAMLResponse: []byte(resp),
-		RelayState: r.PostForm.Get("RelayState"), RequestID: loginID, LogID: requestID(r)})
+	state, err := s.readLogin(ctx, r, sid)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
+	relay := r.PostForm.Get("RelayState")
+	if relay == "" {
+		// The answer to a bounce: the IdP was not given the RelayState of
+		// the unsolicited response, the cookie kept it (allowlisted).
+		relay = state.Relay
+	}
+	// Validation is the expensive part: it runs under the concurrency
+	// limit; reading the body above does not, so a slow client holds a
+	// connection but never a validation slot.
+	release, err := s.limit.acquire(ctx)
+	if err != nil {
+		w.Header().Set("Retry-After", retryAfter)
+		s.renderError(w, r, err)
+		return
+	}
+	res, err := s.acs.Handle(ctx, acs.Input{Account: acct, Verifier: verifier, SAMLResponse: []byte(resp),
+		RelayState: relay, RequestID: state.RequestID, LogID: requestID(r), Bounced: state.recentlyBounced(s.cfg.Now())})
+	release()
+	if err != nil {
+		// Whatever happened, this login attempt is over.
+		clearLoginCookies(w, r, sid)
+		s.renderError(w, r, err)
+		return
+	}
+	if res.Bounce {
+		s.startLogin(w, r, acct, verifier, "", loginState{Bounced: s.cfg.Now().Unix(), Relay: res.BounceRelayState})
+		return
+	}
+	clearLoginCookies(w, r, sid)
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -73,21 +94,50 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
+// readLogin returns the state of the browser's login cookie, or the zero
+// state when there is none or it is not valid: a bad cookie is treated as
+// none, the response must then be unsolicited, and the verifier decides.
+func (s *Server) readLogin(ctx context.Context, r *http.Request, sid string) (loginState, error) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || c.Value == "" {
+		if c, err = r.Cookie(legacyLoginCookie); err != nil || c.Value == "" {
+			return loginState{}, nil
+		}
+	}
+	set, err := s.cfg.Keys.Keys(ctx)
+	if err != nil {
+		return loginState{}, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err)
+	}
+	st, err := openLogin(s.keyResolver(ctx, set), c.Value, sid, s.cfg.Now())
+	if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "login cookie ignored", "request_id", requestID(r), "cookie", c.Name, "reason", err.Error())
+		return loginState{}, nil
+	}
+	return st, nil
+}
+
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sid := r.PathValue("sid")
-	acct, verifier, err := s.accounts.get(ctx, sid)
+	acct, verifier, err := s.accounts.get(r.Context(), r.PathValue("sid"))
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
+	s.startLogin(w, r, acct, verifier, r.URL.Query().Get("RelayState"), loginState{})
+}
+
+// startLogin sends the browser to the IdP with a new AuthnRequest and sets
+// the login cookie that binds it to this browser. relayState goes to the
+// IdP (the login link's, checked again at the ACS); st carries the bounce
+// marker and the kept RelayState of a bounce.
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, acct *samlflex.Account, verifier *samlflex.Verifier, relayState string, st loginState) {
+	ctx := r.Context()
 	set, err := s.cfg.Keys.Keys(ctx)
 	if err != nil {
 		s.renderError(w, r, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err))
 		return
 	}
-	opts := samlflex.AuthnRequestOptions{IdPSSOURL: acct.IdPSSOURL, URLs: verifier.URLs(),
-		RelayState: r.URL.Query().Get("RelayState"), Now: s.cfg.Now()}
+	now := s.cfg.Now()
+	opts := samlflex.AuthnRequestOptions{IdPSSOURL: acct.IdPSSOURL, URLs: verifier.URLs(), RelayState: relayState, Now: now}
 	if acct.SignAuthnRequests {
 		opts.Signer = set.Current.Signer
 	}
@@ -96,14 +146,23 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	value, err := sealLogin(set, loginState{RequestID: req.ID, AccountSID: sid, Expires: s.cfg.Now().Add(s.cfg.LoginTTL).Unix()})
+	if len(st.Relay) > maxCookieRelay {
+		st.Relay = ""
+	}
+	st.RequestID, st.AccountSID, st.Expires = req.ID, acct.AccountSID, now.Add(s.cfg.LoginTTL).Unix()
+	value, err := sealLogin(set, st)
 	if err != nil {
 		s.renderError(w, r, samlflex.Errorf(samlflex.CodeInternal, "sealing login cookie: %v", err))
 		return
 	}
-	setLoginCookie(w, sid, value, s.cfg.LoginTTL)
+	clearLegacyCookie(w, r, acct.AccountSID)
+	setLoginCookie(w, value, s.cfg.LoginTTL)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, req.RedirectURL, http.StatusFound)
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther // the bounce: the browser must GET the IdP
+	}
+	http.Redirect(w, r, req.RedirectURL, status)
 }
 
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {

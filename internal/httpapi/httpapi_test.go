@@ -119,6 +119,23 @@ func (e *env) cookie(t *testing.T, account, rid string, exp time.Time) *http.Coo
 	return &http.Cookie{Name: loginCookie, Value: v}
 }
 
+// sealed returns a login cookie with st (account sid, one minute left
+// unless set).
+func (e *env) sealed(t *testing.T, st loginState) *http.Cookie {
+	t.Helper()
+	if st.AccountSID == "" {
+		st.AccountSID = sid
+	}
+	if st.Expires == 0 {
+		st.Expires = now.Add(time.Minute).Unix()
+	}
+	v, err := sealLogin(e.set, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: loginCookie, Value: v}
+}
+
 func acsPost(t *testing.T, samlResponse, relay string, c *http.Cookie) *http.Request {
 	t.Helper()
 	form := url.Values{"SAMLResponse": {samlResponse}}
@@ -240,6 +257,7 @@ func TestACSRefusals(t *testing.T) {
 			return acsPost(t, golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeNoRoles},
 		{"Flex connection without a provisioner", func(a *samlflex.Account) {
+			a.IdPInitiated = samlflex.IdPInitiatedAccept
 			a.Flex = &samlflex.FlexConnection{InstanceSID: "GO0123456789abcdef0123456789abcdef", APIKeySID: "SK0123456789abcdef0123456789abcdef"}
 		}, func(t *testing.T, e *env) *http.Request {
 			return acsPost(t, golden(t, "unsolicited.b64"), "", nil)
@@ -281,7 +299,8 @@ func TestACSRefusals(t *testing.T) {
 
 func TestACSReplayAndRelayState(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	accept := func(a *samlflex.Account) { a.IdPInitiated = samlflex.IdPInitiatedAccept }
+	e := newEnv(t, accept)
 	unsolicited := golden(t, "unsolicited.b64")
 	resp := e.do(acsPost(t, unsolicited, altURL, nil))
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), altURL+"#token=") {
@@ -290,7 +309,7 @@ func TestACSReplayAndRelayState(t *testing.T) {
 	wantError(t, e.do(acsPost(t, unsolicited, altURL, nil)), http.StatusConflict, samlflex.CodeAssertionReplayed)
 
 	// A RelayState that is not allowlisted is ignored, never followed.
-	e2 := newEnv(t, nil)
+	e2 := newEnv(t, accept)
 	resp = e2.do(acsPost(t, unsolicited, "https://evil.example/steal", nil))
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, startURL+"#token=") {
 		t.Fatalf("open redirect: %s", loc)
@@ -345,7 +364,7 @@ func TestACSFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, acsPost(t, golden(t, "unsolicited.b64"), "", nil))
+	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	wantError(t, w.Result(), http.StatusServiceUnavailable, samlflex.CodeStoreUnavailable)
 }
 
@@ -367,12 +386,13 @@ func TestLoginLink(t *testing.T) {
 			c = ck
 		}
 	}
-	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || c.Path != "/v1/Accounts/"+sid+"/saml2" || c.MaxAge != 600 {
+	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || c.Path != "/" || c.Domain != "" || c.MaxAge != 600 ||
+		!strings.HasPrefix(c.Name, "__Host-") {
 		t.Fatalf("cookie %+v", c)
 	}
-	rid, err := openLogin(e.set.ByKid, c.Value, sid, now)
-	if err != nil || !strings.HasPrefix(rid, "_samlflex_") {
-		t.Fatalf("cookie does not carry the request ID: %q %v", rid, err)
+	st, err := openLogin(e.set.ByKid, c.Value, sid, now)
+	if err != nil || !strings.HasPrefix(st.RequestID, "_samlflex_") || st.Bounced != 0 {
+		t.Fatalf("cookie does not carry the request ID: %+v %v", st, err)
 	}
 	// The cookie survives a key rotation (previous still verifies) and
 	// dies with an unrelated key, even one that claims the right kid.

@@ -5,8 +5,13 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
+
+// maxErrLog bounds the error detail in a log line: our own words around at
+// most about acs.MaxLogText bytes of quoted IdP text.
+const maxErrLog = acs.MaxLogText + 128
 
 // errorPage renders the error page. It escapes each value with
 // html.EscapeString instead of using html/template: the page has four
@@ -39,7 +44,7 @@ func statusFor(code samlflex.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case samlflex.CodeBadRequest, samlflex.CodeMalformedResponse:
 		return http.StatusBadRequest
-	case samlflex.CodeStoreUnavailable, samlflex.CodeKeysUnavailable, samlflex.CodeFlexUnavailable:
+	case samlflex.CodeStoreUnavailable, samlflex.CodeKeysUnavailable, samlflex.CodeFlexUnavailable, samlflex.CodeServerBusy:
 		return http.StatusServiceUnavailable
 	case samlflex.CodeFlexCredentialsInvalid, samlflex.CodeFlexInstanceNotFound, samlflex.CodeFlexUserLimit, samlflex.CodeFlexRejected:
 		return http.StatusBadGateway
@@ -67,7 +72,10 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if status >= 500 {
 		level = s.cfg.Logger.Error
 	}
-	level("refused", "request_id", id, "code", string(code), "status", status, "err", err.Error(), "path", r.URL.Path)
+	// The detail may quote IdP- or client-controlled text (a StatusMessage,
+	// an issuer, a role): cut it so that one request cannot write a huge
+	// log line.
+	level("refused", "request_id", id, "code", string(code), "status", status, "err", acs.ClipTo(err.Error(), maxErrLog), "path", acs.Clip(r.URL.Path))
 	title := "Sign-in failed"
 	switch {
 	case status == http.StatusNotFound:

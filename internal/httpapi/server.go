@@ -39,6 +39,22 @@ type Config struct {
 	LoginTTL time.Duration
 	// Provisioner, when set, provisions Flex users (Flex connector).
 	Provisioner acs.Provisioner
+	// ACSConcurrency bounds the ACS validations in flight (0: no bound,
+	// as on Lambda, where an instance serves one request at a time).
+	// Beyond it up to ACSQueue requests wait at most ACSQueueWait, then
+	// get 503 server_busy. `serve` uses DefaultACSLimits.
+	ACSConcurrency int
+	ACSQueue       int
+	ACSQueueWait   time.Duration
+}
+
+// DefaultACSLimits are serve's limits for procs CPUs: two validations per
+// CPU keep the CPUs busy while one waits on the store; a queue of 16 per
+// slot (at least 64) lets a burst of real logins through, since a valid
+// one takes milliseconds; 3 s is a wait a person does not notice.
+func DefaultACSLimits(procs int) (concurrency, queue int, wait time.Duration) {
+	concurrency = 2 * max(procs, 1)
+	return concurrency, max(16*concurrency, 64), 3 * time.Second
 }
 
 // Server is the http.Handler.
@@ -47,6 +63,7 @@ type Server struct {
 	mux      *http.ServeMux
 	accounts *accountCache
 	acs      *acs.Service
+	limit    *limiter
 }
 
 // New builds the handler.
@@ -64,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LoginTTL <= 0 {
 		cfg.LoginTTL = 10 * time.Minute
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)}
 	s.accounts = newAccountCache(cfg.Store, cfg.BaseURL, cfg.AccountCacheTTL, cfg.Now)
 	s.acs = &acs.Service{BaseURL: cfg.BaseURL, Assertions: cfg.Store, Keys: cfg.Keys,
 		Provisioner: cfg.Provisioner, Logger: cfg.Logger, Now: cfg.Now}
@@ -156,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Path only: the query of a login link may carry a RelayState,
 		// and bodies hold SAML responses; neither belongs in a log.
 		s.cfg.Logger.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method,
-			"path", r.URL.Path, "status", rec.status, "code", rec.code,
+			"path", acs.Clip(r.URL.Path), "status", rec.status, "code", rec.code,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}()
 	s.mux.ServeHTTP(rec, r)

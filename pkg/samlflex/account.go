@@ -69,6 +69,16 @@ type Account struct {
 	// also closes login CSRF (an attacker's own response posted into a
 	// victim's browser).
 	AllowIdPInitiated *bool `json:"allow_idp_initiated,omitempty"`
+	// IdPInitiated says what an unsolicited response (no AuthnRequest from
+	// samlflex, as Salesforce's App Launcher sends) does: "bounce" (the
+	// default) starts a fresh SP-initiated login, so the token always
+	// answers a login this browser started; "accept" logs in directly;
+	// "refuse" shows unsolicited_not_allowed. "accept" is unsafe: it opens
+	// login CSRF, where a page auto-posts the attacker's own valid response
+	// into a victim's browser and the victim works as the attacker. Use it
+	// only for an IdP that cannot answer an AuthnRequest. Empty: derived
+	// from AllowIdPInitiated (false: refuse; unset or true: bounce).
+	IdPInitiated IdPInitiatedMode `json:"idp_initiated,omitempty"`
 	// DefaultRoles apply when the IdP sends no roles; empty means reject.
 	DefaultRoles []string `json:"default_roles,omitempty"`
 	// ClockSkew is the allowed difference between our clock and the IdP's.
@@ -124,9 +134,36 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// IdPInitiatedAllowed reports the effective setting (default on).
+// IdPInitiatedMode is the IdPInitiated setting.
+type IdPInitiatedMode string
+
+// The IdPInitiated values.
+const (
+	IdPInitiatedBounce IdPInitiatedMode = "bounce"
+	IdPInitiatedAccept IdPInitiatedMode = "accept"
+	IdPInitiatedRefuse IdPInitiatedMode = "refuse"
+)
+
+// IdPInitiatedEffective returns the effective IdPInitiated mode. Accounts
+// stored before the setting existed have only allow_idp_initiated, whose
+// "true" (the old default) becomes bounce, not accept: nobody chose
+// direct acceptance knowing it opens login CSRF.
+func (a *Account) IdPInitiatedEffective() IdPInitiatedMode {
+	switch {
+	case a.IdPInitiated != "":
+		return a.IdPInitiated
+	case a.AllowIdPInitiated != nil && !*a.AllowIdPInitiated:
+		return IdPInitiatedRefuse
+	default:
+		return IdPInitiatedBounce
+	}
+}
+
+// IdPInitiatedAllowed reports whether the verifier may accept an
+// unsolicited response at all (bounce or accept); the caller decides what
+// a verified unsolicited response leads to.
 func (a *Account) IdPInitiatedAllowed() bool {
-	return a.AllowIdPInitiated == nil || *a.AllowIdPInitiated
+	return a.IdPInitiatedEffective() != IdPInitiatedRefuse
 }
 
 // Skew returns the effective allowed clock skew.
@@ -243,6 +280,14 @@ func (a *Account) Validate(now time.Time) error {
 		if msg := checkURL(r, true); msg != "" {
 			add(fmt.Sprintf("allowed_redirects[%d]", i), "%s", msg)
 		}
+	}
+	switch a.IdPInitiated {
+	case "", IdPInitiatedBounce, IdPInitiatedAccept, IdPInitiatedRefuse:
+	default:
+		add("idp_initiated", "must be bounce (the default), accept or refuse")
+	}
+	if a.IdPInitiated != "" && a.IdPInitiated != IdPInitiatedRefuse && a.AllowIdPInitiated != nil && !*a.AllowIdPInitiated {
+		add("idp_initiated", "is %s but the older allow_idp_initiated is false: set only idp_initiated", a.IdPInitiated)
 	}
 	for _, r := range a.DefaultRoles {
 		if !KnownRole(r) {

@@ -55,6 +55,8 @@ const (
 	CodeFlexRejected       Code = "flex_rejected"
 	CodeResponseTooComplex Code = "response_too_complex"
 	CodeAssertionTooOld    Code = "assertion_too_old"
+	CodeIdPInitiatedLoop   Code = "idp_initiated_loop"
+	CodeServerBusy         Code = "server_busy"
 )
 
 // Error is the one error type of samlflex. Public is a sentence that is safe
@@ -185,4 +187,6 @@ var publicMessages = map[Code]string{
 	CodeFlexRejected:           "Flex refused the user's data. The log names the field; check the roles and attributes sent by Salesforce.",
 	CodeResponseTooComplex:     "The SAML response is more complex than samlflex accepts (too many XML elements, namespace declarations or attributes, too deep, or too long a value). Remove unneeded custom attributes (and long attribute values) from the Salesforce connected app.",
 	CodeAssertionTooOld:        "The SAML response was issued, or the user signed in to Salesforce, longer ago than this account accepts. Sign in again from the login link; if it keeps happening, check the clocks of this server and of the identity provider, or raise the account's maximum authentication age (--max-authn-age).",
+	CodeIdPInitiatedLoop:       "samlflex answered a login started from Salesforce (IdP-initiated) with a login request, and the identity provider answered with another unsolicited response instead of answering that request. Let the identity provider answer samlflex's login request (in Salesforce, use the connected app's default settings), or, only for an identity provider that cannot, set the account's idp_initiated to accept (unsafe: it allows login CSRF).",
+	CodeServerBusy:             "samlflex is handling too many sign-ins at once right now. Nothing was changed: try again in a few seconds.",
 }

@@ -189,10 +189,11 @@ func checkRedirectToIdP(t *testing.T, r httpResponse, ssoURL, path, relay string
 		t.Fatalf("cookie %q: %v", raw, err)
 	}
 	// SameSite=None: the IdP's POST to the ACS is a cross-site top-level
-	// POST; Path: only this account's ACS gets it.
-	if c.Name != "samlflex_login" || c.Value == "" || c.Path != path || !c.HttpOnly || !c.Secure ||
+	// POST; __Host- with Path=/: host-only, and a base URL with a path
+	// prefix still gets it back.
+	if c.Name != "__Host-samlflex_login" || c.Value == "" || c.Path != "/" || c.Domain != "" || !c.HttpOnly || !c.Secure ||
 		c.SameSite != http.SameSiteNoneMode || c.MaxAge <= 0 ||
-		!strings.HasPrefix(raw, "samlflex_login=") || !strings.Contains(raw, "; Path="+path+";") ||
+		!strings.HasPrefix(raw, "__Host-samlflex_login=") || !strings.Contains(raw, "; Path=/;") ||
 		!strings.Contains(raw, "; HttpOnly") || !strings.Contains(raw, "; Secure") || !strings.Contains(raw, "; SameSite=None") {
 		t.Errorf("login cookie %q", raw)
 	}

@@ -81,7 +81,7 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("Location %q on a refusal", r.header("Location"))
 					}
 					// Whatever happens, the login attempt is over.
-					if len(r.Cookies) != 1 || !strings.HasPrefix(r.Cookies[0], "samlflex_login=;") || !strings.Contains(r.Cookies[0], "Max-Age=0") {
+					if len(r.Cookies) != 1 || !strings.HasPrefix(r.Cookies[0], "__Host-samlflex_login=;") || !strings.Contains(r.Cookies[0], "Max-Age=0") {
 						t.Errorf("cookies %q: want the login cookie cleared", r.Cookies)
 					}
 				},
@@ -96,14 +96,14 @@ func TestFunctions(t *testing.T) {
 					if cookieValue == "" {
 						t.Fatal("no login cookie from the login link case")
 					}
-					ev.cookies = []string{"theme=dark", "samlflex_login=" + cookieValue}
+					ev.cookies = []string{"theme=dark", "__Host-samlflex_login=" + cookieValue}
 				},
 				check: func(t *testing.T, _ httpResponse, ev httpEvent) { noCookieWarning(t, ev) },
 			},
 			{
 				name: "ACS with a forged login cookie", event: formEvent(accountPath, url.Values{"SAMLResponse": {solicited}}.Encode()),
 				wantStatus: http.StatusForbidden, wantCode: "assertion_expired",
-				before: func(_ *testing.T, ev *httpEvent) { ev.cookies = []string{"samlflex_login=eyJyIjoiX3gifQ.AAAA"} },
+				before: func(_ *testing.T, ev *httpEvent) { ev.cookies = []string{"__Host-samlflex_login=eyJyIjoiX3gifQ.AAAA"} },
 				check: func(t *testing.T, _ httpResponse, ev httpEvent) {
 					fn.waitOutput(t, "the warning about the forged cookie", func(l string) bool {
 						return strings.Contains(l, `"login cookie ignored"`) && strings.Contains(l, ev.requestID)

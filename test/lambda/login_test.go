@@ -133,7 +133,7 @@ func startLoginIdP(t *testing.T, st *stack) *samlidp.IdP {
 
 // loginAttempt is what a login carries from the login link to the ACS.
 type loginAttempt struct {
-	cookie       string // the samlflex_login cookie's value
+	cookie       string // the __Host-samlflex_login cookie's value
 	samlResponse string // the IdP's auto-post form fields
 	relayState   string
 }
@@ -166,13 +166,13 @@ func finishLogin(t *testing.T, acs *function, idp *samlidp.IdP, a loginAttempt, 
 	ev := formEvent(loginPath, form.Encode())
 	ev.headers["origin"] = idp.BaseURL
 	ev.headers["referer"] = idp.BaseURL + "/"
-	ev.cookies = []string{"samlflex_login=" + a.cookie}
+	ev.cookies = []string{"__Host-samlflex_login=" + a.cookie}
 	return invokeHTTP(t, acs, httpCase{name: "ACS", event: ev, wantStatus: wantStatus, wantCode: wantCode})
 }
 
 func checkLoginCookieCleared(t *testing.T, r httpResponse) {
 	t.Helper()
-	if len(r.Cookies) != 1 || !strings.HasPrefix(r.Cookies[0], "samlflex_login=;") || !strings.Contains(r.Cookies[0], "Max-Age=0") {
+	if len(r.Cookies) != 1 || !strings.HasPrefix(r.Cookies[0], "__Host-samlflex_login=;") || !strings.Contains(r.Cookies[0], "Max-Age=0") {
 		t.Errorf("cookies %q: want the login cookie cleared", r.Cookies)
 	}
 }

@@ -24,6 +24,7 @@ func fullAccount(sid string) samlflex.Account {
 		StartURL:          "https://flex.twilio.com/agent-desktop",
 		AllowedRedirects:  []string{"https://a.example.com/x?y=1&z=2", "https://b.example.com/"},
 		AllowIdPInitiated: &off,
+		IdPInitiated:      samlflex.IdPInitiatedRefuse,
 		DefaultRoles:      []string{"agent", "supervisor"},
 		ClockSkew:         samlflex.Duration(90 * time.Second),
 		MaxAuthnAge:       samlflex.Duration(2 * time.Hour),

@@ -31,7 +31,9 @@ func TestConcurrentPostsOfOneResponse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSite(t, siteOptions{allowIdPInitiated: tc.idpInitiated})
+			// Unsolicited responses are posted directly here, as an
+			// account with --idp-initiated accept takes them.
+			s := newSite(t, siteOptions{idpInitiated: map[bool]string{true: "accept", false: "refuse"}[tc.idpInitiated]})
 			client := &http.Client{
 				Timeout: httpTimeout,
 				// Redirects are steps of the flow that the test checks.

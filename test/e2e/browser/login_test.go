@@ -77,7 +77,7 @@ func wantAliceToken(t *testing.T, s *site) {
 // wantLoginCookie checks the cookie that the login link set, before the
 // IdP posts back: the ACS needs it on a cross-site POST, so it must be
 // SameSite=None (hence Secure), and it is a bearer of the login, so it
-// must be HttpOnly and go to this account's paths only.
+// must be HttpOnly; the account SID inside it keeps it to one account.
 func wantLoginCookie(t *testing.T, s *site, cookies []*network.Cookie) {
 	t.Helper()
 	if len(cookies) != 1 {
@@ -87,8 +87,10 @@ func wantLoginCookie(t *testing.T, s *site, cookies []*network.Cookie) {
 	if !c.HTTPOnly || !c.Secure || c.SameSite != network.CookieSameSiteNone {
 		t.Errorf("login cookie %s: HttpOnly %v, Secure %v, SameSite %q; want HttpOnly, Secure, SameSite=None", c.Name, c.HTTPOnly, c.Secure, c.SameSite)
 	}
-	if !strings.HasPrefix(c.Path, "/v1/Accounts/"+s.SID+"/") && c.Path != "/v1/Accounts/"+s.SID {
-		t.Errorf("login cookie path %q, want under /v1/Accounts/%s", c.Path, s.SID)
+	// A __Host- cookie: Secure, for the whole host (Path=/, so a base URL
+	// with a path prefix works), never for a sibling domain.
+	if c.Name != "__Host-samlflex_login" || c.Path != "/" || c.Domain != "127.0.0.1" {
+		t.Errorf("login cookie %s, path %q, domain %q; want __Host-samlflex_login, /, host-only", c.Name, c.Path, c.Domain)
 	}
 	if c.Session || c.Expires <= float64(time.Now().Unix()) {
 		t.Errorf("login cookie expires %v (session %v), want a short Max-Age", c.Expires, c.Session)
@@ -99,7 +101,7 @@ func wantLoginCookie(t *testing.T, s *site, cookies []*network.Cookie) {
 // IdP's form, the IdP's cross-site POST to the ACS, the agent desktop.
 func TestSPInitiatedLogin(t *testing.T) {
 	t.Parallel()
-	s := newSite(t, siteOptions{allowIdPInitiated: false})
+	s := newSite(t, siteOptions{idpInitiated: "refuse"})
 	ctx := newBrowser(t)
 
 	do(ctx, t, "open the login link", chromedp.Navigate(s.LoginURL))
@@ -156,7 +158,7 @@ func TestTamperedResponseRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSite(t, siteOptions{allowIdPInitiated: false})
+			s := newSite(t, siteOptions{idpInitiated: "refuse"})
 			ctx := newBrowser(t)
 			tap := tapACS(ctx, t, s.ACSURL)
 
@@ -221,7 +223,7 @@ func TestReplayRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSite(t, siteOptions{allowIdPInitiated: tc.idpInitiated})
+			s := newSite(t, siteOptions{idpInitiated: map[bool]string{true: "accept", false: "refuse"}[tc.idpInitiated]})
 			ctx := newBrowser(t)
 			tap := tapACS(ctx, t, s.ACSURL)
 
@@ -258,21 +260,58 @@ func TestReplayRefused(t *testing.T) {
 }
 
 // TestIdPInitiatedLogin logs in from the IdP (Salesforce's App Launcher):
-// an unsolicited Response, accepted only if the account allows it.
+// an unsolicited Response. By default samlflex answers it with a login
+// request of its own, which the IdP session answers without a form: the
+// agent lands in the desktop as before, with a token that answers a login
+// this browser started. accept logs in directly; refuse refuses.
 func TestIdPInitiatedLogin(t *testing.T) {
 	t.Parallel()
-	t.Run("allowed", func(t *testing.T) {
+	t.Run("bounce", func(t *testing.T) {
 		t.Parallel()
-		s := newSite(t, siteOptions{allowIdPInitiated: true})
+		s := newSite(t, siteOptions{})
+		ctx := newBrowser(t)
+		tap := tapACS(ctx, t, s.ACSURL)
+		do(ctx, t, "open the IdP's login page", chromedp.Navigate(s.IdP.BaseURL+"/idp-initiated"))
+		logInAtIdP(ctx, t)
+		first := tap.Next()
+		if xml := samlResponseXML(t, first.Form); strings.Contains(xml, "InResponseTo") {
+			t.Fatal("the App Launcher's Response answers a request")
+		}
+		ans := tap.Send(first, first.Form)
+		if loc := ans.Header.Get("Location"); ans.Status != 303 || !strings.HasPrefix(loc, s.IdP.SSOURL+"?SAMLRequest=") {
+			t.Fatalf("unsolicited Response: ACS answered %d to %.80s (X-Samlflex-Error %q), want 303 to the IdP", ans.Status, loc, ans.Header.Get("X-Samlflex-Error"))
+		}
+		second := tap.Next()
+		if xml := samlResponseXML(t, second.Form); !strings.Contains(xml, "InResponseTo=") {
+			t.Fatal("the IdP's answer to the bounce answers no request")
+		}
+		if ans := tap.Send(second, second.Form); ans.Status != 303 {
+			t.Fatalf("answer to the bounce: ACS answered %d (X-Samlflex-Error %q), want 303", ans.Status, ans.Header.Get("X-Samlflex-Error"))
+		}
+		wantAlice(t, s, waitOutcome(ctx, t))
+		wantAliceToken(t, s)
+		if left := siteCookies(ctx, t); len(left) != 0 {
+			t.Errorf("after the login the browser still has samlflex cookies: %v", left)
+		}
+		if !strings.Contains(s.log.String(), `"msg":"idp_initiated_bounce"`) {
+			t.Error("samlflex logged no bounce")
+		}
+	})
+	t.Run("accept", func(t *testing.T) {
+		t.Parallel()
+		s := newSite(t, siteOptions{idpInitiated: "accept"})
 		ctx := newBrowser(t)
 		do(ctx, t, "open the IdP's login page", chromedp.Navigate(s.IdP.BaseURL+"/idp-initiated"))
 		logInAtIdP(ctx, t)
 		wantAlice(t, s, waitOutcome(ctx, t))
 		wantAliceToken(t, s)
+		if strings.Contains(s.log.String(), `"msg":"idp_initiated_bounce"`) {
+			t.Error("accept bounced")
+		}
 	})
-	t.Run("not_allowed", func(t *testing.T) {
+	t.Run("refuse", func(t *testing.T) {
 		t.Parallel()
-		s := newSite(t, siteOptions{allowIdPInitiated: false})
+		s := newSite(t, siteOptions{idpInitiated: "refuse"})
 		ctx := newBrowser(t)
 		tap := tapACS(ctx, t, s.ACSURL)
 		do(ctx, t, "open the IdP's login page", chromedp.Navigate(s.IdP.BaseURL+"/idp-initiated"))

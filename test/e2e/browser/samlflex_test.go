@@ -31,6 +31,9 @@ const (
 	aliceUser     = "alice@example.com"
 	alicePassword = "correct horse battery staple"
 	aliceFullName = "Alice O'Hara & Co"
+	// bob is the victim of the login CSRF test.
+	bobUser     = "bob@example.com"
+	bobPassword = "bob's own password"
 )
 
 func testUsers() []samlidp.User {
@@ -40,6 +43,12 @@ func testUsers() []samlidp.User {
 		FullName: aliceFullName,
 		Email:    aliceUser,
 		Roles:    []string{"supervisor, agent"},
+	}, {
+		Username: bobUser,
+		Password: bobPassword,
+		FullName: "Bob",
+		Email:    bobUser,
+		Roles:    []string{"agent"},
 	}}
 }
 
@@ -63,7 +72,12 @@ type site struct {
 }
 
 type siteOptions struct {
-	allowIdPInitiated bool
+	// idpInitiated is the account's --idp-initiated: "" (the default,
+	// bounce), "accept" or "refuse".
+	idpInitiated string
+	// idpIgnoresRequests makes the IdP answer every AuthnRequest from a
+	// signed-in browser with an unsolicited Response.
+	idpIgnoresRequests bool
 	// flex, when set, gives the account a Flex connection: logins then
 	// provision the Flex user and deliver a Flex token (see flex_test.go).
 	flex *flexConnection
@@ -92,7 +106,8 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	s.ACSURL = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2"
 	s.EntityID = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2/metadata"
 	s.Landing = startLanding(t, s.BaseURL, s.SID)
-	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost"})
+	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost",
+		IgnoreAuthnRequests: opts.idpIgnoresRequests})
 
 	dir := t.TempDir()
 	s.bin, s.port, s.data = bin, port, filepath.Join(dir, "data")
@@ -103,7 +118,9 @@ func newSite(t *testing.T, opts siteOptions) *site {
 		"--idp-issuer", s.IdP.Issuer,
 		"--idp-sso-url", s.IdP.SSOURL,
 		"--start-url", s.Landing.URL,
-		"--allow-idp-initiated=" + strconv.FormatBool(opts.allowIdPInitiated),
+	}
+	if opts.idpInitiated != "" {
+		args = append(args, "--idp-initiated", opts.idpInitiated)
 	}
 	if f := opts.flex; f != nil {
 		args = append(args,

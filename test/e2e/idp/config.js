@@ -9,7 +9,11 @@ const { parseArgs } = require('node:util');
 
 const USAGE = `usage: node server.js --sp-entity-id ID --sp-acs-url URL --key FILE --cert FILE --users FILE
        [--port N (0 = any free port)] [--host localhost] [--issuer URL]
-       [--config FILE.json] [--exit-with-stdin]
+       [--config FILE.json] [--exit-with-stdin] [--ignore-authn-requests]
+
+--ignore-authn-requests answers an AuthnRequest from a signed-in browser
+with an unsolicited Response (no InResponseTo), like an IdP that can only
+do IdP-initiated logins.
 
 --config is a JSON object with the same keys in camelCase
 (port, host, issuer, spEntityId, spAcsUrl, key, cert, users); flags win.
@@ -34,6 +38,7 @@ function load(argv) {
       cert: { type: 'string' },
       users: { type: 'string' },
       'exit-with-stdin': { type: 'boolean' },
+      'ignore-authn-requests': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -59,6 +64,7 @@ function load(argv) {
     certFile: pick('cert', 'cert') || '',
     usersFile: pick('users', 'users') || '',
     exitWithStdin: Boolean(values['exit-with-stdin'] || file.exitWithStdin),
+    ignoreAuthnRequests: Boolean(values['ignore-authn-requests'] || file.ignoreAuthnRequests),
   };
 
   const problems = [];

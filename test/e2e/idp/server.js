@@ -3,8 +3,8 @@
 
 // A SAML 2.0 IdP that looks like Salesforce to a service provider, built on
 // samlify so that samlflex's end-to-end tests log in through third-party
-// code. It is a test peer: one SP, users from a file, no sessions, HTTP on
-// loopback only. See README.md for the endpoints.
+// code. It is a test peer: one SP, users from a file, in-memory sessions,
+// HTTP on loopback only. See README.md for the endpoints.
 //
 // stdout carries exactly one line, "READY http://host:port", once listening;
 // everything else goes to stderr.
@@ -17,6 +17,7 @@ const pages = require('./pages');
 
 const MAX_BODY = 1 << 20;
 const PENDING_TTL_MS = 10 * 60 * 1000;
+const SESSION_COOKIE = 'idp_session';
 
 function log(...parts) {
   process.stderr.write(`idp: ${parts.join(' ')}\n`);
@@ -34,6 +35,11 @@ function main() {
   // AuthnRequest IDs this IdP has shown a login form for. A login POST must
   // name one, as a real IdP only answers requests it has seen.
   const pending = new Map();
+  // Sessions: a successful login signs the browser in, as Salesforce
+  // does; an AuthnRequest from a signed-in browser is answered at once,
+  // without a form (what makes samlflex's bounce of an App Launcher login
+  // invisible to the user). Session id -> username.
+  const sessions = new Map();
   let entities = null;
 
   const server = http.createServer((req, res) => {
@@ -53,9 +59,9 @@ function main() {
       case 'GET /metadata':
         return send(res, 200, entities.idp.getMetadata(), 'application/samlmetadata+xml');
       case 'GET /sso':
-        return startSSO(res, saml.BINDING.redirect, { query: Object.fromEntries(url.searchParams) });
+        return startSSO(req, res, saml.BINDING.redirect, { query: Object.fromEntries(url.searchParams) });
       case 'POST /sso':
-        return startSSO(res, saml.BINDING.post, { body: await readForm(req) });
+        return startSSO(req, res, saml.BINDING.post, { body: await readForm(req) });
       case 'POST /sso/login':
         return login(res, await readForm(req), true);
       case 'GET /idp-initiated':
@@ -67,7 +73,7 @@ function main() {
     }
   }
 
-  async function startSSO(res, binding, request) {
+  async function startSSO(req, res, binding, request) {
     const params = request.query || request.body;
     if (!params.SAMLRequest) {
       return send(res, 400, pages.errorPage('Bad request', 'The request has no SAMLRequest parameter.'));
@@ -94,6 +100,13 @@ function main() {
     }
     if (!authn.id) {
       return send(res, 400, pages.errorPage('Bad request', 'The AuthnRequest has no ID.'));
+    }
+    const signedIn = sessionUser(req);
+    if (signedIn) {
+      const answers = cfg.ignoreAuthnRequests ? '' : authn.id;
+      const samlResponse = await saml.loginResponse(entities, cfg, signedIn, answers);
+      log(`session found, ${answers ? 'SP-initiated' : 'unsolicited (--ignore-authn-requests)'} Response posted to the ACS without a form`);
+      return send(res, 200, pages.autoPost({ acsURL: cfg.spAcsUrl, samlResponse, relayState: params.RelayState || '' }));
     }
     expirePending();
     pending.set(authn.id, Date.now() + PENDING_TTL_MS);
@@ -128,8 +141,19 @@ function main() {
       }));
     }
     const samlResponse = await saml.loginResponse(entities, cfg, user, requestID);
+    const sid = crypto.randomBytes(16).toString('hex');
+    sessions.set(sid, form.username);
+    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`);
     log(`login ok, ${solicited ? 'SP-initiated' : 'IdP-initiated'} Response posted to the ACS`);
     return send(res, 200, pages.autoPost({ acsURL: cfg.spAcsUrl, samlResponse, relayState }));
+  }
+
+  function sessionUser(req) {
+    for (const part of (req.headers.cookie || '').split(';')) {
+      const [name, value] = part.trim().split('=');
+      if (name === SESSION_COOKIE && sessions.has(value)) return cfg.users.get(sessions.get(value));
+    }
+    return undefined;
   }
 
   function expirePending() {

@@ -37,6 +37,10 @@ type Options struct {
 	// Set it to test an Issuer that looks like Salesforce's
 	// (https://example.my.salesforce.com).
 	Issuer string
+	// IgnoreAuthnRequests answers an AuthnRequest from a signed-in
+	// browser with an unsolicited Response, like an IdP that can only do
+	// IdP-initiated logins.
+	IgnoreAuthnRequests bool
 }
 
 // IdP is a running test IdP.
@@ -113,6 +117,9 @@ func Start(t testing.TB, opts Options) *IdP {
 	}
 	if opts.Issuer != "" {
 		args = append(args, "--issuer", opts.Issuer)
+	}
+	if opts.IgnoreAuthnRequests {
+		args = append(args, "--ignore-authn-requests")
 	}
 	cmd := exec.Command(node, args...)
 	cmd.Dir = dir
