@@ -260,3 +260,19 @@ func days(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d days", n)
 }
+
+// relative says "in N days" or "N days ago".
+func relative(d time.Duration) string {
+	if d < 0 {
+		return days(-d) + " ago"
+	}
+	return "in " + days(d)
+}
+
+// expiry says "N days left" or "expired N days ago".
+func expiry(d time.Duration) string {
+	if d <= 0 {
+		return "expired " + days(-d) + " ago"
+	}
+	return days(d) + " left"
+}

@@ -139,7 +139,7 @@ func (d *doctor) validUntilFinding(v string) Finding {
 		return f
 	}
 	left := t.Sub(d.now())
-	f.Seen = fmt.Sprintf("validUntil %s (in %s)", t.UTC().Format(time.RFC3339), days(left))
+	f.Seen = fmt.Sprintf("validUntil %s (%s)", t.UTC().Format(time.RFC3339), relative(left))
 	if left <= 0 {
 		f.Status = StatusFail
 		f.Fix = "an IdP that reads metadata ignores an expired copy: the earliest SP certificate has expired, rotate the keys (see the certificate findings)"
@@ -166,8 +166,8 @@ func (d *doctor) spCertFinding(check, b64 string) (*x509.Certificate, Finding) {
 	}
 	now := d.now()
 	left := c.NotAfter.Sub(now)
-	f.Seen = fmt.Sprintf("CN %q, valid %s to %s (%s left)", c.Subject.CommonName,
-		c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), days(left))
+	f.Seen = fmt.Sprintf("CN %q, valid %s to %s (%s)", c.Subject.CommonName,
+		c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), expiry(left))
 	const rotateFix = "rotate the SP keys (aws secretsmanager rotate-secret --secret-id <KeysSecretArn>, or a new " +
 		"DIR/sp-keys.json for serve) and check why the scheduled rotation did not run"
 	switch {

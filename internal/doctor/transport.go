@@ -98,8 +98,8 @@ func (d *doctor) tlsFinding(host string, a *answer) Finding {
 	}
 	leaf := a.resp.TLS.PeerCertificates[0]
 	left := leaf.NotAfter.Sub(d.now())
-	f.Seen = fmt.Sprintf("certificate for %s (%s), issued by %s, expires %s (in %s)", host, certNames(leaf),
-		leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format(time.DateOnly), days(left))
+	f.Seen = fmt.Sprintf("certificate for %s (%s), issued by %s, expires %s (%s)", host, certNames(leaf),
+		leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format(time.DateOnly), relative(left))
 	switch {
 	case left <= 0:
 		f.Status, f.Fix = StatusFail, "renew the certificate now"
