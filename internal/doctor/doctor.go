@@ -136,6 +136,26 @@ var ErrUsage = errors.New("doctor: usage")
 // configuration that cannot be checked (wrapped ErrUsage); what is wrong
 // with the deployment is in the findings.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	d, err := newDoctor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Order matters only for dependencies: the health answer carries the
+	// TLS state and the Date header; metadata keys feed the JWKS check;
+	// the login cookie names the current kid.
+	health := d.checkTransport(ctx)
+	if health != nil {
+		d.checkClockHTTP(health)
+	}
+	md := d.checkMetadata(ctx)
+	login := d.checkLogin(ctx)
+	d.checkJWKS(ctx, md, login)
+	d.checkRotation(ctx)
+	return d.rep, nil
+}
+
+// newDoctor validates cfg and prepares a run.
+func newDoctor(cfg Config) (*doctor, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
@@ -166,19 +186,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	d.client = &http.Client{Transport: tr, Timeout: requestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	d.rep = &Report{BaseURL: base.String(), AccountSID: cfg.AccountSID, CheckedAt: d.now().UTC()}
-
-	// Order matters only for dependencies: the health answer carries the
-	// TLS state and the Date header; metadata keys feed the JWKS check;
-	// the login cookie names the current kid.
-	health := d.checkTransport(ctx)
-	if health != nil {
-		d.checkClockHTTP(health)
-	}
-	md := d.checkMetadata(ctx)
-	login := d.checkLogin(ctx)
-	d.checkJWKS(ctx, md, login)
-	d.checkRotation(ctx)
-	return d.rep, nil
+	return d, nil
 }
 
 func parseBaseURL(s string) (*url.URL, error) {
