@@ -16,22 +16,28 @@ const doctorAbout = `Checks a running samlflex from the outside, as an admin wou
 "cdk deploy" or before a go-live: TLS and the certificate's host, /healthz,
 the account's SP metadata (entity ID, ACS URL, certificates), the JWKS, the
 login link (redirect to the IdP, the AuthnRequest, the login cookie's
-attributes) and the server's clock. With --keys-secret-id and AWS
-credentials it also checks the SP key secret's rotation.
+attributes) and the server's clock. With AWS credentials and --stack (or
+--keys-secret-id, --alarm-topic-arn) it also checks the stack's status, the
+SP key secret's rotation and that the alarm topic has a confirmed
+subscription and lets CloudWatch publish.
 
 Each finding is ok, warn, fail or skip, with what was seen, what was
 expected and what to fix. Exit 0 when nothing failed (warnings allowed),
 1 when a check failed, 2 on a usage error. Nothing is changed: doctor only
-reads (GET requests and secretsmanager:DescribeSecret).`
+reads (GET requests; cloudformation:DescribeStacks and ListStackResources,
+secretsmanager:DescribeSecret, sns:ListSubscriptionsByTopic and
+GetTopicAttributes). See docs/doctor.md.`
 
 func runDoctor(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("doctor")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` of the deployment (the stack output BaseUrl, or serve's\n--base-url) (default $SAMLFLEX_BASE_URL)")
+	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` of the deployment (the stack output BaseUrl, or serve's\n--base-url) (default $SAMLFLEX_BASE_URL, else the output of --stack)")
 	sid := fs.String("account-sid", "", "`AC...` of an account on the deployment: enables the metadata and login checks")
 	idp := fs.String("idp-sso-url", "", "the account's IdP SSO `URL`: the login link must redirect there (optional)")
 	output := fs.String("output", "text", "`FORMAT` of the report: text or json")
-	secretID := fs.String("keys-secret-id", a.getenv("SAMLFLEX_KEYS_SECRET_ID"), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks\nits rotation with the default AWS credential chain (default\n$SAMLFLEX_KEYS_SECRET_ID; empty: no AWS checks)")
+	secretID := fs.String("keys-secret-id", a.getenv("SAMLFLEX_KEYS_SECRET_ID"), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks\nits rotation with the default AWS credential chain (default\n$SAMLFLEX_KEYS_SECRET_ID, else the output of --stack)")
+	stack := fs.String("stack", "", "CloudFormation stack `NAME` (Samlflex unless you renamed it): checks its status and\nalarm topic, and reads its outputs BaseUrl and KeysSecretArn for the flags not given")
+	topic := fs.String("alarm-topic-arn", "", "the alarm topic's `ARN`, when the stack did not create it (alarmTopicArn)")
 	region := fs.String("region", "", "AWS `REGION` of the stack (default: the AWS configuration's)")
 	smEndpoint := fs.String("secretsmanager-endpoint", "", "Secrets Manager endpoint `URL` of a local stand-in, for tests; only with\n--keys-secret-id")
 	if code, done := a.parseFlags(c, fs, args); done {
@@ -48,15 +54,21 @@ func runDoctor(ctx context.Context, a *app, args []string) int {
 		return a.usageError(c, "%v", err)
 	}
 	cfg := doctor.Config{BaseURL: *baseURL, AccountSID: *sid, IdPSSOURL: *idp, Now: a.now, Logger: logger}
-	if *secretID != "" {
-		sm, err := doctor.NewSecretsClient(ctx, *region, *smEndpoint)
+	if *secretID != "" || *stack != "" || *topic != "" {
+		clients, err := doctor.NewAWSClients(ctx, *region, *smEndpoint)
 		if err != nil {
 			if errors.Is(err, doctor.ErrUsage) {
 				return a.usageError(c, "%s", strings.TrimPrefix(err.Error(), doctor.ErrUsage.Error()+": "))
 			}
 			return a.failure(c, "%v", err)
 		}
-		cfg.Secrets, cfg.KeysSecretID = sm, *secretID
+		cfg.Secrets, cfg.KeysSecretID = clients.Secrets, *secretID
+		if *stack != "" {
+			cfg.Stack, cfg.Stacks = *stack, clients.Stacks
+		}
+		if *stack != "" || *topic != "" {
+			cfg.AlarmTopicARN, cfg.Topics = *topic, clients.Topics
+		}
 	}
 	rep, err := doctor.Run(ctx, cfg)
 	if err != nil {

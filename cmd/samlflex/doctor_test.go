@@ -220,8 +220,8 @@ func TestDoctorText(t *testing.T) {
 		"FAIL  metadata.entity_id         https://sso.example.com/v1/Accounts/" + sidA + "/saml2/metadata\n",
 		"expected: http://" + s.Addr + "/v1/Accounts/",
 		"fix: the server derives its URLs from base URL https://sso.example.com, not http://" + s.Addr,
-		"SKIP  rotation",
-		" fail, 1 skipped\n",
+		"SKIP  rotation", "SKIP  alarm_topic",
+		" fail, 2 skipped\n",
 	} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
@@ -288,7 +288,7 @@ func TestDoctorUsage(t *testing.T) {
 		})
 	}
 	r := mustCLI(t, exitOK, nil, "help", "doctor")
-	for _, w := range []string{"Usage:\n  samlflex doctor", "--base-url URL", "--account-sid AC...", "--keys-secret-id ARN", "--output FORMAT"} {
+	for _, w := range []string{"Usage:\n  samlflex doctor", "--base-url URL", "--account-sid AC...", "--keys-secret-id ARN", "--stack NAME", "--alarm-topic-arn ARN", "--output FORMAT"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("help lacks %q:\n%s", w, r.stdout)
 		}

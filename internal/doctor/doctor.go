@@ -42,6 +42,7 @@ type Finding struct {
 type Report struct {
 	BaseURL    string    `json:"base_url"`
 	AccountSID string    `json:"account_sid,omitempty"`
+	Stack      string    `json:"stack,omitempty"`
 	CheckedAt  time.Time `json:"checked_at"`
 	Findings   []Finding `json:"findings"`
 }
@@ -114,8 +115,18 @@ type Config struct {
 	// Secrets and KeysSecretID enable the rotation check (nil: skipped).
 	Secrets      SecretsAPI
 	KeysSecretID string
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Stack names the CloudFormation stack (with Stacks): its status is
+	// checked, its outputs BaseUrl and KeysSecretArn stand in for
+	// BaseURL and KeysSecretID when those are empty, and the alarm topic
+	// it created is checked with Topics.
+	Stack  string
+	Stacks StacksAPI
+	// AlarmTopicARN names the alarm topic when the stack did not create
+	// it (alarmTopicArn). Topics nil: the topic is not checked.
+	AlarmTopicARN string
+	Topics        TopicsAPI
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // doctor carries one run.
@@ -136,10 +147,35 @@ var ErrUsage = errors.New("doctor: usage")
 // configuration that cannot be checked (wrapped ErrUsage); what is wrong
 // with the deployment is in the findings.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	// The stack comes first: its outputs may supply the base URL.
+	var stackFindings []Finding
+	topic := cfg.AlarmTopicARN
+	if cfg.Stack != "" && cfg.Stacks != nil {
+		pre := &doctor{cfg: cfg, log: cfg.Logger, rep: &Report{}}
+		if pre.log == nil {
+			pre.log = slog.New(slog.DiscardHandler)
+		}
+		if t := pre.checkStack(ctx); topic == "" {
+			topic = t
+		}
+		cfg, stackFindings = pre.cfg, pre.rep.Findings
+	}
+	if cfg.BaseURL == "" && len(stackFindings) > 0 {
+		// The stack could not say where the deployment is: report that
+		// rather than a usage error.
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		return &Report{Stack: cfg.Stack, CheckedAt: now().UTC(), Findings: append(stackFindings, Finding{Check: "healthz", Status: StatusSkip,
+			Seen: "no base URL: give --base-url, or fix the stack finding"})}, nil
+	}
 	d, err := newDoctor(cfg)
 	if err != nil {
 		return nil, err
 	}
+	d.rep.Stack = cfg.Stack
+	d.rep.Findings = append(d.rep.Findings, stackFindings...)
 	// Order matters only for dependencies: the health answer carries the
 	// TLS state and the Date header; metadata keys feed the JWKS check;
 	// the login cookie names the current kid.
@@ -157,6 +193,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		d.checkJWKS(ctx, md, login)
 	}
 	d.checkRotation(ctx)
+	d.checkAlarmTopic(ctx, topic)
 	return d.rep, nil
 }
 
@@ -197,7 +234,7 @@ func newDoctor(cfg Config) (*doctor, error) {
 
 func parseBaseURL(s string) (*url.URL, error) {
 	if s == "" {
-		return nil, fmt.Errorf("%w: --base-url is required", ErrUsage)
+		return nil, fmt.Errorf("%w: --base-url is required (or --stack, whose output BaseUrl it reads)", ErrUsage)
 	}
 	u, err := url.Parse(strings.TrimRight(s, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {

@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"log/slog"
 	"math/big"
 	"net"
@@ -138,6 +140,8 @@ func deploy(t *testing.T, o deployOpts) *deployment {
 		h = o.wrap(h)
 	}
 	srv := httptest.NewUnstartedServer(h)
+	// The failed handshakes of the certificate cases are expected.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if o.tlsCert != nil {
 		srv.TLS = &tls.Config{Certificates: []tls.Certificate{*o.tlsCert}}
 		srv.StartTLS()

@@ -56,10 +56,13 @@ func (d *doctor) checkRotation(ctx context.Context) {
 	}
 	age := d.now().Sub(*out.LastRotatedDate)
 	f.Seen = fmt.Sprintf("rotation enabled, last rotated %s (%s ago)", out.LastRotatedDate.UTC().Format(time.RFC3339), days(age))
-	if period > 0 {
+	switch {
+	case period > 0:
 		f.Seen += ", every " + days(period)
-	} else {
+	case out.RotationRules != nil && out.RotationRules.ScheduleExpression != nil:
 		f.Seen += ", schedule " + aws.ToString(out.RotationRules.ScheduleExpression)
+	default:
+		f.Seen += ", no rotation rules"
 	}
 	pending := stuckPending(out.VersionIdsToStages)
 	switch {

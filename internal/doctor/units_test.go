@@ -190,6 +190,10 @@ func TestCheckRotation(t *testing.T) {
 		{"disabled", &fakeSecrets{out: desc(false, 10*day, 30, current)}, StatusFail, "rotation is disabled"},
 		{"never rotated", &fakeSecrets{out: desc(true, -1, 30, nil)}, StatusFail, "never rotated"},
 		{"stuck pending", &fakeSecrets{out: desc(true, 2*day, 30, map[string][]string{"v1": {"AWSCURRENT"}, "v2": {"AWSPENDING"}})}, StatusWarn, "AWSPENDING"},
+		{"no rotation rules", &fakeSecrets{out: &secretsmanager.DescribeSecretOutput{Name: aws.String("k"), RotationEnabled: aws.Bool(true),
+			LastRotatedDate: aws.Time(now.Add(-day))}}, StatusOK, "1 day ago), no rotation rules"},
+		{"schedule expression", &fakeSecrets{out: &secretsmanager.DescribeSecretOutput{Name: aws.String("k"), RotationEnabled: aws.Bool(true),
+			LastRotatedDate: aws.Time(now.Add(-day)), RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)")}}}, StatusOK, "schedule rate(10 days)"},
 		{"access denied", &fakeSecrets{err: errors.New("AccessDeniedException: not authorized")}, StatusFail, "DescribeSecret failed: AccessDeniedException"},
 	}
 	for _, tt := range tests {
