@@ -23,12 +23,17 @@ const (
 // was sealed with ("" if unreadable).
 func (d *doctor) checkCookie(resp *http.Response) string {
 	f := Finding{Check: "login.cookie", Expected: hostLoginCookie + " (or " + loginCookie + ") with Secure, HttpOnly, SameSite=None"}
+	// The login link may also clear the legacy cookie (Max-Age<0, no
+	// value) while setting the __Host- one: the cookie that counts is the
+	// one set, __Host- first.
 	var c *http.Cookie
 	for _, line := range resp.Header.Values("Set-Cookie") {
 		p, err := http.ParseSetCookie(line)
-		if err == nil && (p.Name == loginCookie || p.Name == hostLoginCookie) {
+		if err != nil || p.MaxAge < 0 || p.Value == "" || (p.Name != loginCookie && p.Name != hostLoginCookie) {
+			continue
+		}
+		if c == nil || p.Name == hostLoginCookie {
 			c = p
-			break
 		}
 	}
 	if c == nil {

@@ -37,7 +37,11 @@ func setCookie(line string) func(http.Handler) http.Handler {
 			// The real cookie's value, whatever its name.
 			first, _, _ := strings.Cut(rec.Header().Get("Set-Cookie"), ";")
 			_, value, _ := strings.Cut(first, "=")
-			rec.Header().Set("Set-Cookie", strings.ReplaceAll(line, "VALUE", value))
+			// One Set-Cookie header per line of line.
+			rec.Header().Del("Set-Cookie")
+			for _, l := range strings.Split(strings.ReplaceAll(line, "VALUE", value), "\n") {
+				rec.Header().Add("Set-Cookie", l)
+			}
 		}
 	})
 }
@@ -149,6 +153,9 @@ func TestDoctorDeployments(t *testing.T) {
 		{name: "login cookie without __Host- prefix", wrap: setCookie("samlflex_login=VALUE; Path=/v1/Accounts/" + testSID + "/saml2; Max-Age=600; HttpOnly; Secure; SameSite=None"), want: []check{{"login.cookie", "samlflex_login; Path=/v1/Accounts/", StatusWarn}}},
 		{name: "__Host- login cookie", wrap: setCookie("__Host-samlflex_login=VALUE; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=None"),
 			want: []check{{"login.cookie", "__Host-samlflex_login; Path=/; Secure; HttpOnly; SameSite=None", StatusOK}, {"jwks.current", "the current kid", StatusOK}}},
+		{name: "__Host- login cookie after clearing the legacy one", wrap: setCookie("samlflex_login=; Path=/v1/Accounts/" + testSID + "/saml2; Max-Age=0; HttpOnly; Secure; SameSite=None" +
+			"\n__Host-samlflex_login=VALUE; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=None"),
+			want: []check{{"login.cookie", "__Host-samlflex_login; Path=/; Secure", StatusOK}}},
 		{name: "__Host- login cookie with an account path", wrap: setCookie("__Host-samlflex_login=VALUE; Path=/v1; HttpOnly; Secure; SameSite=None"),
 			wantFailed: true, want: []check{{"login.cookie", "__Host-samlflex_login; Path=/v1", StatusFail}}},
 		{name: "login link to another IdP", idp: "https://other.my.salesforce.com/idp/endpoint/HttpRedirect",
