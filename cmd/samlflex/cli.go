@@ -78,7 +78,7 @@ func commands() []command {
 		{name: "keys revoke", summary: "remove one SP key from the JWKS, login cookies and metadata",
 			synopsis: "samlflex keys revoke --kid KID [--data DIR | --secret-id SECRET]", about: keysRevokeAbout, run: runKeysRevoke},
 		{name: "doctor", summary: "check a running deployment from the outside (TLS, metadata, login link, clock, rotation)",
-			synopsis: "samlflex doctor --base-url URL [--account-sid AC...] [--output text|json] [--stack NAME] [--keys-secret-id ARN]", about: doctorAbout, run: runDoctor},
+			synopsis: "samlflex doctor --base-url URL [--account-sid AC...] [--output text|json] [--stack NAME] [--secret-id ARN]", about: doctorAbout, run: runDoctor},
 	}
 }
 

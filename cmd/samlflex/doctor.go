@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ const doctorAbout = `Checks a running samlflex from the outside, as an admin wou
 the account's SP metadata (entity ID, ACS URL, certificates), the JWKS, the
 login link (redirect to the IdP, the AuthnRequest, the login cookie's
 attributes) and the server's clock. With AWS credentials and --stack (or
---keys-secret-id, --alarm-topic-arn) it also checks the stack's status, the
+--secret-id, --alarm-topic-arn) it also checks the stack's status, the
 SP key secret's rotation and that the alarm topic has a confirmed
 subscription and lets CloudWatch publish.
 
@@ -35,19 +34,18 @@ func runDoctor(ctx context.Context, a *app, args []string) int {
 	sid := fs.String("account-sid", "", "`AC...` of an account on the deployment: enables the metadata and login checks")
 	idp := fs.String("idp-sso-url", "", "the account's IdP SSO `URL`: the login link must redirect there (optional)")
 	output := fs.String("output", "text", "`FORMAT` of the report: text or json")
-	secretID := fs.String("keys-secret-id", a.getenv("SAMLFLEX_KEYS_SECRET_ID"), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks\nits rotation with the default AWS credential chain (default\n$SAMLFLEX_KEYS_SECRET_ID, else the output of --stack)")
-	stack := fs.String("stack", "", "CloudFormation stack `NAME` (Samlflex unless you renamed it): checks its status and\nalarm topic, and reads its outputs BaseUrl and KeysSecretArn for the flags not given")
+	stack := fs.String("stack", "", "CloudFormation stack `NAME` (Samlflex unless you renamed it): checks its status and\nalarm topic, and reads its outputs BaseUrl and KeysSecretArn for the flags not given;\nuses the default AWS credential chain (region from AWS_REGION or the profile)")
+	secretID := fs.String("secret-id", a.getenv("SAMLFLEX_KEYS_SECRET_ID"), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks its\nrotation (default $SAMLFLEX_KEYS_SECRET_ID, else the output of --stack)")
 	topic := fs.String("alarm-topic-arn", "", "the alarm topic's `ARN`, when the stack did not create it (alarmTopicArn)")
-	region := fs.String("region", "", "AWS `REGION` of the stack (default: the AWS configuration's)")
-	smEndpoint := fs.String("secretsmanager-endpoint", "", "Secrets Manager endpoint `URL` of a local stand-in, for tests; only with\n--keys-secret-id")
+	smEndpoint := fs.String("secrets-manager-endpoint", "", "Secrets Manager endpoint `URL` of a local stand-in (tests); only with\n--secret-id, and without --stack or --alarm-topic-arn")
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}
 	if *output != "text" && *output != "json" {
 		return a.usageError(c, "--output must be text or json")
 	}
-	if *smEndpoint != "" && *secretID == "" {
-		return a.usageError(c, "--secretsmanager-endpoint needs --keys-secret-id")
+	if *smEndpoint != "" && (*secretID == "" || *stack != "" || *topic != "") {
+		return a.usageError(c, "--secrets-manager-endpoint needs --secret-id, and works without --stack and --alarm-topic-arn only")
 	}
 	logger, err := newLogger(a.stderr, a.getenv)
 	if err != nil {
@@ -55,11 +53,8 @@ func runDoctor(ctx context.Context, a *app, args []string) int {
 	}
 	cfg := doctor.Config{BaseURL: *baseURL, AccountSID: *sid, IdPSSOURL: *idp, Now: a.now, Logger: logger}
 	if *secretID != "" || *stack != "" || *topic != "" {
-		clients, err := doctor.NewAWSClients(ctx, *region, *smEndpoint)
+		clients, err := doctor.NewAWSClients(ctx, *smEndpoint)
 		if err != nil {
-			if errors.Is(err, doctor.ErrUsage) {
-				return a.usageError(c, "%s", strings.TrimPrefix(err.Error(), doctor.ErrUsage.Error()+": "))
-			}
 			return a.failure(c, "%v", err)
 		}
 		cfg.Secrets, cfg.KeysSecretID = clients.Secrets, *secretID

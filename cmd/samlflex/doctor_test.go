@@ -229,7 +229,7 @@ func TestDoctorText(t *testing.T) {
 	}
 }
 
-// TestDoctorRotation: --keys-secret-id reads the key secret through the
+// TestDoctorRotation: --secret-id reads the key secret through the
 // Secrets Manager API (here the stand-in smfake).
 func TestDoctorRotation(t *testing.T) {
 	t.Parallel()
@@ -252,7 +252,7 @@ func TestDoctorRotation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := doctorCLI(t, time.Now, nil, "--base-url", s.BaseURL, "--output", "json",
-				"--keys-secret-id", tt.secret, "--secretsmanager-endpoint", sm.URL())
+				"--secret-id", tt.secret, "--secrets-manager-endpoint", sm.URL())
 			rep := decodeReport(t, r)
 			f, _ := rep.Find("rotation")
 			if r.code != exitFailure || f.Status != doctor.StatusFail || !strings.Contains(f.Seen, tt.seen) {
@@ -274,8 +274,8 @@ func TestDoctorUsage(t *testing.T) {
 		{"bad base URL", nil, []string{"--base-url", "sso.example.com"}, "must be an absolute http(s) URL"},
 		{"bad account SID", nil, []string{"--base-url", "https://sso.example.com", "--account-sid", "AC12"}, "--account-sid"},
 		{"bad output", nil, []string{"--base-url", "https://sso.example.com", "--output", "xml"}, "--output must be text or json"},
-		{"endpoint without secret", nil, []string{"--base-url", "https://sso.example.com", "--secretsmanager-endpoint", "http://127.0.0.1:1"}, "needs --keys-secret-id"},
-		{"bad endpoint", map[string]string{"SAMLFLEX_BASE_URL": "https://sso.example.com"}, []string{"--keys-secret-id", "k", "--secretsmanager-endpoint", "ftp://x"}, "not an http(s) URL"},
+		{"endpoint without secret", nil, []string{"--base-url", "https://sso.example.com", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, "needs --secret-id"},
+		{"endpoint with stack", nil, []string{"--base-url", "https://sso.example.com", "--secret-id", "k", "--stack", "Samlflex", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, "without --stack"},
 		{"stray argument", nil, []string{"--base-url", "https://sso.example.com", "now"}, "unexpected argument"},
 	}
 	for _, tt := range tests {
@@ -288,7 +288,7 @@ func TestDoctorUsage(t *testing.T) {
 		})
 	}
 	r := mustCLI(t, exitOK, nil, "help", "doctor")
-	for _, w := range []string{"Usage:\n  samlflex doctor", "--base-url URL", "--account-sid AC...", "--keys-secret-id ARN", "--stack NAME", "--alarm-topic-arn ARN", "--output FORMAT"} {
+	for _, w := range []string{"Usage:\n  samlflex doctor", "--base-url URL", "--account-sid AC...", "--secret-id ARN", "--stack NAME", "--alarm-topic-arn ARN", "--output FORMAT"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("help lacks %q:\n%s", w, r.stdout)
 		}

@@ -100,7 +100,7 @@ func TestDoctorDeployments(t *testing.T) {
 			{"clock.saml", "agrees", StatusOK},
 			{"jwks", "2 keys", StatusOK},
 			{"jwks.current", "the current kid", StatusOK},
-			{"rotation", "no --keys-secret-id", StatusSkip},
+			{"rotation", "no --secret-id or --stack", StatusSkip},
 		}},
 		// login.cookie of the healthy case is ok or warn, by the cookie's
 		// name (the __Host- cases below).

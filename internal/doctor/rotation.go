@@ -26,7 +26,7 @@ const rotationGrace = 2 * 24 * time.Hour
 func (d *doctor) checkRotation(ctx context.Context) {
 	const check = "rotation"
 	if d.cfg.Secrets == nil || d.cfg.KeysSecretID == "" {
-		d.skip(check, "no --keys-secret-id: the AWS checks are off")
+		d.skip(check, "no --secret-id or --stack: the rotation is not checked")
 		return
 	}
 	f := Finding{Check: check, Expected: "rotation enabled, last rotated within its period"}

@@ -31,7 +31,7 @@ const (
 )
 
 // checkStack reads the stack: its status, and the outputs that stand in
-// for --base-url and --keys-secret-id when those are not given. It
+// for --base-url and --secret-id when those are not given. It
 // returns the alarm topic's ARN if the stack created one.
 func (d *doctor) checkStack(ctx context.Context) string {
 	const check = "stack"
