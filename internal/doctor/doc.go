@@ -13,10 +13,10 @@
 // the checks see them through small interfaces so tests use fakes.
 //
 // It must not import the server's packages (internal/httpapi,
-// internal/keys, ...) outside tests: a check that shares the
-// server's code would share its bugs, and the point is to look from
-// outside. It imports pkg/samlflex only for URLsFor, the one definition of
-// the SP's URLs that admins paste into Salesforce.
+// internal/keys, ...) outside tests, smclient (a client builder) aside: a
+// check that shares the server's code would share its bugs, and the point
+// is to look from outside. It imports pkg/samlflex only for URLsFor, the
+// one definition of the SP's URLs that admins paste into Salesforce.
 //
 // No global state: the clock, the HTTP transport, the AWS clients and the
 // logger are in Config.
