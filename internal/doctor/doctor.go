@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	} else {
 		d.checkClockHTTP(health)
 		md := d.checkMetadata(ctx)
-		login := d.checkLogin(ctx)
+		login := d.checkLogin(ctx, md)
 		d.checkJWKS(ctx, md, login)
 	}
 	d.checkRotation(ctx)

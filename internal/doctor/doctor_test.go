@@ -3,9 +3,11 @@ package doctor
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,23 @@ func setCookie(line string) func(http.Handler) http.Handler {
 	})
 }
 
+// location edits the query of the login link's redirect.
+func location(edit func(url.Values)) func(http.Handler) http.Handler {
+	return rewrite(func(r *http.Request, rec *httptest.ResponseRecorder) {
+		if !strings.HasSuffix(r.URL.Path, "/login") {
+			return
+		}
+		u, err := url.Parse(rec.Header().Get("Location"))
+		if err != nil {
+			panic(err)
+		}
+		q := u.Query()
+		edit(q)
+		u.RawQuery = q.Encode()
+		rec.Header().Set("Location", u.String())
+	})
+}
+
 func keySet(t *testing.T, notBefore time.Time, validity time.Duration) *keys.Set {
 	t.Helper()
 	p, err := keys.Generate(keys.RSA2048, notBefore, validity, "samlflex SP (test)", rand.Reader)
@@ -79,6 +98,7 @@ func TestDoctorDeployments(t *testing.T) {
 		keySet     func(t *testing.T) *keys.Set
 		serverNow  func() time.Time
 		wrap       func(http.Handler) http.Handler
+		signAuthn  bool
 		want       []check
 		wantFailed bool
 	}{
@@ -95,6 +115,7 @@ func TestDoctorDeployments(t *testing.T) {
 			{"login", "HTTP 302 to " + testIdPSSO, StatusOK},
 			{"login.idp", testIdPSSO, StatusOK},
 			{"login.authn_request", "AuthnRequest _samlflex_", StatusOK},
+			{"login.signature", "unsigned", StatusOK},
 			{"login.acs_url", "https://sso.test/v1/Accounts/" + testSID + "/saml2", StatusOK},
 			{"login.issuer", "https://sso.test/v1/Accounts/" + testSID + "/saml2/metadata", StatusOK},
 			{"clock.saml", "agrees", StatusOK},
@@ -158,6 +179,21 @@ func TestDoctorDeployments(t *testing.T) {
 			want: []check{{"login.cookie", "__Host-samlflex_login; Path=/; Secure", StatusOK}}},
 		{name: "__Host- login cookie with an account path", wrap: setCookie("__Host-samlflex_login=VALUE; Path=/v1; HttpOnly; Secure; SameSite=None"),
 			wantFailed: true, want: []check{{"login.cookie", "__Host-samlflex_login; Path=/v1", StatusFail}}},
+		{name: "signed AuthnRequests", signAuthn: true, want: []check{
+			{"login.signature", "signed with http://www.w3.org/2001/04/xmldsig-more#rsa-sha256, verifies with metadata certificate", StatusOK},
+			{"login.authn_request", "AuthnRequest _samlflex_", StatusOK}}},
+		{name: "AuthnRequest signed with a key metadata does not publish", signAuthn: true, wrap: location(func(q url.Values) {
+			sig, err := base64.StdEncoding.DecodeString(q.Get("Signature"))
+			if err != nil || len(sig) == 0 {
+				panic("no signature to tamper with")
+			}
+			sig[len(sig)/2] ^= 1
+			q.Set("Signature", base64.StdEncoding.EncodeToString(sig))
+		}), wantFailed: true, want: []check{{"login.signature", "no metadata certificate verifies", StatusFail}}},
+		{name: "metadata promises signed AuthnRequests that are not", signAuthn: true, wrap: location(func(q url.Values) {
+			q.Del("SigAlg")
+			q.Del("Signature")
+		}), wantFailed: true, want: []check{{"login.signature", "unsigned, but the metadata says", StatusFail}, {"login.authn_request", "unsigned", StatusOK}}},
 		{name: "login link to another IdP", idp: "https://other.my.salesforce.com/idp/endpoint/HttpRedirect",
 			wantFailed: true, want: []check{{"login.idp", testIdPSSO, StatusFail}}},
 		{name: "unknown account", sid: "ACffffffffffffffffffffffffffffffff", wantFailed: true, want: []check{
@@ -189,7 +225,7 @@ func TestDoctorDeployments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			o := deployOpts{baseURL: or(tt.serverBase, "https://sso.test"), pool: ca.pool, wrap: tt.wrap, now: tt.serverNow}
+			o := deployOpts{baseURL: or(tt.serverBase, "https://sso.test"), pool: ca.pool, wrap: tt.wrap, now: tt.serverNow, signAuthn: tt.signAuthn}
 			if !tt.plainHTTP {
 				o.tlsCert = &good
 				if tt.cert != nil {

@@ -97,6 +97,8 @@ type deployOpts struct {
 	// wrap breaks the deployment on purpose (rewrites answers).
 	wrap func(http.Handler) http.Handler
 	now  func() time.Time
+	// signAuthn turns on the account's SignAuthnRequests.
+	signAuthn bool
 }
 
 func deploy(t *testing.T, o deployOpts) *deployment {
@@ -123,7 +125,7 @@ func deploy(t *testing.T, o deployOpts) *deployment {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	acct := samlflex.Account{AccountSID: testSID, FriendlyName: "Salesforce", IdPCertificates: []string{idpCertPEM(t)},
-		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: testIdPSSO, StartURL: "https://flex.twilio.com/agent-desktop"}
+		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: testIdPSSO, StartURL: "https://flex.twilio.com/agent-desktop", SignAuthnRequests: o.signAuthn}
 	if _, err := st.Put(ctx, acct, 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ type loginResult struct {
 // checkLogin opens the account's login link as a browser would, without
 // following the redirect, and checks where it goes, the AuthnRequest it
 // carries and the login cookie it sets.
-func (d *doctor) checkLogin(ctx context.Context) *loginResult {
+func (d *doctor) checkLogin(ctx context.Context, md *metadataResult) *loginResult {
 	if d.cfg.AccountSID == "" {
 		d.skip("login", "no --account-sid: the login link is per account")
 		return nil
@@ -78,6 +78,7 @@ func (d *doctor) checkLogin(ctx context.Context) *loginResult {
 
 	d.add(d.idpFinding(target))
 	d.checkAuthnRequest(target, a)
+	d.add(signatureFinding(target.RawQuery, md))
 	return &loginResult{cookieKid: d.checkCookie(a.resp)}
 }
 

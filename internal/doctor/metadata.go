@@ -21,19 +21,23 @@ type mdDoc struct {
 	XMLName    xml.Name
 	EntityID   string `xml:"entityID,attr"`
 	ValidUntil string `xml:"validUntil,attr"`
-	Keys       []struct {
-		Use  string `xml:"use,attr"`
-		Cert string `xml:"KeyInfo>X509Data>X509Certificate"`
-	} `xml:"SPSSODescriptor>KeyDescriptor"`
-	ACS []struct {
-		Binding  string `xml:"Binding,attr"`
-		Location string `xml:"Location,attr"`
-	} `xml:"SPSSODescriptor>AssertionConsumerService"`
+	SP         struct {
+		Signed string `xml:"AuthnRequestsSigned,attr"`
+		Keys   []struct {
+			Use  string `xml:"use,attr"`
+			Cert string `xml:"KeyInfo>X509Data>X509Certificate"`
+		} `xml:"KeyDescriptor"`
+		ACS []struct {
+			Binding  string `xml:"Binding,attr"`
+			Location string `xml:"Location,attr"`
+		} `xml:"AssertionConsumerService"`
+	} `xml:"SPSSODescriptor"`
 }
 
 // metadataResult is what later checks use: the SP certificates.
 type metadataResult struct {
-	certs []*x509.Certificate
+	certs               []*x509.Certificate
+	authnRequestsSigned bool
 }
 
 // checkMetadata fetches the account's SP metadata (the URL the setup guide
@@ -68,7 +72,7 @@ func (d *doctor) checkMetadata(ctx context.Context) *metadataResult {
 
 	d.add(d.identifierFinding("metadata.entity_id", "entity ID", md.EntityID, d.urls.EntityID))
 	acs := ""
-	for _, s := range md.ACS {
+	for _, s := range md.SP.ACS {
 		if s.Binding == bindingPOST {
 			acs = s.Location
 			break
@@ -77,8 +81,8 @@ func (d *doctor) checkMetadata(ctx context.Context) *metadataResult {
 	d.add(d.identifierFinding("metadata.acs_url", "HTTP-POST ACS URL", acs, d.urls.ACS))
 	d.add(d.validUntilFinding(md.ValidUntil))
 
-	res := &metadataResult{}
-	for i, k := range md.Keys {
+	res := &metadataResult{authnRequestsSigned: md.SP.Signed == "true" || md.SP.Signed == "1"}
+	for i, k := range md.SP.Keys {
 		check := fmt.Sprintf("metadata.certificate[%d]", i)
 		c, f := d.spCertFinding(check, k.Cert)
 		if k.Use != "" && k.Use != "signing" {
@@ -89,7 +93,7 @@ func (d *doctor) checkMetadata(ctx context.Context) *metadataResult {
 			res.certs = append(res.certs, c)
 		}
 	}
-	if len(md.Keys) == 0 {
+	if len(md.SP.Keys) == 0 {
 		d.add(Finding{Check: "metadata.certificate", Status: StatusFail, Seen: "no KeyDescriptor",
 			Expected: "the SP signing certificate (current, and the next one during a rotation)",
 			Fix:      "the key set is empty or unreadable: check the key secret (or DIR/sp-keys.json) and the rotate function's logs"})
