@@ -167,8 +167,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if now == nil {
 			now = time.Now
 		}
-		return &Report{Stack: cfg.Stack, CheckedAt: now().UTC(), Findings: append(stackFindings, Finding{Check: "healthz", Status: StatusSkip,
-			Seen: "no base URL: give --base-url, or fix the stack finding"})}, nil
+		rep := &Report{Stack: cfg.Stack, CheckedAt: now().UTC(), Findings: stackFindings}
+		f := Finding{Check: "base_url", Status: StatusSkip, Seen: "no base URL: nothing else was checked (see the stack finding)"}
+		if !rep.Failed() {
+			// A stack that is fine but has no BaseUrl output is not
+			// samlflex's, or a very old one: that must not pass.
+			f = Finding{Check: "base_url", Status: StatusFail, Seen: "the stack has no output " + outputBaseURL,
+				Expected: "the output " + outputBaseURL + " of samlflex's stack", Fix: "check --stack, or give --base-url"}
+		}
+		rep.Findings = append(rep.Findings, f)
+		return rep, nil
 	}
 	d, err := newDoctor(cfg)
 	if err != nil {

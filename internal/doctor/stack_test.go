@@ -118,7 +118,9 @@ func TestDoctorStack(t *testing.T) {
 			topics: &fakeTopics{subs: confirmed, policy: withCW}, want: []check{{"stack", "UPDATE_IN_PROGRESS", StatusWarn}}},
 		{name: "no such stack", stacks: &fakeStacks{err: errors.New("ValidationError: Stack with id Samlflex does not exist")},
 			topics: &fakeTopics{}, wantFailed: true, want: []check{
-				{"stack", "does not exist", StatusFail}, {"healthz", "no base URL", StatusSkip}}},
+				{"stack", "does not exist", StatusFail}, {"base_url", "nothing else was checked", StatusSkip}}},
+		{name: "stack without outputs", stacks: &fakeStacks{status: "CREATE_COMPLETE"}, topics: &fakeTopics{},
+			wantFailed: true, want: []check{{"stack", "CREATE_COMPLETE", StatusOK}, {"base_url", "no output BaseUrl", StatusFail}}},
 		{name: "no such stack but a base URL", baseURL: base, stacks: &fakeStacks{err: errors.New("AccessDenied")},
 			topics: &fakeTopics{}, wantFailed: true, want: []check{{"stack", "AccessDenied", StatusFail}, {"healthz", "HTTP 200", StatusOK}}},
 		{name: "base URL differs from the output", baseURL: "http://localhost:8080",

@@ -75,6 +75,7 @@ func TestDoctor(t *testing.T) {
 			{"login", doctor.StatusOK, "HTTP 302 to " + idpSSOURL},
 			{"login.idp", doctor.StatusOK, idpSSOURL},
 			{"login.authn_request", doctor.StatusOK, "AuthnRequest _samlflex_"},
+			{"login.signature", doctor.StatusOK, "unsigned"},
 			{"login.acs_url", doctor.StatusOK, baseURL + accountPath},
 			{"login.issuer", doctor.StatusOK, baseURL + accountPath + "/metadata"},
 			{"clock.saml", doctor.StatusOK, "agrees"},
