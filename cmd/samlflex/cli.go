@@ -77,6 +77,8 @@ func commands() []command {
 			synopsis: "samlflex keys rotate [--now [--retire-previous]] [--data DIR | --secret-id SECRET]", about: keysRotateAbout, run: runKeysRotate},
 		{name: "keys revoke", summary: "remove one SP key from the JWKS, login cookies and metadata",
 			synopsis: "samlflex keys revoke --kid KID [--data DIR | --secret-id SECRET]", about: keysRevokeAbout, run: runKeysRevoke},
+		{name: "doctor", summary: "check a running deployment from the outside (TLS, metadata, login link, clock, rotation)",
+			synopsis: "samlflex doctor --base-url URL [--account-sid AC...] [--output text|json] [--stack NAME] [--secret-id ARN]", about: doctorAbout, run: runDoctor},
 	}
 }
 
@@ -175,6 +177,7 @@ Commands:
   account    create, show, list and delete account settings (put, get, list, delete)
   keys       show, rotate and revoke the SP signing keys (keys show, keys rotate [--now],
              keys revoke --kid KID; emergencies: docs/keys.md)
+  doctor     check a running deployment from the outside (TLS, metadata, login link, clock)
   help       show help for a command, for example: samlflex help account put
 
 Every command takes --help. Flags may be written -flag or --flag.
