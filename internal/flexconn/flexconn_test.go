@@ -77,7 +77,11 @@ func newEnvCreds(t *testing.T, withSecret, authToken bool) *env {
 	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
 		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
 		StartURL: "https://flex.example.com/agent-desktop",
-		Flex:     &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: user, APIBaseURL: tw.URL, DeliveryURL: delivery}}
+		// These tests post an unsolicited golden response to reach the Flex
+		// step in one request; the default bounce has its own tests in
+		// internal/httpapi and the browser suite.
+		IdPInitiated: samlflex.IdPInitiatedAccept,
+		Flex:         &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: user, APIBaseURL: tw.URL, DeliveryURL: delivery}}
 	if err := acct.Validate(now); err != nil {
 		t.Fatal(err)
 	}
