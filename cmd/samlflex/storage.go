@@ -175,8 +175,8 @@ func (e *storeEvent) String() string {
 		return fmt.Sprintf("Migrated the embedded store in %s from bbolt (%s) to SQLite (%s): %d account(s), %d unexpired assertion record(s) (%d expired left behind). The old file is kept as %s.",
 			e.Dir, boltFileName, storeFileName, m.Accounts, m.Assertions, m.Expired, filepath.Base(m.MovedTo))
 	}
-	return fmt.Sprintf("Note: %s is an old (bbolt) store and is ignored, because %s exists in the same directory. Run `samlflex store migrate` on a directory holding only %s to convert it.",
-		e.IgnoredBolt, storeFileName, boltFileName)
+	return fmt.Sprintf("Note: %s is an old (bbolt) store and is not read, because %s exists in the same directory (the two are never merged). Move it away if it is not needed.",
+		e.IgnoredBolt, storeFileName)
 }
 
 // log records the event in a server's JSON log.

@@ -223,7 +223,7 @@ func TestOldStoreNextToNewIsIgnored(t *testing.T) {
 	if strings.Contains(r.stdout, sidA) {
 		t.Errorf("the old file's account came back:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "is an old (bbolt) store and is ignored") {
+	if !strings.Contains(r.stderr, "is an old (bbolt) store and is not read") {
 		t.Errorf("stderr: %q", r.stderr)
 	}
 }
