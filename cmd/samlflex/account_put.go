@@ -131,7 +131,7 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	certSources := []string{}
 	var accounts store.Accounts
 	if samlflex.ValidAccountSID(o.sid) {
-		st, closeStore, err := o.storage.openAccounts(ctx)
+		st, closeStore, err := o.storage.openAccounts(ctx, a.stderr)
 		if err != nil {
 			return a.failure(c, "%s", storeFailure(err))
 		}

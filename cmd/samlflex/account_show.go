@@ -96,7 +96,7 @@ func runGet(ctx context.Context, a *app, args []string) int {
 // store again (releasing the embedded store's lock). On failure it has
 // printed the reason, and returns the exit code with ok false.
 func (a *app) readAccount(ctx context.Context, c command, s storageFlags, sid string) (acct samlflex.Account, code int, ok bool) {
-	st, closeStore, err := s.openAccounts(ctx)
+	st, closeStore, err := s.openAccounts(ctx, a.stderr)
 	if err != nil {
 		return acct, a.failure(c, "%s", storeFailure(err)), false
 	}
@@ -117,7 +117,7 @@ func runList(ctx context.Context, a *app, args []string) int {
 	if code, done := a.prepareShow(c, fs, o, args, false); done {
 		return code
 	}
-	st, closeStore, err := o.storage.openAccounts(ctx)
+	st, closeStore, err := o.storage.openAccounts(ctx, a.stderr)
 	if err != nil {
 		return a.failure(c, "%s", storeFailure(err))
 	}
@@ -156,7 +156,7 @@ func runDelete(ctx context.Context, a *app, args []string) int {
 	if code, done := a.prepareShow(c, fs, o, args, true); done {
 		return code
 	}
-	st, closeStore, err := o.storage.openAccounts(ctx)
+	st, closeStore, err := o.storage.openAccounts(ctx, a.stderr)
 	if err != nil {
 		return a.failure(c, "%s", storeFailure(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -321,12 +322,13 @@ func TestVersionConflict(t *testing.T) {
 	mustCLI(t, exitUsage, nil, "account", "put", "--data", data, "--account-sid", sidA, "--expect-version", "two")
 }
 
-// TestStoreInUse: the embedded store's lock is reported in words, not as
-// bbolt's bare "timeout".
+// TestStoreInUse: an older samlflex still running on a bbolt directory
+// blocks the automatic migration; that is reported in words (not as
+// bbolt's bare "timeout"), and nothing changes.
 func TestStoreInUse(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(data, storeFileName), boltstore.Options{})
+	st, err := boltstore.Open(filepath.Join(data, boltFileName), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,6 +336,9 @@ func TestStoreInUse(t *testing.T) {
 	r := mustCLI(t, exitFailure, nil, "account", "list", "--data", data)
 	if !strings.Contains(r.stderr, "in use by another samlflex process") || !strings.Contains(r.stderr, "stop it first") {
 		t.Errorf("stderr: %s", r.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(data, storeFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s created although the migration could not run: %v", storeFileName, err)
 	}
 }
 

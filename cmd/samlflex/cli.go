@@ -71,6 +71,8 @@ func commands() []command {
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
 		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
 			synopsis: "samlflex flex check --account-sid AC... [--provision-test-user] [storage]", about: flexCheckAbout, run: runFlexCheck},
+		{name: "store migrate", summary: "convert an older samlflex's data directory (bbolt) to SQLite",
+			synopsis: "samlflex store migrate [--data DIR]", about: storeMigrateAbout, run: runStoreMigrate},
 		{name: "keys show", summary: "show the SP key set and when the previous key retires",
 			synopsis: "samlflex keys show [--data DIR | --secret-id SECRET]", about: keysShowAbout, run: runKeysShow},
 		{name: "keys rotate", summary: "rotate the SP keys; --now replaces a leaked key at once",
@@ -118,6 +120,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 	}
 	if args[0] == "flex" && len(args) > 1 {
 		if c, ok := findCommand("flex " + args[1]); ok {
+			return c.run(ctx, a, args[2:])
+		}
+	}
+	if args[0] == "store" && len(args) > 1 {
+		if c, ok := findCommand("store " + args[1]); ok {
 			return c.run(ctx, a, args[2:])
 		}
 	}
@@ -178,6 +185,7 @@ Commands:
   keys       show, rotate and revoke the SP signing keys (keys show, keys rotate [--now],
              keys revoke --kid KID; emergencies: docs/keys.md)
   doctor     check a running deployment from the outside (TLS, metadata, login link, clock)
+  store      store migrate: convert an older samlflex's data directory (bbolt) to SQLite
   help       show help for a command, for example: samlflex help account put
 
 Every command takes --help. Flags may be written -flag or --flag.

@@ -17,7 +17,7 @@ import (
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
 	"github.com/samlflex/samlflex/internal/store"
-	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -65,9 +65,12 @@ func runDev(ctx context.Context, a *app, args []string) int {
 		return a.failure(c, "data directory %s: %v", *data, err)
 	}
 
-	st, err := boltstore.Open(filepath.Join(dataDir, storeFileName), boltstore.Options{SweepEvery: sweepEvery, Logger: logger})
+	st, ev, err := openEmbedded(ctx, dataDir, sqlitestore.Options{SweepEvery: sweepEvery, Logger: logger}, a.now())
 	if err != nil {
 		return a.failure(c, "%s", storeFailure(err))
+	}
+	if ev != nil {
+		ev.log(ctx, logger)
 	}
 	defer func() { _ = st.Close() }()
 	keySrc, err := filekeys.Open(dataDir, a.now, logger)
@@ -113,9 +116,9 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	return exitOK
 }
 
-// upsertAccount creates acct or replaces the stored one. Only this process
-// holds the embedded store's lock, so the version read is the version
-// written; a conflict would mean a bug, and is reported as such.
+// upsertAccount creates acct or replaces the stored one. A conflict means
+// that `samlflex account put` changed it in the same instant; dev reports
+// it rather than overwrite that change.
 func upsertAccount(ctx context.Context, accounts store.Accounts, acct samlflex.Account, now time.Time) error {
 	if err := acct.Validate(now); err != nil {
 		return err

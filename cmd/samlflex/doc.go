@@ -5,12 +5,13 @@
 //	samlflex dev       everything on this computer, with a demo IdP
 //	samlflex serve     the service provider on net/http (embedded store, file keys)
 //	samlflex account   put|get|list|delete the settings of a Flex account
+//	samlflex store     migrate: an older bbolt data directory to SQLite
 //	samlflex keys      show|rotate|revoke the SP key set (file keys or Secrets Manager)
 //	samlflex help      help for any command
 //
 // It owns the command line only: flags (the standard flag package, one
 // FlagSet per command, no framework), the wiring of the embedded store
-// (boltstore), the file keys (filekeys), the DynamoDB store for `account`
+// (sqlitestore; boltmigrate for older data directories), the file keys (filekeys), the DynamoDB store for `account`
 // (dynamostore, with the default AWS credential chain) and the same
 // httpapi handler that runs in Lambda. The demo IdP and landing page come
 // from internal/demo and are wired only by `dev`.

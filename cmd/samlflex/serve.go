@@ -10,17 +10,20 @@ import (
 
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
-	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
 const serveAbout = `Runs the samlflex service provider on this machine: the same HTTP handler
-as the Lambda functions, with the embedded store (DIR/samlflex.db) and file
-keys (DIR/sp-keys.json, created on first start). No demo identity provider.
+as the Lambda functions, with the embedded store (DIR/samlflex.sqlite) and
+file keys (DIR/sp-keys.json, created on first start). No demo identity
+provider.
 Logs are JSON on stdout (level from $SAMLFLEX_LOG_LEVEL). Ctrl-C or SIGTERM
 stop it gracefully.
 
-The embedded store allows one process at a time: stop serve before running
-"samlflex account put" on the same --data directory.`
+"samlflex account put" (get, list, delete) works on the same --data
+directory while serve runs, and serve reads account settings at every
+request, so a change applies to the next login without a restart. A
+directory of an older samlflex (DIR/samlflex.db) is migrated at start.`
 
 // sweepEvery is how often the embedded store drops expired assertion IDs.
 const sweepEvery = 10 * time.Minute
@@ -47,9 +50,12 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.usageError(c, "%v", err)
 	}
 
-	st, err := boltstore.Open(filepath.Join(*data, storeFileName), boltstore.Options{SweepEvery: sweepEvery, Logger: logger})
+	st, ev, err := openEmbedded(ctx, *data, sqlitestore.Options{SweepEvery: sweepEvery, Logger: logger}, a.now())
 	if err != nil {
 		return a.failure(c, "%s", storeFailure(err))
+	}
+	if ev != nil {
+		ev.log(ctx, logger)
 	}
 	defer func() { _ = st.Close() }()
 	if err := refuseDemoAccounts(ctx, st, *data); err != nil {
@@ -67,7 +73,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		*baseURL = baseURLFor(ln)
 	}
 	limit, queue, wait := httpapi.DefaultACSLimits(runtime.GOMAXPROCS(0))
-	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: st, Keys: keySrc, Logger: logger, Now: a.now,
+	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: demoFreeStore{st, logger}, Keys: keySrc, Logger: logger, Now: a.now,
 		Provisioner: newFlexProvisioner(*data, logger), ACSConcurrency: limit, ACSQueue: queue, ACSQueueWait: wait})
 	if err != nil {
 		_ = ln.Close()

@@ -5,16 +5,27 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/boltmigrate"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
+	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
-// storeFileName is the bbolt file inside the data directory.
-const storeFileName = "samlflex.db"
+// storeFileName is the embedded store (SQLite) inside the data directory.
+const storeFileName = "samlflex.sqlite"
+
+// boltFileName is the embedded store of samlflex before SQLite (bbolt).
+// It is migrated into storeFileName on first use and renamed to
+// samlflex.db.migrated.
+const boltFileName = "samlflex.db"
 
 // defaultDataDir is used when neither --data nor SAMLFLEX_DATA is given: a
 // hidden directory in the working directory, so that `go run ./cmd/samlflex
@@ -51,7 +62,7 @@ type storageFlags struct {
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&s.data, "data", dataDirDefault(getenv), "`DIR` of the embedded store (DIR/samlflex.db) (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
+	fs.StringVar(&s.data, "data", dataDirDefault(getenv), "`DIR` of the embedded store (DIR/samlflex.sqlite) (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
 	fs.StringVar(&s.table, "dynamodb-table", getenv("SAMLFLEX_ACCOUNTS_TABLE"), "DynamoDB accounts `TABLE` instead of the embedded store (the CDK stack's\naccounts table; default $SAMLFLEX_ACCOUNTS_TABLE); uses the default AWS\ncredential chain (environment, profile, SSO, instance role)")
 	fs.StringVar(&s.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint `URL` for a local emulator (dynalite, DynamoDB Local);\nonly with --dynamodb-table")
 }
@@ -87,9 +98,10 @@ func (s *storageFlags) describe() string {
 	return "the embedded store in " + s.data
 }
 
-// openAccounts opens the selected store for account commands. Closing it
-// releases the bbolt file lock.
-func (s *storageFlags) openAccounts(ctx context.Context) (store.Accounts, func() error, error) {
+// openAccounts opens the selected store for account commands. A
+// migration of an old bbolt store is reported on notice (stderr: stdout
+// may be JSON for a script).
+func (s *storageFlags) openAccounts(ctx context.Context, notice io.Writer) (store.Accounts, func() error, error) {
 	if s.table != "" {
 		client, err := dynamoclient.New(ctx, s.endpoint)
 		if err != nil {
@@ -100,18 +112,92 @@ func (s *storageFlags) openAccounts(ctx context.Context) (store.Accounts, func()
 		st := dynamostore.New(client, dynamostore.Tables{Accounts: s.table})
 		return st, st.Close, nil
 	}
-	st, err := boltstore.Open(filepath.Join(s.data, storeFileName), boltstore.Options{})
+	st, ev, err := openEmbedded(ctx, s.data, sqlitestore.Options{}, time.Now())
 	if err != nil {
 		return nil, nil, err
 	}
+	if ev != nil {
+		fmt.Fprintln(notice, ev)
+	}
 	return st, st.Close, nil
+}
+
+// openEmbedded opens the embedded store of dir: DIR/samlflex.sqlite,
+// which several samlflex processes may use at once. If the directory still
+// has only the bbolt store of an older samlflex, it is migrated first
+// (boltmigrate: nothing is deleted). The event, if not nil, says what
+// happened and is for the caller to print or log.
+func openEmbedded(ctx context.Context, dir string, opts sqlitestore.Options, now time.Time) (*sqlitestore.Store, *storeEvent, error) {
+	sqlitePath := filepath.Join(dir, storeFileName)
+	boltPath := filepath.Join(dir, boltFileName)
+	var ev *storeEvent
+	switch sqliteOK, boltOK := exists(sqlitePath), exists(boltPath); {
+	case boltOK && !sqliteOK:
+		res, err := boltmigrate.Migrate(ctx, boltPath, sqlitePath, now)
+		// Another process may have migrated it meanwhile (it held the
+		// bbolt lock first): then there is nothing left to do.
+		if err != nil && !errors.Is(err, boltmigrate.ErrTargetExists) {
+			return nil, nil, fmt.Errorf("migrating %s to %s: %w", boltPath, storeFileName, err)
+		}
+		if err == nil {
+			ev = &storeEvent{Dir: dir, Migrated: &res}
+		}
+	case boltOK && sqliteOK:
+		ev = &storeEvent{Dir: dir, IgnoredBolt: boltPath}
+	}
+	st, err := sqlitestore.Open(sqlitePath, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, ev, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// storeEvent is something openEmbedded did or noticed that an admin should
+// hear about.
+type storeEvent struct {
+	Dir string
+	// Migrated is set when the bbolt store was migrated.
+	Migrated *boltmigrate.Result
+	// IgnoredBolt is a bbolt file left next to the SQLite store (restored
+	// from a backup, or copied in): it is not read, and not merged, since
+	// merging could bring back an old version of an account.
+	IgnoredBolt string
+}
+
+// String is the sentence for a terminal.
+func (e *storeEvent) String() string {
+	if m := e.Migrated; m != nil {
+		return fmt.Sprintf("Migrated the embedded store in %s from bbolt (%s) to SQLite (%s): %d account(s), %d unexpired assertion record(s) (%d expired left behind). The old file is kept as %s.",
+			e.Dir, boltFileName, storeFileName, m.Accounts, m.Assertions, m.Expired, filepath.Base(m.MovedTo))
+	}
+	return fmt.Sprintf("Note: %s is an old (bbolt) store and is not read, because %s exists in the same directory (the two are never merged). Move it away if it is not needed.",
+		e.IgnoredBolt, storeFileName)
+}
+
+// log records the event in a server's JSON log.
+func (e *storeEvent) log(ctx context.Context, logger *slog.Logger) {
+	if m := e.Migrated; m != nil {
+		logger.InfoContext(ctx, "store_migrated", "data", e.Dir, "from", boltFileName, "to", storeFileName,
+			"accounts", m.Accounts, "assertions", m.Assertions, "expired_left", m.Expired, "kept_as", m.MovedTo)
+		return
+	}
+	logger.WarnContext(ctx, "old_store_ignored", "data", e.Dir, "file", e.IgnoredBolt, "using", storeFileName)
 }
 
 // storeFailure turns a store error into a sentence for the terminal.
 func storeFailure(err error) string {
 	switch {
 	case errors.Is(err, boltstore.ErrInUse):
-		return err.Error() + " (a running `samlflex serve` or `samlflex dev` holds it: stop it first, or point --data elsewhere)"
+		// Only the migration opens bbolt: an older samlflex still runs on
+		// this directory.
+		return err.Error() + " (an older samlflex `serve` or `dev` still uses this directory's bbolt store: stop it first, then run this again to migrate the directory, or point --data elsewhere)"
+	case errors.Is(err, sqlitestore.ErrNewerSchema):
+		return err.Error()
 	case errors.Is(err, store.ErrUnavailable):
 		return "the store is unavailable, nothing was changed; try again (" + err.Error() + ")"
 	}

@@ -1,5 +1,6 @@
 // Package store owns the persistence interfaces of samlflex: account
-// settings and one-time assertion IDs. Backends (boltstore, dynamostore)
+// settings and one-time assertion IDs. Backends (sqlitestore, dynamostore;
+// boltstore, kept to migrate old data directories)
 // live in sub-packages and must pass storetest.Run. Must not import any AWS
 // SDK (only dynamostore does) nor net/http.
 package store

@@ -1,6 +1,12 @@
-// Package boltstore is the embedded store of `samlflex dev` and `samlflex
-// serve`: one bbolt file holding the account settings and the one-time
-// assertion IDs, so that a single machine needs no database server.
+// Package boltstore was the embedded store of `samlflex dev` and `samlflex
+// serve` (DIR/samlflex.db) until sqlitestore replaced it, because bbolt's
+// file lock kept the account commands out while a server ran. It is kept,
+// with its tests, as the reader of boltmigrate, which moves such
+// directories to SQLite (some older tests still use it as a fake store;
+// new code should use sqlitestore).
+//
+// It holds the account settings and the one-time assertion IDs in one
+// bbolt file.
 //
 // It owns the file format: bucket "accounts" maps an Account SID to the
 // JSON of samlflex.Account (the same JSON that dynamostore keeps, so an

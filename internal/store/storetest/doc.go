@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite that every store backend must
-// pass: Run(t, newStore) is called from the backend's own tests (boltstore
-// always, dynamostore against dynalite), so that the in-process store used
+// pass: Run(t, newStore) is called from the backend's own tests
+// (sqlitestore and boltstore always, dynamostore against dynalite), so
+// that the in-process store used
 // by `samlflex dev` and DynamoDB in production behave the same way, down to
 // version conflicts, replay detection and expiry boundaries.
 //

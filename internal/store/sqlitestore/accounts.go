@@ -1,0 +1,132 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// Get implements store.Accounts.
+func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
+	if err := ctxErr(ctx); err != nil {
+		return samlflex.Account{}, err
+	}
+	var body string
+	err := s.db.QueryRowContext(ctx, `SELECT body FROM accounts WHERE sid = ?`, sid).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return samlflex.Account{}, store.ErrNotFound
+	}
+	if err != nil {
+		return samlflex.Account{}, s.wrap(ctx, "get "+sid, err)
+	}
+	var a samlflex.Account
+	if err := decodeAccount(sid, body, &a); err != nil {
+		return samlflex.Account{}, err
+	}
+	return a, nil
+}
+
+// Put implements store.Accounts. Create and update are each one statement
+// whose condition (no row / version = expected) is checked by SQLite under
+// the write lock, so concurrent writers, in this process or another, cannot
+// both succeed.
+func (s *Store) Put(ctx context.Context, a samlflex.Account, expectVersion int64, now time.Time) (int64, error) {
+	if a.AccountSID == "" {
+		return 0, errors.New("sqlitestore: put: empty account SID")
+	}
+	if expectVersion < 0 {
+		return 0, fmt.Errorf("sqlitestore: put %s: negative expected version %d", a.AccountSID, expectVersion)
+	}
+	if err := ctxErr(ctx); err != nil {
+		return 0, err
+	}
+	a.Version = expectVersion + 1
+	a.UpdatedAt = now.UTC()
+	body, err := json.Marshal(a)
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: put %s: %w", a.AccountSID, err)
+	}
+	var res sql.Result
+	if expectVersion == 0 {
+		res, err = s.db.ExecContext(ctx,
+			`INSERT INTO accounts (sid, version, body) VALUES (?, ?, ?) ON CONFLICT (sid) DO NOTHING`,
+			a.AccountSID, a.Version, string(body))
+	} else {
+		// A missing row is a conflict too (deleted since the caller read
+		// it): the same answer as DynamoDB's failed "version = :expected".
+		res, err = s.db.ExecContext(ctx,
+			`UPDATE accounts SET version = ?, body = ? WHERE sid = ? AND version = ?`,
+			a.Version, string(body), a.AccountSID, expectVersion)
+	}
+	if err != nil {
+		return 0, s.wrap(ctx, "put "+a.AccountSID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(ctx, "put "+a.AccountSID, err)
+	}
+	if n == 0 {
+		return 0, store.ErrVersionConflict
+	}
+	return a.Version, nil
+}
+
+// List implements store.Accounts.
+func (s *Store) List(ctx context.Context) ([]samlflex.Account, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT sid, body FROM accounts ORDER BY sid`)
+	if err != nil {
+		return nil, s.wrap(ctx, "list", err)
+	}
+	defer rows.Close()
+	var out []samlflex.Account
+	for rows.Next() {
+		var sid, body string
+		if err := rows.Scan(&sid, &body); err != nil {
+			return nil, s.wrap(ctx, "list", err)
+		}
+		var a samlflex.Account
+		if err := decodeAccount(sid, body, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "list", err)
+	}
+	return out, nil
+}
+
+// Delete implements store.Accounts.
+func (s *Store) Delete(ctx context.Context, sid string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM accounts WHERE sid = ?`, sid)
+	if err != nil {
+		return s.wrap(ctx, "delete "+sid, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(ctx, "delete "+sid, err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func decodeAccount(sid, body string, a *samlflex.Account) error {
+	if err := json.Unmarshal([]byte(body), a); err != nil {
+		return fmt.Errorf("sqlitestore: account %s is corrupt: %w", sid, err)
+	}
+	return nil
+}

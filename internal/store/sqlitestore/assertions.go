@@ -1,0 +1,83 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/store"
+)
+
+// MarkUsed implements store.Assertions as one conditional upsert: insert
+// the key, or, if it exists, overwrite it only when its stored expiry is
+// not after now. SQLite evaluates the condition under the write lock, so of
+// concurrent calls with one key (from any process) exactly one changes a
+// row; the others change none and get ErrAlreadyExists. The stored expiry
+// decides, not the caller's, so a replayed copy claiming a later expiry is
+// still caught.
+func (s *Store) MarkUsed(ctx context.Context, key string, expiresAt, now time.Time) error {
+	if key == "" {
+		return errors.New("sqlitestore: mark used: empty key")
+	}
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
+		 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+		 WHERE assertions.expires_at <= ?`,
+		key, expiresAt.UnixNano(), now.UnixNano())
+	if err != nil {
+		return s.wrap(ctx, fmt.Sprintf("mark used %q", key), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(ctx, fmt.Sprintf("mark used %q", key), err)
+	}
+	if n == 0 {
+		return store.ErrAlreadyExists
+	}
+	return nil
+}
+
+// Sweep deletes the assertion records that have expired at now and returns
+// how many it deleted. MarkUsed already ignores expired records; Sweep only
+// keeps the file from growing. Several processes sweeping at once is
+// harmless: each deletes what is left.
+func (s *Store) Sweep(now time.Time) (int, error) {
+	ctx := context.Background()
+	res, err := s.db.ExecContext(ctx, `DELETE FROM assertions WHERE expires_at <= ?`, now.UnixNano())
+	if err != nil {
+		return 0, s.wrap(ctx, "sweep", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(ctx, "sweep", err)
+	}
+	return int(n), nil
+}
+
+// startSweeper runs Sweep on every tick until Close. stopTick releases the
+// ticker. Tests pass their own tick channel.
+func (s *Store) startSweeper(tick <-chan time.Time, stopTick func()) {
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		defer stopTick()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-tick:
+				n, err := s.Sweep(s.now())
+				if err != nil {
+					s.logger.Error("sweeping expired assertion IDs failed", "err", err)
+				}
+				if s.afterSweep != nil {
+					s.afterSweep(n, err)
+				}
+			}
+		}
+	}()
+}

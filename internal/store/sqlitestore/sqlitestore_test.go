@@ -1,0 +1,432 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storetest"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
+
+func open(t *testing.T, opts Options) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", "samlflex.sqlite")
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := open(t, Options{})
+		return s
+	})
+}
+
+// TestConformanceTwoHandles runs the suite against two handles on one file,
+// alternating calls between them, as `serve` and `account put` do: a write
+// through one must be seen, and its conditions enforced, through the other.
+func TestConformanceTwoHandles(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		a, path := open(t, Options{})
+		b, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &twoHandles{h: [2]*Store{a, b}}
+	})
+}
+
+// twoHandles sends each call to the next handle in turn.
+type twoHandles struct {
+	h [2]*Store
+	n atomic.Uint64
+}
+
+func (s *twoHandles) next() *Store { return s.h[s.n.Add(1)%2] }
+
+func (s *twoHandles) Get(ctx context.Context, sid string) (samlflex.Account, error) {
+	return s.next().Get(ctx, sid)
+}
+
+func (s *twoHandles) Put(ctx context.Context, a samlflex.Account, v int64, now time.Time) (int64, error) {
+	return s.next().Put(ctx, a, v, now)
+}
+
+func (s *twoHandles) List(ctx context.Context) ([]samlflex.Account, error) {
+	return s.next().List(ctx)
+}
+
+func (s *twoHandles) Delete(ctx context.Context, sid string) error { return s.next().Delete(ctx, sid) }
+
+func (s *twoHandles) MarkUsed(ctx context.Context, key string, exp, now time.Time) error {
+	return s.next().MarkUsed(ctx, key, exp, now)
+}
+
+func (s *twoHandles) Close() error { return errors.Join(s.h[0].Close(), s.h[1].Close()) }
+
+func TestOpenCreatesPrivateFile(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	defer s.Close()
+	// A write creates the -wal file; it must be as private as the file.
+	if _, err := s.Put(t.Context(), samlflex.Account{AccountSID: "AC1"}, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want os.FileMode
+	}{
+		// The file holds which IdPs an account trusts; other local users
+		// must not be able to rewrite it (or read it).
+		{path, 0o600},
+		{path + "-wal", 0o600},
+		{filepath.Dir(path), 0o700},
+	} {
+		fi, err := os.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != tc.want {
+			t.Errorf("%s: mode %o, want %o", tc.path, got, tc.want)
+		}
+	}
+}
+
+func TestOpenSettings(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{BusyTimeout: 1234 * time.Millisecond})
+	defer s.Close()
+	// Several connections, so that the settings are checked on a pooled
+	// one too, not only the first.
+	s.db.SetMaxIdleConns(3)
+	for i := range 3 {
+		for _, tc := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"synchronous", "2"}, // FULL
+			{"busy_timeout", "1234"},
+		} {
+			var got string
+			if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("conn %d: PRAGMA %s = %s, want %s", i, tc.pragma, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.sqlite")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"EmptyPath", ""},
+		{"ParentIsAFile", filepath.Join(notDir, "samlflex.sqlite")},
+		{"NotADatabase", garbage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if s, err := Open(tc.path, Options{}); err == nil {
+				s.Close()
+				t.Fatalf("Open(%q) succeeded", tc.path)
+			}
+		})
+	}
+}
+
+// TestNewerSchemaRefused: a file from a newer samlflex is left alone.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	if _, err := s.db.ExecContext(t.Context(), `INSERT INTO schema_version (version) VALUES (?)`, SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path, Options{})
+	if err == nil {
+		again.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	}
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "upgrade samlflex") {
+		t.Errorf("error %v: want ErrNewerSchema saying to upgrade", err)
+	}
+}
+
+// TestSchemaRecordedOnce: opening an up-to-date file again (or from a
+// second process) does not re-run or re-record the schema steps.
+func TestSchemaRecordedOnce(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	var n, maxV int
+	if err := s3.db.QueryRowContext(t.Context(), `SELECT count(*), max(version) FROM schema_version`).Scan(&n, &maxV); err != nil {
+		t.Fatal(err)
+	}
+	if n != SchemaVersion() || maxV != SchemaVersion() {
+		t.Fatalf("schema_version has %d rows, max %d; want %d, %d", n, maxV, SchemaVersion(), SchemaVersion())
+	}
+}
+
+// TestBusyIsUnavailable: a write lock held past busy_timeout (a stuck
+// process) is store.ErrUnavailable, which the CLI words as "try again",
+// and the blocked write wrote nothing.
+func TestBusyIsUnavailable(t *testing.T) {
+	t.Parallel()
+	holder, path := open(t, Options{})
+	defer holder.Close()
+	s, err := Open(path, Options{BusyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tx, err := holder.db.BeginTx(t.Context(), nil) // BEGIN IMMEDIATE: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("MarkUsed under a held lock: %v, want ErrUnavailable", err)
+	}
+	if errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("busy error reads as a replay: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("waited %s with a 50ms busy timeout", d)
+	}
+	if _, err := s.Put(t.Context(), samlflex.Account{AccountSID: "AC1"}, 0, t0); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Put under a held lock: %v, want ErrUnavailable", err)
+	}
+	// Reads do not wait for writers in WAL mode.
+	if _, err := s.List(t.Context()); err != nil {
+		t.Fatalf("List under a held write lock: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
+		t.Fatalf("MarkUsed after the lock was released: %v (the busy call must not have recorded it)", err)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	a := samlflex.Account{AccountSID: "AC00000000000000000000000000000001", FriendlyName: "kept"}
+	if _, err := s.Put(t.Context(), a, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A clean close checkpoints the WAL into the file and removes it.
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("-wal after Close: %v", err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Get(t.Context(), a.AccountSID)
+	if err != nil || got.FriendlyName != "kept" || got.Version != 1 {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	// A replay after a restart is still a replay.
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("MarkUsed after reopen: %v, want ErrAlreadyExists", err)
+	}
+}
+
+func TestCorruptAccountIsAnError(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{})
+	defer s.Close()
+	if _, err := s.db.ExecContext(t.Context(), `INSERT INTO accounts (sid, version, body) VALUES ('AC1', 1, '{not json')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(t.Context(), "AC1"); err == nil || !strings.Contains(err.Error(), "corrupt") || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of a corrupt row: %v", err)
+	}
+	if _, err := s.List(t.Context()); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("List with a corrupt row: %v", err)
+	}
+}
+
+func TestPutRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{})
+	defer s.Close()
+	if _, err := s.Put(t.Context(), samlflex.Account{}, 0, t0); err == nil {
+		t.Error("Put with an empty SID succeeded")
+	}
+	if _, err := s.Put(t.Context(), samlflex.Account{AccountSID: "AC1"}, -1, t0); err == nil {
+		t.Error("Put with a negative version succeeded")
+	}
+	if err := s.MarkUsed(t.Context(), "", t0, t0); err == nil {
+		t.Error("MarkUsed with an empty key succeeded")
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{SweepEvery: time.Hour})
+	for i := range 2 {
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close #%d: %v", i+1, err)
+		}
+	}
+	// Calls after Close fail instead of panicking.
+	if _, err := s.Get(t.Context(), "x"); err == nil {
+		t.Fatal("Get after Close succeeded")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		now       time.Time
+		wantSwept int
+		wantKept  []string
+	}{
+		{"NothingExpired", t0, 0, []string{"a", "b", "c"}},
+		{"BeforeFirstExpiry", t0.Add(time.Minute - time.Nanosecond), 0, []string{"a", "b", "c"}},
+		// At exactly expiresAt the record has expired, as in MarkUsed.
+		{"AtFirstExpiry", t0.Add(time.Minute), 1, []string{"b", "c"}},
+		{"Some", t0.Add(90 * time.Minute), 2, []string{"c"}},
+		{"All", t0.Add(48 * time.Hour), 3, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := open(t, Options{})
+			defer s.Close()
+			markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
+			n, err := s.Sweep(tc.now)
+			if err != nil {
+				t.Fatalf("Sweep: %v", err)
+			}
+			if n != tc.wantSwept {
+				t.Errorf("Sweep = %d, want %d", n, tc.wantSwept)
+			}
+			if got := keys(t, s); strings.Join(got, ",") != strings.Join(tc.wantKept, ",") {
+				t.Errorf("kept %v, want %v", got, tc.wantKept)
+			}
+			// Kept records still block replays.
+			for _, k := range tc.wantKept {
+				if err := s.MarkUsed(t.Context(), k, tc.now.Add(time.Hour), tc.now); !errors.Is(err, store.ErrAlreadyExists) {
+					t.Errorf("MarkUsed(%s) after Sweep: %v, want ErrAlreadyExists", k, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBackgroundSweeper(t *testing.T) {
+	t.Parallel()
+	// SweepEvery is left 0 so that Open starts no ticker; the test drives
+	// the same loop with its own tick channel and the Options.Now clock.
+	now := t0.Add(90 * time.Minute)
+	s, _ := open(t, Options{Now: func() time.Time { return now }})
+	markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
+
+	type result struct {
+		n   int
+		err error
+	}
+	results := make(chan result, 1)
+	s.afterSweep = func(n int, err error) { results <- result{n, err} }
+	tick := make(chan time.Time)
+	stopped := make(chan struct{})
+	s.startSweeper(tick, func() { close(stopped) })
+
+	tick <- time.Time{} // the tick's own time is ignored; Now decides
+	if r := <-results; r.err != nil || r.n != 2 {
+		t.Fatalf("first sweep = %d, %v; want 2, nil", r.n, r.err)
+	}
+	tick <- time.Time{}
+	if r := <-results; r.err != nil || r.n != 0 {
+		t.Fatalf("second sweep = %d, %v; want 0, nil", r.n, r.err)
+	}
+	if got := keys(t, s); strings.Join(got, ",") != "c" {
+		t.Fatalf("kept %v, want [c]", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("Close returned before the sweeper stopped its ticker")
+	}
+}
+
+func markUsed(t *testing.T, s *Store, ttl map[string]time.Duration) {
+	t.Helper()
+	for k, d := range ttl {
+		if err := s.MarkUsed(t.Context(), k, t0.Add(d), t0); err != nil {
+			t.Fatalf("MarkUsed(%s): %v", k, err)
+		}
+	}
+}
+
+// keys lists the assertion keys in the file, in order.
+func keys(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.db.QueryContext(t.Context(), `SELECT key FROM assertions ORDER BY key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
