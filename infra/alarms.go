@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -109,12 +110,41 @@ func addAlarms(stack awscdk.Stack, cfg Config, httpAPI awsapigatewayv2.HttpApi, 
 		for _, a := range alarms {
 			a.AddAlarmAction(action)
 		}
+		if own, ok := topic.(awssns.Topic); ok {
+			allowAlarmsToPublish(stack, own, alarms)
+		}
 	}
 	return alarms
 }
 
+// allowAlarmsToPublish adds the topic-policy statement that lets these
+// alarms publish. A topic policy replaces the default one that allowed the
+// account's own principals, and enforceSSL's policy holds only a Deny, so
+// without this CloudWatch's publish is refused and no alarm ever arrives.
+// The principal is CloudWatch, limited to this account (aws:SourceAccount)
+// and to exactly these alarms (aws:SourceArn): another account's alarm, or
+// another alarm of this account, cannot use the topic (confused deputy).
+func allowAlarmsToPublish(stack awscdk.Stack, topic awssns.Topic, alarms []awscloudwatch.Alarm) {
+	arns := make([]*string, 0, len(alarms))
+	for _, a := range alarms {
+		arns = append(arns, a.AlarmArn())
+	}
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowThisStacksAlarmsToPublish"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+			"ArnEquals":    map[string]interface{}{"aws:SourceArn": arns},
+		},
+	}))
+}
+
 // alarmTopic returns the topic alarms notify: the admin's own topic, a new
-// one with an e-mail subscription, or nil.
+// one with an e-mail subscription, or nil. The admin's own topic is not
+// changed: its policy must already let CloudWatch publish (docs/aws.md).
 func alarmTopic(stack awscdk.Stack, cfg Config) awssns.ITopic {
 	switch {
 	case cfg.AlarmTopicArn != "":

@@ -121,10 +121,7 @@ func checkAlarmEmail(t *testing.T, s *synthesized, email string) {
 			t.Errorf("subscription %v", p)
 		}
 	}
-	// EnforceSSL: a topic policy denying aws:SecureTransport=false.
-	if pol := jsonString(t, s.ofType("AWS::SNS::TopicPolicy")); !strings.Contains(pol, "aws:SecureTransport") {
-		t.Errorf("topic policy does not enforce TLS: %s", pol)
-	}
+	checkAlarmTopicPolicy(t, s, topicID)
 	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
 		acts := strings0(props(a)["AlarmActions"])
 		if len(acts) != 1 || refTo(acts[0]) != topicID {
@@ -144,5 +141,74 @@ func checkAlarmTopic(t *testing.T, s *synthesized, arn string) {
 		if len(acts) != 1 || acts[0] != arn {
 			t.Errorf("%s: actions %v, want %s", id, acts, arn)
 		}
+	}
+}
+
+// checkAlarmTopicPolicy: the new topic's policy denies plain HTTP
+// (enforceSSL) and allows CloudWatch to publish, for this account's
+// alarms of this stack only. Without the Allow, CloudWatch's publish is
+// refused and no alarm is ever delivered.
+func checkAlarmTopicPolicy(t *testing.T, s *synthesized, topicID string) {
+	t.Helper()
+	policies := s.ofType("AWS::SNS::TopicPolicy")
+	if len(policies) != 1 {
+		t.Fatalf("got %d topic policies, want 1", len(policies))
+	}
+	var sts []any
+	for _, p := range policies {
+		if topics := strings0(props(p)["Topics"]); len(topics) != 1 || refTo(topics[0]) != topicID {
+			t.Errorf("topic policy applies to %v, want the alarm topic", topics)
+		}
+		sts = strings0(dig(props(p), "PolicyDocument", "Statement"))
+	}
+	var denies, allows []map[string]any
+	for _, st := range sts {
+		m := st.(map[string]any)
+		switch m["Effect"] {
+		case "Deny":
+			denies = append(denies, m)
+		case "Allow":
+			allows = append(allows, m)
+		}
+	}
+	if len(denies) != 1 || dig(denies[0], "Condition", "Bool", "aws:SecureTransport") != "false" {
+		t.Errorf("topic policy does not deny plain HTTP: %v", denies)
+	}
+	if len(allows) != 1 {
+		t.Fatalf("got %d Allow statements, want 1 (CloudWatch publishes): %v", len(allows), allows)
+	}
+	a := allows[0]
+	if got := dig(a, "Principal", "Service"); got != "cloudwatch.amazonaws.com" {
+		t.Errorf("principal %v, want cloudwatch.amazonaws.com", a["Principal"])
+	}
+	if acts := strings0(a["Action"]); len(acts) != 1 || acts[0] != "sns:Publish" {
+		t.Errorf("actions %v, want sns:Publish alone", acts)
+	}
+	if res := strings0(a["Resource"]); len(res) != 1 || refTo(res[0]) != topicID {
+		t.Errorf("resource %v, want the topic", res)
+	}
+	if refTo(dig(a, "Condition", "StringEquals", "aws:SourceAccount")) != "AWS::AccountId" {
+		t.Errorf("no aws:SourceAccount condition: %v", a["Condition"])
+	}
+	// aws:SourceArn lists exactly the stack's alarms.
+	got := map[string]bool{}
+	for _, v := range strings0(dig(a, "Condition", "ArnEquals", "aws:SourceArn")) {
+		id := refTo(v)
+		if !getAtt(v, id, "Arn") {
+			t.Errorf("aws:SourceArn entry %v is not an alarm's Arn", v)
+		}
+		got[id] = true
+	}
+	alarms := s.ofType("AWS::CloudWatch::Alarm")
+	for id := range alarms {
+		if !got[id] {
+			t.Errorf("alarm %s may not publish to the topic", id)
+		}
+	}
+	if len(got) != len(alarms) {
+		t.Errorf("aws:SourceArn names %d ARNs, want the %d alarms", len(got), len(alarms))
+	}
+	if keys := len(dig(a, "Condition").(map[string]any)); keys != 2 {
+		t.Errorf("conditions %v, want StringEquals and ArnEquals only", a["Condition"])
 	}
 }
