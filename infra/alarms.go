@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -18,6 +20,9 @@ const (
 	MetricRotations                     = "SPKeyRotations"
 	MetricRotationFailures              = "SPKeyRotationFailures"
 	MetricMinIdPCertificateDaysToExpiry = "MinIdPCertificateDaysToExpiry"
+	// MetricKeySetAgeDays: the age of the SP key set's AWSCURRENT version,
+	// published by the daily scan (internal/awsapp MetricKeySetAgeDays).
+	MetricKeySetAgeDays = "SPKeySetAgeDays"
 )
 
 // Alarm thresholds.
@@ -27,8 +32,15 @@ const (
 	// look.
 	ApiServerErrorPercent = 5
 	// IdPCertificateWarnDays: Salesforce admins need time to rotate the IdP
-	// certificate and update the account before sign-ins start failing.
-	IdPCertificateWarnDays = 14
+	// certificate and update the account before sign-ins start failing. It
+	// is also the rotate function's SAMLFLEX_CERT_WARN_DAYS, so the scan's
+	// log warning and this alarm start on the same day.
+	IdPCertificateWarnDays = 30
+	// KeyRotationOverdueDays: the KeyRotationOverdue alarm fires when the
+	// key set is older than keyRotationDays plus this. Secrets Manager
+	// rotates some time during the due day and the scan runs daily, so a
+	// healthy key set is seen at most about a day past the period.
+	KeyRotationOverdueDays = 3
 )
 
 // addAlarms creates the alarms and, if configured, sends them to SNS.
@@ -74,9 +86,28 @@ func addAlarms(stack awscdk.Stack, cfg Config, httpAPI awsapigatewayv2.HttpApi, 
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),
 	})
+	// A rotation that never starts writes no failure: if Secrets Manager
+	// cannot invoke rotate (a removed permission, a disabled schedule),
+	// only the age of the key set tells. The daily scan publishes it.
+	overdue := cfg.KeyRotationDays + KeyRotationOverdueDays
+	add("KeyRotationOverdue", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(fmt.Sprintf("samlflex: the SP key set is older than %d days (SPKeySetAgeDays > keyRotationDays %d + %d): rotation has stopped without failing. "+
+			"Check the secret's rotation schedule and that Secrets Manager may invoke the rotate function; then aws secretsmanager rotate-secret.",
+			overdue, cfg.KeyRotationDays, KeyRotationOverdueDays)),
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:  jsii.String(MetricNamespace),
+			MetricName: jsii.String(MetricKeySetAgeDays),
+			Statistic:  jsii.String("Maximum"),
+			Period:     awscdk.Duration_Days(jsii.Number(1)),
+		}),
+		Threshold:          jsii.Number(float64(overdue)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+	})
 	// The scan runs daily, so a one-day period always holds its datapoint.
 	add("IdpCertificateExpiry", &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("samlflex: an account's Salesforce IdP certificate expires in under 14 days (MinIdPCertificateDaysToExpiry < 14). Rotate it in Salesforce and update the account."),
+		AlarmDescription: jsii.String(fmt.Sprintf("samlflex: an account's Salesforce IdP certificate expires in under %d days (MinIdPCertificateDaysToExpiry < %d). "+
+			"Rotate it in Salesforce and update the account.", IdPCertificateWarnDays, IdPCertificateWarnDays)),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace:  jsii.String(MetricNamespace),
 			MetricName: jsii.String(MetricMinIdPCertificateDaysToExpiry),

@@ -28,8 +28,8 @@ func alarmByMetric(s *synthesized, namespace, metric string, dimension string) [
 func checkAlarms(t *testing.T, s *synthesized) {
 	t.Helper()
 	alarms := s.ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 9 { // API 5xx, rotation failures, cert expiry, 2 per function
-		t.Errorf("got %d alarms, want 9", len(alarms))
+	if len(alarms) != 10 { // API 5xx, rotation failures and overdue, cert expiry, 2 per function
+		t.Errorf("got %d alarms, want 10", len(alarms))
 	}
 	one := func(name string, got []map[string]any) map[string]any {
 		t.Helper()
@@ -47,9 +47,21 @@ func checkAlarms(t *testing.T, s *synthesized) {
 		t.Errorf("rotation failures alarm has dimensions %v; rotate publishes none", rot["Dimensions"])
 	}
 
+	// The same 30 days as the rotate function's SAMLFLEX_CERT_WARN_DAYS
+	// (the log warning) and the alarm's description.
 	cert := one("IdP certificate", alarmByMetric(s, MetricNamespace, MetricMinIdPCertificateDaysToExpiry, ""))
-	if cert["Statistic"] != "Minimum" || cert["Threshold"] != 14.0 || cert["ComparisonOperator"] != "LessThanThreshold" || cert["Period"] != 86400.0 {
+	if cert["Statistic"] != "Minimum" || cert["Threshold"] != 30.0 || cert["ComparisonOperator"] != "LessThanThreshold" || cert["Period"] != 86400.0 ||
+		!strings.Contains(cert["AlarmDescription"].(string), "under 30 days") {
 		t.Errorf("IdP certificate alarm %v", cert)
+	}
+
+	// Rotation that stops without failing: the key set's age, from the
+	// daily scan, past the period (keyRotationDays) plus 3 days.
+	overdue := one("key rotation overdue", alarmByMetric(s, MetricNamespace, MetricKeySetAgeDays, ""))
+	wantDays := float64(s.cfg.KeyRotationDays + 3)
+	if overdue["Statistic"] != "Maximum" || overdue["Threshold"] != wantDays || overdue["ComparisonOperator"] != "GreaterThanThreshold" ||
+		overdue["Period"] != 86400.0 || overdue["EvaluationPeriods"] != 1.0 || overdue["Dimensions"] != nil {
+		t.Errorf("key rotation overdue alarm %v, want Maximum > %v over one day", overdue, wantDays)
 	}
 
 	for _, fn := range []string{"Acs", "Metadata", "Rotate"} {

@@ -16,8 +16,9 @@ const MemoryMiB = 128
 type functionsProps struct {
 	assets    map[string]string // function name => zip path
 	retention awslogs.RetentionDays
-	env       map[string]*string // every function's environment
-	acsEnv    map[string]*string // added to acs's only
+	logLevel  string                        // Config.LogLevel
+	env       map[string]*string            // every function's environment
+	extraEnv  map[string]map[string]*string // function name => added to its env
 }
 
 // lambdaFn is one function with the role and log group created for it, so
@@ -46,13 +47,13 @@ func newFunctions(stack awscdk.Stack, p functionsProps) *functions {
 		// end in API Gateway's bare Internal Server Error). Raise this
 		// with that budget. The functions are not in a VPC, so the calls
 		// to Twilio need no NAT gateway or endpoint.
-		acs: newFunction(stack, p, "Acs", FnACS, awscdk.Duration_Seconds(jsii.Number(10)), p.acsEnv,
+		acs: newFunction(stack, p, "Acs", FnACS, awscdk.Duration_Seconds(jsii.Number(10)),
 			"samlflex ACS: login link and SAML assertion consumer"),
-		metadata: newFunction(stack, p, "Metadata", FnMetadata, awscdk.Duration_Seconds(jsii.Number(10)), nil,
+		metadata: newFunction(stack, p, "Metadata", FnMetadata, awscdk.Duration_Seconds(jsii.Number(10)),
 			"samlflex SP metadata, JWKS and health check"),
 		// Secrets Manager gives each rotation step its own invocation; key
 		// generation at 128 MB (a small CPU share) takes seconds, not minutes.
-		rotate: newFunction(stack, p, "Rotate", FnRotate, awscdk.Duration_Seconds(jsii.Number(60)), nil,
+		rotate: newFunction(stack, p, "Rotate", FnRotate, awscdk.Duration_Seconds(jsii.Number(60)),
 			"samlflex SP key rotation and daily IdP certificate scan"),
 	}
 }
@@ -60,8 +61,8 @@ func newFunctions(stack awscdk.Stack, p functionsProps) *functions {
 // newFunction creates a function from a prebuilt bootstrap zip, with its own
 // log group (retention; no log-retention custom resource) and its own role
 // (no AWSLambdaBasicExecutionRole managed policy: the role may only write to
-// this log group). Its environment is p.env plus extraEnv.
-func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout awscdk.Duration, extraEnv map[string]*string, description string) *lambdaFn {
+// this log group). Its environment is p.env plus p.extraEnv[name].
+func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout awscdk.Duration, description string) *lambdaFn {
 	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: p.retention,
 		// Kept after teardown: sign-in logs are the audit trail; retention
@@ -77,13 +78,7 @@ func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout 
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*logs.LogGroupArn()),
 	}))
-	env := make(map[string]*string, len(p.env)+len(extraEnv))
-	for k, v := range p.env {
-		env[k] = v
-	}
-	for k, v := range extraEnv {
-		env[k] = v
-	}
+	env := merge(p.env, p.extraEnv[name])
 	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:  jsii.String(description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),

@@ -149,22 +149,37 @@ func TestDefaultStack(t *testing.T) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			wantKeys := []string{"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"}
-			if name == FnACS {
+			// Only what each function's config.Load reads.
+			wantKeys := map[string][]string{
 				// Only acs reads the Flex connector's secrets.
-				wantKeys = []string{"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_FLEX_SECRET_PREFIX", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"}
-				if env["SAMLFLEX_FLEX_SECRET_PREFIX"] != testFlexSecretPrefix {
-					t.Errorf("%s: SAMLFLEX_FLEX_SECRET_PREFIX %v, want %q", name, env["SAMLFLEX_FLEX_SECRET_PREFIX"], testFlexSecretPrefix)
-				}
-			}
+				FnACS:      {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_FLEX_SECRET_PREFIX", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"},
+				FnMetadata: {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"},
+				// rotate serves no HTTP and writes no assertions.
+				FnRotate: {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_CERT_WARN_DAYS", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_KEY_ROTATION_DAYS", "SAMLFLEX_LOG_LEVEL"},
+			}[name]
 			if !reflect.DeepEqual(keys, wantKeys) {
 				t.Errorf("%s: env keys %v, want %v", name, keys, wantKeys)
 			}
-			if !getAtt(env["SAMLFLEX_BASE_URL"], apiID, "ApiEndpoint") {
-				t.Errorf("%s: SAMLFLEX_BASE_URL %v, want the API endpoint", name, env["SAMLFLEX_BASE_URL"])
+			if name == FnACS && env["SAMLFLEX_FLEX_SECRET_PREFIX"] != testFlexSecretPrefix {
+				t.Errorf("%s: SAMLFLEX_FLEX_SECRET_PREFIX %v, want %q", name, env["SAMLFLEX_FLEX_SECRET_PREFIX"], testFlexSecretPrefix)
 			}
-			if refTo(env["SAMLFLEX_ACCOUNTS_TABLE"]) != accountsID || refTo(env["SAMLFLEX_ASSERTIONS_TABLE"]) != assertionsID {
-				t.Errorf("%s: table env %v %v", name, env["SAMLFLEX_ACCOUNTS_TABLE"], env["SAMLFLEX_ASSERTIONS_TABLE"])
+			if name == FnRotate {
+				// The certificates' validity follows the period; the
+				// scan's log warning starts with the alarm.
+				if env["SAMLFLEX_KEY_ROTATION_DAYS"] != "90" || env["SAMLFLEX_CERT_WARN_DAYS"] != "30" {
+					t.Errorf("%s: SAMLFLEX_KEY_ROTATION_DAYS %v SAMLFLEX_CERT_WARN_DAYS %v, want 90 and 30",
+						name, env["SAMLFLEX_KEY_ROTATION_DAYS"], env["SAMLFLEX_CERT_WARN_DAYS"])
+				}
+			} else {
+				if !getAtt(env["SAMLFLEX_BASE_URL"], apiID, "ApiEndpoint") {
+					t.Errorf("%s: SAMLFLEX_BASE_URL %v, want the API endpoint", name, env["SAMLFLEX_BASE_URL"])
+				}
+				if refTo(env["SAMLFLEX_ASSERTIONS_TABLE"]) != assertionsID {
+					t.Errorf("%s: SAMLFLEX_ASSERTIONS_TABLE %v", name, env["SAMLFLEX_ASSERTIONS_TABLE"])
+				}
+			}
+			if refTo(env["SAMLFLEX_ACCOUNTS_TABLE"]) != accountsID {
+				t.Errorf("%s: SAMLFLEX_ACCOUNTS_TABLE %v", name, env["SAMLFLEX_ACCOUNTS_TABLE"])
 			}
 			// Ref of a secret is its full ARN.
 			if refTo(env["SAMLFLEX_KEYS_SECRET_ID"]) != secretID {
@@ -318,9 +333,16 @@ func TestStackVariants(t *testing.T) {
 			},
 		},
 		{
-			name:  "existing alarm topic",
-			cfg:   Config{AlarmTopicArn: testTopicArn},
-			check: func(t *testing.T, s *synthesized) { checkAlarmTopic(t, s, testTopicArn) },
+			name: "existing alarm topic, longest rotation period",
+			cfg:  Config{AlarmTopicArn: testTopicArn, KeyRotationDays: 1000},
+			check: func(t *testing.T, s *synthesized) {
+				checkAlarmTopic(t, s, testTopicArn)
+				// rotate derives its certificates' validity from this.
+				env := dig(props(s.resources[s.logicalID(t, "Rotate")]), "Environment", "Variables")
+				if got := dig(env, "SAMLFLEX_KEY_ROTATION_DAYS"); got != "1000" {
+					t.Errorf("rotate: SAMLFLEX_KEY_ROTATION_DAYS %v, want 1000", got)
+				}
+			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

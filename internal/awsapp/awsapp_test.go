@@ -2,6 +2,7 @@ package awsapp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -263,12 +264,20 @@ func TestRotateDispatch(t *testing.T) {
 	if err := handle(context.Background(), json.RawMessage(`{"action":"scan_idp_certificates"}`)); err != nil {
 		t.Fatal(err)
 	}
-	var line struct {
-		Min float64 `json:"MinIdPCertificateDaysToExpiry"`
+	// Two metrics: the key set's age (first) and the certificate minimum.
+	var minDays, age *float64
+	for _, raw := range bytes.Split(bytes.TrimSpace(emf.Bytes()), []byte("\n")) {
+		var line struct {
+			Min *float64 `json:"MinIdPCertificateDaysToExpiry"`
+			Age *float64 `json:"SPKeySetAgeDays"`
+		}
+		if err := json.Unmarshal(raw, &line); err != nil {
+			t.Fatalf("EMF line %s: %v", raw, err)
+		}
+		minDays, age = cmp.Or(line.Min, minDays), cmp.Or(line.Age, age)
 	}
-	first, _, _ := bytes.Cut(emf.Bytes(), []byte("\n"))
-	if err := json.Unmarshal(first, &line); err != nil || line.Min < 400 || line.Min > 600 {
-		t.Fatalf("EMF %s (%v)", emf.String(), err)
+	if minDays == nil || *minDays < 400 || *minDays > 600 || age == nil {
+		t.Fatalf("EMF %s: want MinIdPCertificateDaysToExpiry and SPKeySetAgeDays", emf.String())
 	}
 	if err := handle(context.Background(), json.RawMessage(`{"detail-type":"Scheduled Event"}`)); err == nil {
 		t.Fatal("unknown event accepted")
