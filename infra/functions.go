@@ -93,6 +93,26 @@ func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout 
 		Role:          role,
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
+		// With the JSON format Lambda filters application lines by their
+		// "level" field (slog writes DEBUG, INFO, WARN, ERROR) at this
+		// level, INFO if unset: without it logLevel=debug would set
+		// SAMLFLEX_LOG_LEVEL and Lambda would still drop the DEBUG lines.
+		ApplicationLogLevelV2: applicationLogLevel(p.logLevel),
 	})
 	return &lambdaFn{name: name, fn: fn, role: role, logs: logs}
+}
+
+// applicationLogLevel maps Config.LogLevel (validated: debug, info, warn or
+// error) to Lambda's application log level.
+func applicationLogLevel(level string) awslambda.ApplicationLogLevel {
+	switch level {
+	case "debug":
+		return awslambda.ApplicationLogLevel_DEBUG
+	case "warn":
+		return awslambda.ApplicationLogLevel_WARN
+	case "error":
+		return awslambda.ApplicationLogLevel_ERROR
+	default:
+		return awslambda.ApplicationLogLevel_INFO
+	}
 }

@@ -136,9 +136,7 @@ func TestDefaultStack(t *testing.T) {
 			if wantTimeout := map[string]float64{FnACS: 10, FnMetadata: 10, FnRotate: 60}[name]; p["Timeout"] != wantTimeout {
 				t.Errorf("%s: timeout %v, want %v", name, p["Timeout"], wantTimeout)
 			}
-			if dig(p, "LoggingConfig", "LogFormat") != "JSON" {
-				t.Errorf("%s: log format %v", name, dig(p, "LoggingConfig", "LogFormat"))
-			}
+			checkLogLevel(t, name, p, "info", "INFO")
 			lg := refTo(dig(p, "LoggingConfig", "LogGroup"))
 			if r, ok := s.resources[lg]; !ok || r["Type"] != "AWS::Logs::LogGroup" {
 				t.Errorf("%s: log group %q", name, lg)
@@ -333,10 +331,13 @@ func TestStackVariants(t *testing.T) {
 			},
 		},
 		{
-			name: "existing alarm topic, longest rotation period",
-			cfg:  Config{AlarmTopicArn: testTopicArn, KeyRotationDays: 1000},
+			name: "existing alarm topic, longest rotation period, debug logs",
+			cfg:  Config{AlarmTopicArn: testTopicArn, KeyRotationDays: 1000, LogLevel: "debug"},
 			check: func(t *testing.T, s *synthesized) {
 				checkAlarmTopic(t, s, testTopicArn)
+				for _, name := range []string{"Acs", "Metadata", "Rotate"} {
+					checkLogLevel(t, name, props(s.resources[s.logicalID(t, name)]), "debug", "DEBUG")
+				}
 				// rotate derives its certificates' validity from this.
 				env := dig(props(s.resources[s.logicalID(t, "Rotate")]), "Environment", "Variables")
 				if got := dig(env, "SAMLFLEX_KEY_ROTATION_DAYS"); got != "1000" {
@@ -387,4 +388,20 @@ func containsPrefix(list []any, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// checkLogLevel: the function logs JSON, slog's level (SAMLFLEX_LOG_LEVEL)
+// and Lambda's application log level come from the same logLevel, so
+// Lambda does not drop the lines slog writes.
+func checkLogLevel(t *testing.T, name string, fn map[string]any, slogLevel, lambdaLevel string) {
+	t.Helper()
+	if got := dig(fn, "LoggingConfig", "LogFormat"); got != "JSON" {
+		t.Errorf("%s: log format %v, want JSON", name, got)
+	}
+	if got := dig(fn, "LoggingConfig", "ApplicationLogLevel"); got != lambdaLevel {
+		t.Errorf("%s: application log level %v, want %s", name, got, lambdaLevel)
+	}
+	if got := dig(fn, "Environment", "Variables", "SAMLFLEX_LOG_LEVEL"); got != slogLevel {
+		t.Errorf("%s: SAMLFLEX_LOG_LEVEL %v, want %s", name, got, slogLevel)
+	}
 }
