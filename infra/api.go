@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -101,8 +104,9 @@ func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination 
 func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat { return s.format }
 
 // addRoutes adds Routes(), each with a Lambda proxy integration (payload
-// format 2.0) whose invoke permission is scoped to that route.
-func (a *api) addRoutes(fns *functions) {
+// format 2.0) whose invoke permission is scoped to that route: its path
+// and its method (scopeInvokeToMethod).
+func (a *api) addRoutes(stack awscdk.Stack, fns *functions) error {
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	for _, f := range []*lambdaFn{fns.acs, fns.metadata} {
 		integrations[f.name] = awsapigatewayv2integrations.NewHttpLambdaIntegration(
@@ -122,6 +126,35 @@ func (a *api) addRoutes(fns *functions) {
 				"Public by design: browsers reach these routes without credentials (the login link, "+
 					"Salesforce's POST of the signed SAMLResponse to the ACS, and metadata/JWKS/health that "+
 					"IdPs and Flex fetch). The ACS authenticates each request by the SAML signature.")
+			if err := a.scopeInvokeToMethod(stack, route, r); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// scopeInvokeToMethod narrows the invoke permission that the integration
+// gave API Gateway for route r from any method (<api>/*/*/<path>) to r's
+// own (<api>/*/<METHOD>/<path>): the ACS function may then be invoked for
+// POST on the ACS path and GET on the login path, and nothing else, even
+// if a route is later added by hand in the console. The stage stays "*".
+// The path is the route's, with its {AccountSid} as written: that is the
+// resource path API Gateway names in the source ARN of an HTTP API.
+//
+// HttpLambdaIntegration adds the permission as a child of the route named
+// "<integration id>-Permission"; if CDK ever renames it, synthesis fails
+// here instead of silently keeping the wider permission.
+func (a *api) scopeInvokeToMethod(stack awscdk.Stack, route awsapigatewayv2.HttpRoute, r Route) error {
+	id := r.Function + "-integration-Permission"
+	perm, ok := route.Node().TryFindChild(jsii.String(id)).(awslambda.CfnPermission)
+	if !ok {
+		return fmt.Errorf("route %s %s: no invoke permission %q under it to scope (did aws-cdk-lib change HttpLambdaIntegration?)", r.Method, r.Path, id)
+	}
+	perm.AddPropertyOverride(jsii.String("SourceArn"), stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("execute-api"),
+		Resource:     a.api.ApiId(),
+		ResourceName: jsii.String("*/" + string(r.Method) + r.Path),
+	}))
+	return nil
 }

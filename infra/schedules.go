@@ -22,14 +22,17 @@ const ScanEventAction = "scan_idp_certificates"
 // pairs) and an invoke permission for secretsmanager.amazonaws.com with no
 // source condition. Through the reference it adds neither, and we add:
 // the four rotation actions on this secret (iam.go) and an invoke
-// permission limited to this account (aws:SourceAccount, as Secrets
-// Manager's docs recommend against the confused-deputy problem).
+// permission limited to this account and this secret (SourceAccount and
+// SourceArn, as Secrets Manager's docs recommend against the
+// confused-deputy problem): no other secret's rotation, in this account or
+// another, can run rotate.
 func addKeyRotation(stack awscdk.Stack, cfg Config, keys awssecretsmanager.Secret, rotate *lambdaFn) awssecretsmanager.RotationSchedule {
 	invoke := awslambda.NewCfnPermission(stack, jsii.String("RotateInvokeBySecretsManager"), &awslambda.CfnPermissionProps{
 		Action:        jsii.String("lambda:InvokeFunction"),
 		FunctionName:  rotate.fn.FunctionArn(),
 		Principal:     jsii.String("secretsmanager.amazonaws.com"),
 		SourceAccount: stack.Account(),
+		SourceArn:     keys.SecretArn(),
 	})
 	ref := awslambda.Function_FromFunctionAttributes(stack, jsii.String("RotateForSecretsManager"), &awslambda.FunctionAttributes{
 		FunctionArn:     rotate.fn.FunctionArn(),

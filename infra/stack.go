@@ -64,7 +64,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 		},
 	})
 	grantAccess(stack, fns, d)
-	a.addRoutes(fns)
+	if err := a.addRoutes(stack, fns); err != nil {
+		return nil, err
+	}
 	addKeyRotation(stack, cfg, d.keys, fns.rotate)
 	addCertificateScan(stack, fns.rotate)
 	addAlarms(stack, cfg, a.api, fns)

@@ -62,21 +62,34 @@ func TestDefaultStack(t *testing.T) {
 		}
 	})
 
-	t.Run("API Gateway may invoke each route's function, scoped to that route", func(t *testing.T) {
-		for _, want := range Routes() {
-			found := false
-			for _, p := range s.ofType("AWS::Lambda::Permission") {
-				pp := props(p)
-				if pp["Principal"] != "apigateway.amazonaws.com" || refTo(pp["FunctionName"]) != fnID[want.Function] {
-					continue
-				}
-				if strings.HasSuffix(jsonString(t, pp["SourceArn"]), `/*/*`+want.Path+`"]]}`) {
-					found = true
-				}
+	t.Run("API Gateway may invoke each route's function, scoped to that route and method", func(t *testing.T) {
+		// Every permission for API Gateway, by "function METHOD path".
+		got := map[string]int{}
+		for id, p := range s.ofType("AWS::Lambda::Permission") {
+			pp := props(p)
+			if pp["Principal"] != "apigateway.amazonaws.com" {
+				continue
 			}
-			if !found {
-				t.Errorf("no invoke permission for %s %s on %s", want.Method, want.Path, want.Function)
+			// {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+			// ":execute-api:", ..., ":", {"Ref": api}, "/*/METHOD/path"]]}
+			parts := strings0(dig(pp["SourceArn"], "Fn::Join").([]any)[1])
+			last, _ := parts[len(parts)-1].(string)
+			if refTo(parts[len(parts)-2]) != apiID || !strings.HasPrefix(last, "/*/") {
+				t.Errorf("%s: source ARN %s is not this API's, any stage", id, jsonString(t, pp["SourceArn"]))
+				continue
 			}
+			method, path, _ := strings.Cut(strings.TrimPrefix(last, "/*/"), "/")
+			if method == "*" {
+				t.Errorf("%s: any method may invoke: %s", id, last)
+			}
+			got[refTo(pp["FunctionName"])+" "+method+" /"+path]++
+		}
+		want := map[string]int{}
+		for _, r := range Routes() {
+			want[fnID[r.Function]+" "+string(r.Method)+" "+r.Path]++
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("invoke permissions (function METHOD path)\n  %v\nwant one per route\n  %v", got, want)
 		}
 	})
 
@@ -251,8 +264,10 @@ func TestDefaultStack(t *testing.T) {
 				invokes = append(invokes, props(perm))
 			}
 		}
-		if len(invokes) != 1 || refTo(invokes[0]["FunctionName"]) != fnID[FnRotate] || refTo(invokes[0]["SourceAccount"]) != "AWS::AccountId" {
-			t.Errorf("secretsmanager invoke permissions %v, want one on rotate with SourceAccount", invokes)
+		// Only this account's rotation of this secret may run rotate.
+		if len(invokes) != 1 || refTo(invokes[0]["FunctionName"]) != fnID[FnRotate] ||
+			refTo(invokes[0]["SourceAccount"]) != "AWS::AccountId" || refTo(invokes[0]["SourceArn"]) != secretID {
+			t.Errorf("secretsmanager invoke permissions %v, want one on rotate with SourceAccount and SourceArn (the key secret)", invokes)
 		}
 	})
 
