@@ -168,5 +168,16 @@ func StartHTTP(function string) {
 		logger.Error("cannot start", "err", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(lambdahttp.New(h, logger).Handle)
+	lambda.Start(lambdahttp.NewWithOptions(h, logger, lambdahttp.Options{MaxBody: MaxRequestBody}).Handle)
 }
+
+// MaxRequestBody caps the request body of the acs and metadata functions
+// (lambdahttp; a base64 body is refused before it is decoded when its
+// length alone exceeds this). It is the largest SAMLResponse cap an
+// account may set (samlflex.Account max_response_bytes, at most 4 MiB;
+// TestMaxRequestBodyCoversEveryAccount pins it) plus the 4 KiB that
+// httpapi allows on top of an account's cap for the form's other fields.
+// No account accepts a larger request, so none is decoded or handed to the
+// handler; httpapi then applies the account's own cap (256 KiB by default)
+// before it parses the form. HTTP API itself accepts up to 10 MB.
+const MaxRequestBody = 4<<20 + 4096

@@ -354,3 +354,24 @@ func TestEnvCredentials(t *testing.T) {
 		t.Fatal("missing region accepted")
 	}
 }
+
+// TestMaxRequestBodyCoversEveryAccount: the functions' body cap is the
+// largest SAMLResponse cap an account may have plus httpapi's allowance for
+// the other form fields. If pkg/samlflex raises its limit, this fails
+// until MaxRequestBody follows (else the adapter would refuse requests an
+// account accepts).
+func TestMaxRequestBodyCoversEveryAccount(t *testing.T) {
+	t.Parallel()
+	acct := func(limit int) *samlflex.Account {
+		return &samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
+			IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
+			StartURL: "https://flex.example.com/agent-desktop", MaxResponseBytes: limit}
+	}
+	largest := MaxRequestBody - 4096
+	if err := acct(largest).Validate(now); err != nil {
+		t.Fatalf("an account with max_response_bytes %d (the largest MaxRequestBody covers) is refused: %v", largest, err)
+	}
+	if err := acct(largest + 1).Validate(now); err == nil || !strings.Contains(err.Error(), "max_response_bytes") {
+		t.Fatalf("max_response_bytes %d accepted (%v): accounts may now exceed MaxRequestBody", largest+1, err)
+	}
+}
