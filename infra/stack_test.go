@@ -319,6 +319,7 @@ func TestDefaultStack(t *testing.T) {
 		checkNoAlarmActions(t, s)
 	})
 	t.Run("cdk-nag", func(t *testing.T) { checkNag(t, s) })
+	t.Run("testdata/functions.json matches", func(t *testing.T) { checkFunctionsFile(t, s) })
 
 	t.Run("no custom domain by default", func(t *testing.T) {
 		if n := len(s.ofType("AWS::ApiGatewayV2::DomainName")) + len(s.ofType("AWS::ApiGatewayV2::ApiMapping")); n != 0 {
