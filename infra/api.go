@@ -21,11 +21,21 @@ type Route struct {
 }
 
 // Routes is the HTTP contract with the runtime (internal/httpapi).
+//
+// HEAD is routed where httpapi answers it without side effects: metadata
+// and JWKS (headers and ETag, no body) and the health check, which
+// monitors and link checkers probe with HEAD. HTTP API matches methods
+// exactly, so without these routes HEAD answers API Gateway's own 404. The
+// login link is GET only: a HEAD there would start a login (a cookie and a
+// log line) for a client that never follows it.
 func Routes() []Route {
 	return []Route{
 		{awsapigatewayv2.HttpMethod_GET, "/v1/Accounts/{AccountSid}/saml2/metadata", FnMetadata},
+		{awsapigatewayv2.HttpMethod_HEAD, "/v1/Accounts/{AccountSid}/saml2/metadata", FnMetadata},
 		{awsapigatewayv2.HttpMethod_GET, "/.well-known/jwks.json", FnMetadata},
+		{awsapigatewayv2.HttpMethod_HEAD, "/.well-known/jwks.json", FnMetadata},
 		{awsapigatewayv2.HttpMethod_GET, "/healthz", FnMetadata},
+		{awsapigatewayv2.HttpMethod_HEAD, "/healthz", FnMetadata},
 		{awsapigatewayv2.HttpMethod_GET, "/v1/Accounts/{AccountSid}/saml2/login", FnACS},
 		{awsapigatewayv2.HttpMethod_POST, "/v1/Accounts/{AccountSid}/saml2", FnACS},
 	}
@@ -36,17 +46,21 @@ type api struct {
 	stage   awsapigatewayv2.HttpStage
 	domain  awsapigatewayv2.DomainName // nil without a custom domain
 	baseURL *string                    // no trailing slash
+	// executeAPIDisabled: the execute-api endpoint is off (custom domain
+	// only).
+	executeAPIDisabled bool
 }
 
 // newAPI creates the HTTP API with its $default stage (throttling, access
 // log) and, if configured, the custom domain. Routes come later
 // (addRoutes) because the functions need baseURL first.
 func newAPI(stack awscdk.Stack, cfg Config, logRetention awslogs.RetentionDays) *api {
-	a := &api{}
+	a := &api{executeAPIDisabled: cfg.DisableExecuteApiEndpoint}
 	a.api = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description: jsii.String("samlflex SAML service provider"),
 		// Our own $default stage below carries throttling and access logs.
-		CreateDefaultStage: jsii.Bool(false),
+		CreateDefaultStage:        jsii.Bool(false),
+		DisableExecuteApiEndpoint: jsii.Bool(cfg.DisableExecuteApiEndpoint),
 	})
 	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention:     logRetention,
@@ -65,8 +79,11 @@ func newAPI(stack awscdk.Stack, cfg Config, logRetention awslogs.RetentionDays) 
 			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 		},
 	})
-	a.baseURL = a.api.ApiEndpoint()
-	if cfg.DomainName != "" {
+	if cfg.DomainName == "" {
+		// (ApiEndpoint panics when the endpoint is disabled, which
+		// Validate allows only with a custom domain.)
+		a.baseURL = a.api.ApiEndpoint()
+	} else {
 		a.domain = awsapigatewayv2.NewDomainName(stack, jsii.String("CustomDomain"), &awsapigatewayv2.DomainNameProps{
 			DomainName:     jsii.String(cfg.DomainName),
 			Certificate:    awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("CustomDomainCertificate"), jsii.String(cfg.CertificateArn)),

@@ -51,6 +51,12 @@ type Config struct {
 	// CertificateArn ("certificateArn") is an ACM certificate for
 	// DomainName in the stack's region (regional endpoint).
 	CertificateArn string
+	// DisableExecuteApiEndpoint ("disableExecuteApiEndpoint", true or
+	// false) turns off the API's own https://<id>.execute-api... address,
+	// so that the custom domain is the only way in (its access log, TLS
+	// policy and DNS are then the whole picture). Needs DomainName: without
+	// one the API would be unreachable.
+	DisableExecuteApiEndpoint bool
 	// ThrottleRateLimit ("throttleRateLimit") and ThrottleBurstLimit
 	// ("throttleBurstLimit") are the stage's steady requests per second and
 	// burst size.
@@ -156,6 +162,23 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 			return 0
 		}
 	}
+	boolean := func(key string) bool {
+		switch v := node.TryGetContext(&key).(type) {
+		case nil:
+			return false
+		case bool: // cdk.json
+			return v
+		case string: // -c key=true
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("context %q: want true or false, got %q", key, v))
+			}
+			return b
+		default:
+			errs = append(errs, fmt.Errorf("context %q: want true or false, got %v", key, v))
+			return false
+		}
+	}
 	integer := func(key string) int {
 		f := num(key)
 		if f != float64(int(f)) {
@@ -164,16 +187,17 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		return int(f)
 	}
 	cfg := Config{
-		AssetDir:           str("assetDir"),
-		DomainName:         str("domainName"),
-		CertificateArn:     str("certificateArn"),
-		ThrottleRateLimit:  num("throttleRateLimit"),
-		ThrottleBurstLimit: num("throttleBurstLimit"),
-		LogRetentionDays:   integer("logRetentionDays"),
-		KeyRotationDays:    integer("keyRotationDays"),
-		LogLevel:           str("logLevel"),
-		AlarmEmail:         str("alarmEmail"),
-		AlarmTopicArn:      str("alarmTopicArn"),
+		AssetDir:                  str("assetDir"),
+		DomainName:                str("domainName"),
+		CertificateArn:            str("certificateArn"),
+		DisableExecuteApiEndpoint: boolean("disableExecuteApiEndpoint"),
+		ThrottleRateLimit:         num("throttleRateLimit"),
+		ThrottleBurstLimit:        num("throttleBurstLimit"),
+		LogRetentionDays:          integer("logRetentionDays"),
+		KeyRotationDays:           integer("keyRotationDays"),
+		LogLevel:                  str("logLevel"),
+		AlarmEmail:                str("alarmEmail"),
+		AlarmTopicArn:             str("alarmTopicArn"),
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
@@ -213,6 +237,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if (c.DomainName == "") != (c.CertificateArn == "") {
 		errs = append(errs, errors.New("domainName and certificateArn go together: set both or neither"))
+	}
+	if c.DisableExecuteApiEndpoint && c.DomainName == "" {
+		errs = append(errs, errors.New("disableExecuteApiEndpoint needs domainName: without a custom domain the API would be unreachable"))
 	}
 	if c.DomainName != "" && (strings.Contains(c.DomainName, "/") || strings.Contains(c.DomainName, ":")) {
 		errs = append(errs, fmt.Errorf("domainName %q: want a host name such as sso.example.com, not a URL", c.DomainName))

@@ -54,7 +54,27 @@ func checkCustomDomain(t *testing.T, s *synthesized) {
 	if !getAtt(dig(s.outputs, "CustomDomainTarget", "Value"), domainID, "RegionalDomainName") {
 		t.Errorf("CustomDomainTarget %v", s.outputs["CustomDomainTarget"])
 	}
-	if !getAtt(dig(s.outputs, "ExecuteApiEndpoint", "Value"), apiID, "ApiEndpoint") {
-		t.Errorf("ExecuteApiEndpoint %v", s.outputs["ExecuteApiEndpoint"])
+	checkExecuteAPIEndpoint(t, s, true)
+}
+
+// checkExecuteAPIEndpoint: the API's own endpoint is on (with the
+// ExecuteApiEndpoint output when there is a custom domain) or off (no
+// output: there is nothing to point at).
+func checkExecuteAPIEndpoint(t *testing.T, s *synthesized, on bool) {
+	t.Helper()
+	apiID := s.logicalID(t, "HttpApi")
+	disabled := props(s.resources[apiID])["DisableExecuteApiEndpoint"]
+	if on && disabled != nil && disabled != false {
+		t.Errorf("DisableExecuteApiEndpoint %v, want the endpoint on", disabled)
+	}
+	if !on && disabled != true {
+		t.Errorf("DisableExecuteApiEndpoint %v, want true", disabled)
+	}
+	_, hasOutput := s.outputs["ExecuteApiEndpoint"]
+	if on && !getAtt(dig(s.outputs, "ExecuteApiEndpoint", "Value"), apiID, "ApiEndpoint") {
+		t.Errorf("ExecuteApiEndpoint %v, want the API endpoint", s.outputs["ExecuteApiEndpoint"])
+	}
+	if !on && hasOutput {
+		t.Errorf("ExecuteApiEndpoint output %v with the endpoint off", s.outputs["ExecuteApiEndpoint"])
 	}
 }

@@ -65,8 +65,12 @@ func addCertificateScan(stack awscdk.Stack, rotate *lambdaFn) awsevents.Rule {
 	})
 	rule.AddTarget(awseventstargets.NewLambdaFunction(rotate.fn, &awseventstargets.LambdaFunctionProps{
 		Event: awsevents.RuleTargetInput_FromObject(map[string]string{"action": ScanEventAction}),
-		// A failed scan is retried; a day-late scan is still useful within
-		// the 14-day alarm window.
+		// EventBridge invokes rotate asynchronously, so this retry policy
+		// covers only delivering the event to Lambda (throttling, Lambda
+		// unavailable), for up to 6 hours. A scan that runs and fails is
+		// retried by Lambda's own asynchronous retries (two, by default),
+		// not by this policy; a failure shows in RotateErrors, and the next
+		// day's scan is still well within the 30-day alarm window.
 		RetryAttempts: jsii.Number(2),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
 	}))

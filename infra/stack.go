@@ -118,9 +118,11 @@ func addOutputs(stack awscdk.Stack, a *api, d *data) {
 			Description: jsii.String("Hosted zone ID of CustomDomainTarget, for a Route 53 alias record"),
 			Value:       a.domain.RegionalHostedZoneId(),
 		})
-		awscdk.NewCfnOutput(stack, jsii.String("ExecuteApiEndpoint"), &awscdk.CfnOutputProps{
-			Description: jsii.String("The HTTP API's own endpoint; use BaseUrl in Salesforce, this one changes if the API is replaced"),
-			Value:       a.api.ApiEndpoint(),
-		})
+		if !a.executeAPIDisabled {
+			awscdk.NewCfnOutput(stack, jsii.String("ExecuteApiEndpoint"), &awscdk.CfnOutputProps{
+				Description: jsii.String("The HTTP API's own endpoint; use BaseUrl in Salesforce, this one changes if the API is replaced"),
+				Value:       a.api.ApiEndpoint(),
+			})
+		}
 	}
 }

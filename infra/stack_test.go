@@ -347,6 +347,16 @@ func TestStackVariants(t *testing.T) {
 			},
 		},
 		{
+			name: "custom domain only: execute-api endpoint off",
+			cfg:  Config{DomainName: "sso.example.com", CertificateArn: testCertificateArn, DisableExecuteApiEndpoint: true},
+			check: func(t *testing.T, s *synthesized) {
+				checkExecuteAPIEndpoint(t, s, false)
+				if got := dig(s.outputs, "BaseUrl", "Value"); got != "https://sso.example.com" {
+					t.Errorf("BaseUrl %v, want the custom domain", got)
+				}
+			},
+		},
+		{
 			name: "existing alarm topic, longest rotation period, debug logs",
 			cfg:  Config{AlarmTopicArn: testTopicArn, KeyRotationDays: 1000, LogLevel: "debug"},
 			check: func(t *testing.T, s *synthesized) {

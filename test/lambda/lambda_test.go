@@ -42,6 +42,10 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("body %q", r.body(t))
 					}
 				}},
+			// The stack routes HEAD to these three (infra/api.go).
+			{name: "HEAD metadata", event: headEvent(accountPath + "/metadata"), wantStatus: http.StatusOK, check: checkHeadResponse},
+			{name: "HEAD JWKS", event: headEvent("/.well-known/jwks.json"), wantStatus: http.StatusOK, check: checkHeadResponse},
+			{name: "HEAD health", event: headEvent("/healthz"), wantStatus: http.StatusOK, check: checkHeadResponse},
 			{name: "unknown account", event: getEvent("/v1/Accounts/ACffffffffffffffffffffffffffffffff/saml2/metadata", ""),
 				wantStatus: http.StatusNotFound, wantCode: "unknown_account"},
 		})
