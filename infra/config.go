@@ -16,12 +16,15 @@ import (
 const (
 	// DefaultAssetDir is relative to infra/, where cdk runs the app.
 	DefaultAssetDir = "../dist/lambda"
-	// 20 requests/s with bursts of 40 is about 600 sign-ins a minute (a
-	// sign-in is the login link plus the ACS POST): enough for shift starts
-	// of large contact centres, and a cap on what a flood of unauthenticated
-	// requests can cost.
-	DefaultThrottleRateLimit  = 20
-	DefaultThrottleBurstLimit = 40
+	// 50 requests/s with bursts of 100 is 1,500 sign-ins a minute (a
+	// sign-in is the login link plus the ACS POST): 10,000 agents signing
+	// in over a 15-minute shift change need 22 requests/s on average, so
+	// this leaves twice that in headroom (docs/aws.md, "Sizing"). It also
+	// caps what a flood of unauthenticated requests can cost: at the cap,
+	// 4.3 million requests a day, about $12 a day (API requests, Lambda,
+	// and mostly the logs).
+	DefaultThrottleRateLimit  = 50
+	DefaultThrottleBurstLimit = 100
 	DefaultLogRetentionDays   = 90
 	DefaultKeyRotationDays    = 90
 	DefaultLogLevel           = "info"

@@ -8,10 +8,32 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// MemoryMiB is every function's memory. 128 MB is Lambda's minimum and
-// plenty for these handlers (one SAML verification, one or two DynamoDB
-// calls); raise it here if measurements show otherwise.
-const MemoryMiB = 128
+// memoryMiB is each function's memory, chosen from measured CPU time per
+// invocation (test/lambda TestFigures "cpu per invocation"; the reasoning
+// and the cost are in docs/aws.md, "Sizing"). None needs more than ~30 MB
+// of memory; the size buys CPU, which Lambda allots in proportion (one
+// vCPU at 1,769 MB, so 128 MB is 7% of one).
+//   - acs: a warm ACS login is ~5 ms of CPU, a cold start ~9 ms plus TLS.
+//     At 128 MB that is ~75 ms of CPU-bound wait per login and ~200 ms per
+//     cold start, on the agent's path; at 512 MB ~20 and ~50 ms, for about
+//     1.3x the GB-seconds (the DynamoDB and Secrets Manager waits cost the
+//     same time at any size): fractions of a cent per thousand logins.
+//   - metadata: ~0.4 ms warm, ~9 ms cold; fetched by IdPs and by apps
+//     checking tokens (JWKS). 256 MB keeps its cold start near 60 ms.
+//   - rotate: ~70 ms of CPU per rotation (an RSA-2048 key generation,
+//     whose time varies a lot) four times a year, ~1 ms per daily scan;
+//     nobody waits for it: 128 MB, with a 60 s timeout for the slowest
+//     key generation.
+func memoryMiB(name string) float64 {
+	switch name {
+	case FnACS:
+		return 512
+	case FnMetadata:
+		return 256
+	default: // FnRotate
+		return 128
+	}
+}
 
 type functionsProps struct {
 	assets    map[string]string // function name => zip path
@@ -87,7 +109,7 @@ func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout 
 		// A zip that scripts/build.sh made; CDK uploads it as is, and its
 		// hash (stable for unchanged code) decides whether to update.
 		Code:          awslambda.Code_FromAsset(jsii.String(p.assets[name]), nil),
-		MemorySize:    jsii.Number(MemoryMiB),
+		MemorySize:    jsii.Number(memoryMiB(name)),
 		Timeout:       timeout,
 		Environment:   &env,
 		Role:          role,

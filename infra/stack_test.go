@@ -142,8 +142,9 @@ func TestDefaultStack(t *testing.T) {
 			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
 				t.Errorf("%s: runtime %v handler %v", name, p["Runtime"], p["Handler"])
 			}
-			if p["MemorySize"] != float64(MemoryMiB) {
-				t.Errorf("%s: memory %v", name, p["MemorySize"])
+			// From measured CPU per invocation (functions.go, docs/aws.md).
+			if wantMemory := map[string]float64{FnACS: 512, FnMetadata: 256, FnRotate: 128}[name]; p["MemorySize"] != wantMemory {
+				t.Errorf("%s: memory %v, want %v", name, p["MemorySize"], wantMemory)
 			}
 			// acs's Flex calls have an 8 s budget (functions.go).
 			if wantTimeout := map[string]float64{FnACS: 10, FnMetadata: 10, FnRotate: 60}[name]; p["Timeout"] != wantTimeout {
