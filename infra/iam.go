@@ -42,7 +42,17 @@ func grantAccess(stack awscdk.Stack, fns *functions, d *data) {
 	allow(fns.acs, "RecordAssertionIds", assertions, "dynamodb:PutItem")
 	allow(fns.acs, "ReadAssertionIds", assertions, "dynamodb:GetItem")
 	allow(fns.acs, "ReadKeySet", keys, "secretsmanager:GetSecretValue")
-	allow(fns.acs, "ReadFlexApiKeySecrets", flexSecretsArn(stack), "secretsmanager:GetSecretValue")
+	allow(fns.acs, "ReadFlexApiKeySecrets", flexSecretsArn(stack, flexSecretSuffixPattern), "secretsmanager:GetSecretValue")
+	// Secrets Manager authorizes a request for a secret that does not
+	// exist against the name as given, without a suffix, and answers
+	// AccessDenied instead of ResourceNotFound when that is not allowed.
+	// acs must tell "no secret stored for this account" (an admin's
+	// missing step: flex_credentials_invalid, with the command to run)
+	// from Secrets Manager failing (keys_unavailable), so it may also
+	// look up exactly the suffix-less names. That reveals only whether
+	// such a secret exists. test/lambda TestLeastPrivilege records this
+	// call for an account without its secret.
+	allow(fns.acs, "LookUpMissingFlexApiKeySecrets", flexSecretsArn(stack, ""), "secretsmanager:GetSecretValue")
 
 	allow(fns.metadata, "ReadAccounts", accounts, "dynamodb:GetItem")
 	allow(fns.metadata, "ReadKeySet", keys, "secretsmanager:GetSecretValue")
@@ -78,24 +88,30 @@ func FlexSecretPrefix(stack awscdk.Stack) string {
 
 // flexSecretsArn matches exactly the names the CLI gives the Flex
 // connector's secrets, FlexSecretPrefix + an Account SID ("AC" and 32 hex
-// digits), plus the "-" and 6 random characters that Secrets Manager
-// appends to every secret's ARN:
+// digits), followed by suffix: flexSecretSuffixPattern for the "-" and 6
+// random characters that Secrets Manager appends to every secret's ARN,
 //
 //	arn:<partition>:secretsmanager:<region>:<account>:secret:<prefix>AC????????????????????????????????-??????
 //
-// IAM's "?" matches one character. The secrets are created after deploy,
-// one per account, so no ARN can be listed; but unlike <prefix>*, this
-// pattern matches no other name under the prefix (say a secret an admin
-// keeps there for something else), and it has no "*" (no AwsSolutions-IAM5
-// finding to suppress).
-func flexSecretsArn(stack awscdk.Stack) *string {
+// or "" for the name alone (what a request for a missing secret is
+// authorized against). IAM's "?" matches one character. The secrets are
+// created after deploy, one per account, so no ARN can be listed; but
+// unlike <prefix>*, this pattern matches no other name under the prefix
+// (say a secret an admin keeps there for something else), and it has no
+// "*" (no AwsSolutions-IAM5 finding to suppress).
+func flexSecretsArn(stack awscdk.Stack, suffix string) *string {
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("arn:"), stack.Partition(),
 		jsii.String(":secretsmanager:"), stack.Region(),
 		jsii.String(":"), stack.Account(),
-		jsii.String(":secret:" + FlexSecretPrefix(stack) + FlexSecretNamePattern),
+		jsii.String(":secret:" + FlexSecretPrefix(stack) + flexSecretSIDPattern + suffix),
 	})
 }
 
-// FlexSecretNamePattern is the part of flexSecretsArn after the prefix.
-const FlexSecretNamePattern = "AC" + "????????????????????????????????" + "-??????"
+const (
+	// flexSecretSIDPattern matches an Account SID: AC and 32 characters.
+	flexSecretSIDPattern = "AC" + "????????????????????????????????"
+	// flexSecretSuffixPattern matches Secrets Manager's "-" and 6
+	// random characters at the end of a secret's ARN.
+	flexSecretSuffixPattern = "-??????"
+)

@@ -18,8 +18,13 @@ import (
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
 
-// flexDeliveryURL receives the Flex token after a Flex-connected login.
-const flexDeliveryURL = "https://flex-app.example.com/"
+const (
+	// flexDeliveryURL receives the Flex token after a Flex-connected login.
+	flexDeliveryURL = "https://flex-app.example.com/"
+	// noSecretSID is a Flex-connected account without its API key secret.
+	noSecretSID  = "ACdeadbeefdeadbeefdeadbeefdeadbeef"
+	noSecretPath = "/v1/Accounts/" + noSecretSID + "/saml2"
+)
 
 // TestLeastPrivilege proves the stack's IAM grants from what the functions
 // do. Each function runs under the RIE with the environment the
@@ -58,7 +63,12 @@ func TestLeastPrivilege(t *testing.T) {
 	if err := flexconn.NewSMSecrets(st.smc, flexPrefix, 0, nil).PutAPISecret(ctx, loginSID, flextest.APISecret); err != nil {
 		t.Fatal(err)
 	}
-	idp := startFlexLoginIdP(t, st, twilio.URL)
+	idp := startFlexLoginIdP(t, st, loginSID, twilio.URL)
+	// A second Flex-connected account whose secret was never stored: acs
+	// looks it up by name and must learn that it does not exist (a clear
+	// flex_credentials_invalid), not be denied (which would read as
+	// Secrets Manager being unavailable).
+	noSecretIdP := startFlexLoginIdP(t, st, noSecretSID, twilio.URL)
 
 	recorders := map[string]*callRecorder{}
 	vars := map[string]map[string]string{}
@@ -90,6 +100,8 @@ func TestLeastPrivilege(t *testing.T) {
 			t.Fatalf("Flex login: Location %q, %d Flex tokens; want the delivery URL with Twilio's token", loc, len(twilio.Tokens()))
 		}
 		finishLogin(t, acs, idp, a, http.StatusConflict, string(samlflex.CodeAssertionReplayed))
+		a = startLoginAt(t, acs, noSecretIdP, noSecretPath, "")
+		finishLoginAt(t, acs, noSecretIdP, noSecretPath, a, http.StatusBadGateway, string(samlflex.CodeFlexCredentialsInvalid))
 		// IdP-initiated: the golden response of account sid (allowed
 		// unsolicited). It has expired, so it is refused after the
 		// account read and the signature check.
@@ -164,14 +176,15 @@ func stackEnv(t *testing.T, st *stack, sf stackFunctions, name string, vars map[
 	return env
 }
 
-// startFlexLoginIdP is startLoginIdP for an account with a Flex connection
-// whose Twilio API is twilioURL.
-func startFlexLoginIdP(t *testing.T, st *stack, twilioURL string) *samlidp.IdP {
+// startFlexLoginIdP is startLoginIdP for account sid, with a Flex
+// connection whose Twilio API is twilioURL.
+func startFlexLoginIdP(t *testing.T, st *stack, sid, twilioURL string) *samlidp.IdP {
 	t.Helper()
-	idp := samlidp.Start(t, samlidp.Options{SPEntityID: baseURL + loginPath + "/metadata", SPACSURL: baseURL + loginPath,
+	path := "/v1/Accounts/" + sid + "/saml2"
+	idp := samlidp.Start(t, samlidp.Options{SPEntityID: baseURL + path + "/metadata", SPACSURL: baseURL + path,
 		Users: []samlidp.User{loginUser}, Host: "127.0.0.1"})
 	off := false
-	acct := samlflex.Account{AccountSID: loginSID, FriendlyName: "samlify test IdP", IdPCertificates: []string{idp.CertPEM},
+	acct := samlflex.Account{AccountSID: sid, FriendlyName: "samlify test IdP", IdPCertificates: []string{idp.CertPEM},
 		IdPIssuer: idp.Issuer, IdPSSOURL: idp.SSOURL, StartURL: startURL, AllowIdPInitiated: &off,
 		Flex: &samlflex.FlexConnection{InstanceSID: flextest.InstanceSID, APIKeySID: flextest.APIKeySID,
 			DeliveryURL: flexDeliveryURL, APIBaseURL: twilioURL}}
