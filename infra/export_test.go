@@ -29,6 +29,11 @@ type exported struct {
 	// StackName is synth's stack name; FlexSecretPrefix contains it.
 	StackName string                      `json:"stackName"`
 	Functions map[string]exportedFunction `json:"functions"`
+	// AlarmMetrics are the metrics in namespace samlflex that alarms
+	// watch, without dimensions: the rotate function must publish each
+	// under exactly this name (test/lambda checks its EMF output), or the
+	// alarm silently never fires.
+	AlarmMetrics []string `json:"alarmMetrics"`
 }
 
 type exportedFunction struct {
@@ -114,6 +119,17 @@ func exportFunctions(t *testing.T, s *synthesized) exported {
 		sort.Slice(ef.Statements, func(i, j int) bool { return ef.Statements[i].Sid < ef.Statements[j].Sid })
 		out.Functions[fn.name] = ef
 	}
+	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
+		p := props(a)
+		if p["Namespace"] != MetricNamespace {
+			continue
+		}
+		if p["Dimensions"] != nil {
+			t.Fatalf("%s: alarm on %v has dimensions; the export assumes none", id, p["MetricName"])
+		}
+		out.AlarmMetrics = append(out.AlarmMetrics, p["MetricName"].(string))
+	}
+	sort.Strings(out.AlarmMetrics)
 	return out
 }
 

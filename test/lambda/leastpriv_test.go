@@ -2,6 +2,7 @@ package lambda_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -115,6 +116,15 @@ func TestLeastPrivilege(t *testing.T) {
 			t.Fatalf("scan: %d %s", status, body)
 		}
 		rot.waitOutput(t, "SPKeySetAgeDays", func(l string) bool { return strings.Contains(l, `"SPKeySetAgeDays"`) })
+		// A rotation step that fails (its token names no version), as
+		// when a rotation breaks: it must publish the failure metric.
+		ev := `{"SecretId":"` + keysARN + `","ClientRequestToken":"00000000-0000-4000-8000-00000000dead","Step":"createSecret"}`
+		if _, body := rot.invoke(t, []byte(ev)); !strings.Contains(string(body), "errorMessage") {
+			t.Fatalf("a rotation step with an unknown token succeeded: %s", body)
+		}
+	})
+	t.Run("alarm metrics are published under the alarms' names", func(t *testing.T) {
+		checkAlarmMetrics(t, rot, sf.AlarmMetrics)
 	})
 	if t.Failed() {
 		return
@@ -193,4 +203,43 @@ func startFlexLoginIdP(t *testing.T, st *stack, sid, twilioURL string) *samlidp.
 	}
 	st.putAccount(t, acct)
 	return idp
+}
+
+// checkAlarmMetrics: every metric an alarm of the stack watches appears in
+// fn's output as an EMF document in namespace samlflex, without
+// dimensions, under exactly the alarm's name. A renamed metric on either
+// side would leave its alarm silent forever.
+func checkAlarmMetrics(t *testing.T, fn *function, alarmMetrics []string) {
+	t.Helper()
+	if len(alarmMetrics) == 0 {
+		t.Fatal("functions.json lists no alarm metrics")
+	}
+	published := map[string]bool{}
+	for _, l := range lines(fn.stdout.String()) {
+		var doc struct {
+			AWS *struct {
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name string }
+				}
+			} `json:"_aws"`
+		}
+		if json.Unmarshal([]byte(l), &doc) != nil || doc.AWS == nil {
+			continue
+		}
+		for _, cwm := range doc.AWS.CloudWatchMetrics {
+			if cwm.Namespace != "samlflex" || len(cwm.Dimensions) != 1 || len(cwm.Dimensions[0]) != 0 {
+				continue
+			}
+			for _, m := range cwm.Metrics {
+				published[m.Name] = true
+			}
+		}
+	}
+	for _, name := range alarmMetrics {
+		if !published[name] {
+			t.Errorf("the stack alarms on samlflex/%s, which %s never published without dimensions (published: %v)", name, fn.name, published)
+		}
+	}
 }

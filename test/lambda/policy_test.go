@@ -19,6 +19,8 @@ type stackFunctions struct {
 		Environment map[string]string `json:"environment"`
 		Statements  []policyStatement `json:"statements"`
 	} `json:"functions"`
+	// AlarmMetrics: the dimensionless samlflex metrics alarms watch.
+	AlarmMetrics []string `json:"alarmMetrics"`
 }
 
 type policyStatement struct {
