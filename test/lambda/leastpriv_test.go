@@ -14,7 +14,6 @@ import (
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
@@ -77,14 +76,11 @@ func TestLeastPrivilege(t *testing.T) {
 	for _, name := range []string{"acs", "metadata", "rotate"} {
 		rec := newCallRecorder(t, st.ddbEndpoint, st.sm, st.smc)
 		recorders[name] = rec
-		vars[name] = map[string]string{
-			"AWS::Partition": "aws", "AWS::Region": smfake.Region, "AWS::AccountId": smfake.AccountID,
-			"AccountsTable": st.tables.Accounts, "AccountsTable.Arn": tableARN(st.tables.Accounts),
-			"AssertionsTable": st.tables.Assertions, "AssertionsTable.Arn": tableARN(st.tables.Assertions),
-			"KeysSecret": keysARN, "HttpApi.ApiEndpoint": baseURL,
-			"OwnLogGroup.Arn": "arn:aws:logs:" + smfake.Region + ":" + smfake.AccountID + ":log-group:/aws/lambda/samlflex-" + name,
-		}
-		fns[name] = startFunction(t, name, functionBootstrap(t, name), stackEnv(t, st, sf, name, vars[name], rec.url))
+		// The key secret by its ARN, as the stack names it.
+		vars[name] = st.vars(name, keysARN)
+		env := st.env(t, name, keysARN)
+		env["SAMLFLEX_DYNAMODB_ENDPOINT"], env["SAMLFLEX_SECRETSMANAGER_ENDPOINT"] = rec.url, rec.url
+		fns[name] = startFunction(t, name, functionBootstrap(t, name), env)
 	}
 	acs, meta, rot := fns["acs"], fns["metadata"], fns["rotate"]
 
@@ -165,25 +161,6 @@ func TestLeastPrivilege(t *testing.T) {
 			t.Errorf("without ReadAssertionIds: denied %v, want only %s", denied, want)
 		}
 	})
-}
-
-// stackEnv is function name's environment: what Lambda sets, the
-// variables the synthesized template gives it (placeholders resolved), and
-// the endpoint overrides pointing at its recorder.
-func stackEnv(t *testing.T, st *stack, sf stackFunctions, name string, vars map[string]string, endpoint string) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	for k, v := range st.env(t, name, "") {
-		if !strings.HasPrefix(k, "SAMLFLEX_") {
-			env[k] = v
-		}
-	}
-	for k, v := range sf.Functions[name].Environment {
-		env[k] = substitute(t, v, vars)
-	}
-	env["SAMLFLEX_DYNAMODB_ENDPOINT"] = endpoint
-	env["SAMLFLEX_SECRETSMANAGER_ENDPOINT"] = endpoint
-	return env
 }
 
 // startFlexLoginIdP is startLoginIdP for account sid, with a Flex
