@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -17,6 +20,9 @@ const (
 	MetricRotations                     = "SPKeyRotations"
 	MetricRotationFailures              = "SPKeyRotationFailures"
 	MetricMinIdPCertificateDaysToExpiry = "MinIdPCertificateDaysToExpiry"
+	// MetricKeySetAgeDays: the age of the SP key set's AWSCURRENT version,
+	// published by the daily scan (internal/awsapp MetricKeySetAgeDays).
+	MetricKeySetAgeDays = "SPKeySetAgeDays"
 )
 
 // Alarm thresholds.
@@ -26,8 +32,15 @@ const (
 	// look.
 	ApiServerErrorPercent = 5
 	// IdPCertificateWarnDays: Salesforce admins need time to rotate the IdP
-	// certificate and update the account before sign-ins start failing.
-	IdPCertificateWarnDays = 14
+	// certificate and update the account before sign-ins start failing. It
+	// is also the rotate function's SAMLFLEX_CERT_WARN_DAYS, so the scan's
+	// log warning and this alarm start on the same day.
+	IdPCertificateWarnDays = 30
+	// KeyRotationOverdueDays: the KeyRotationOverdue alarm fires when the
+	// key set is older than keyRotationDays plus this. Secrets Manager
+	// rotates some time during the due day and the scan runs daily, so a
+	// healthy key set is seen at most about a day past the period.
+	KeyRotationOverdueDays = 3
 )
 
 // addAlarms creates the alarms and, if configured, sends them to SNS.
@@ -73,9 +86,28 @@ func addAlarms(stack awscdk.Stack, cfg Config, httpAPI awsapigatewayv2.HttpApi, 
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),
 	})
+	// A rotation that never starts writes no failure: if Secrets Manager
+	// cannot invoke rotate (a removed permission, a disabled schedule),
+	// only the age of the key set tells. The daily scan publishes it.
+	overdue := cfg.KeyRotationDays + KeyRotationOverdueDays
+	add("KeyRotationOverdue", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(fmt.Sprintf("samlflex: the SP key set is older than %d days (SPKeySetAgeDays > keyRotationDays %d + %d): rotation has stopped without failing. "+
+			"Check the secret's rotation schedule and that Secrets Manager may invoke the rotate function; then aws secretsmanager rotate-secret.",
+			overdue, cfg.KeyRotationDays, KeyRotationOverdueDays)),
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:  jsii.String(MetricNamespace),
+			MetricName: jsii.String(MetricKeySetAgeDays),
+			Statistic:  jsii.String("Maximum"),
+			Period:     awscdk.Duration_Days(jsii.Number(1)),
+		}),
+		Threshold:          jsii.Number(float64(overdue)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+	})
 	// The scan runs daily, so a one-day period always holds its datapoint.
 	add("IdpCertificateExpiry", &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("samlflex: an account's Salesforce IdP certificate expires in under 14 days (MinIdPCertificateDaysToExpiry < 14). Rotate it in Salesforce and update the account."),
+		AlarmDescription: jsii.String(fmt.Sprintf("samlflex: an account's Salesforce IdP certificate expires in under %d days (MinIdPCertificateDaysToExpiry < %d). "+
+			"Rotate it in Salesforce and update the account.", IdPCertificateWarnDays, IdPCertificateWarnDays)),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace:  jsii.String(MetricNamespace),
 			MetricName: jsii.String(MetricMinIdPCertificateDaysToExpiry),
@@ -109,12 +141,41 @@ func addAlarms(stack awscdk.Stack, cfg Config, httpAPI awsapigatewayv2.HttpApi, 
 		for _, a := range alarms {
 			a.AddAlarmAction(action)
 		}
+		if own, ok := topic.(awssns.Topic); ok {
+			allowAlarmsToPublish(stack, own, alarms)
+		}
 	}
 	return alarms
 }
 
+// allowAlarmsToPublish adds the topic-policy statement that lets these
+// alarms publish. A topic policy replaces the default one that allowed the
+// account's own principals, and enforceSSL's policy holds only a Deny, so
+// without this CloudWatch's publish is refused and no alarm ever arrives.
+// The principal is CloudWatch, limited to this account (aws:SourceAccount)
+// and to exactly these alarms (aws:SourceArn): another account's alarm, or
+// another alarm of this account, cannot use the topic (confused deputy).
+func allowAlarmsToPublish(stack awscdk.Stack, topic awssns.Topic, alarms []awscloudwatch.Alarm) {
+	arns := make([]*string, 0, len(alarms))
+	for _, a := range alarms {
+		arns = append(arns, a.AlarmArn())
+	}
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowThisStacksAlarmsToPublish"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+			"ArnEquals":    map[string]interface{}{"aws:SourceArn": arns},
+		},
+	}))
+}
+
 // alarmTopic returns the topic alarms notify: the admin's own topic, a new
-// one with an e-mail subscription, or nil.
+// one with an e-mail subscription, or nil. The admin's own topic is not
+// changed: its policy must already let CloudWatch publish (docs/aws.md).
 func alarmTopic(stack awscdk.Stack, cfg Config) awssns.ITopic {
 	switch {
 	case cfg.AlarmTopicArn != "":

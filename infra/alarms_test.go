@@ -28,8 +28,8 @@ func alarmByMetric(s *synthesized, namespace, metric string, dimension string) [
 func checkAlarms(t *testing.T, s *synthesized) {
 	t.Helper()
 	alarms := s.ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) != 9 { // API 5xx, rotation failures, cert expiry, 2 per function
-		t.Errorf("got %d alarms, want 9", len(alarms))
+	if len(alarms) != 10 { // API 5xx, rotation failures and overdue, cert expiry, 2 per function
+		t.Errorf("got %d alarms, want 10", len(alarms))
 	}
 	one := func(name string, got []map[string]any) map[string]any {
 		t.Helper()
@@ -47,9 +47,21 @@ func checkAlarms(t *testing.T, s *synthesized) {
 		t.Errorf("rotation failures alarm has dimensions %v; rotate publishes none", rot["Dimensions"])
 	}
 
+	// The same 30 days as the rotate function's SAMLFLEX_CERT_WARN_DAYS
+	// (the log warning) and the alarm's description.
 	cert := one("IdP certificate", alarmByMetric(s, MetricNamespace, MetricMinIdPCertificateDaysToExpiry, ""))
-	if cert["Statistic"] != "Minimum" || cert["Threshold"] != 14.0 || cert["ComparisonOperator"] != "LessThanThreshold" || cert["Period"] != 86400.0 {
+	if cert["Statistic"] != "Minimum" || cert["Threshold"] != 30.0 || cert["ComparisonOperator"] != "LessThanThreshold" || cert["Period"] != 86400.0 ||
+		!strings.Contains(cert["AlarmDescription"].(string), "under 30 days") {
 		t.Errorf("IdP certificate alarm %v", cert)
+	}
+
+	// Rotation that stops without failing: the key set's age, from the
+	// daily scan, past the period (keyRotationDays) plus 3 days.
+	overdue := one("key rotation overdue", alarmByMetric(s, MetricNamespace, MetricKeySetAgeDays, ""))
+	wantDays := float64(s.cfg.KeyRotationDays + 3)
+	if overdue["Statistic"] != "Maximum" || overdue["Threshold"] != wantDays || overdue["ComparisonOperator"] != "GreaterThanThreshold" ||
+		overdue["Period"] != 86400.0 || overdue["EvaluationPeriods"] != 1.0 || overdue["Dimensions"] != nil {
+		t.Errorf("key rotation overdue alarm %v, want Maximum > %v over one day", overdue, wantDays)
 	}
 
 	for _, fn := range []string{"Acs", "Metadata", "Rotate"} {
@@ -121,10 +133,7 @@ func checkAlarmEmail(t *testing.T, s *synthesized, email string) {
 			t.Errorf("subscription %v", p)
 		}
 	}
-	// EnforceSSL: a topic policy denying aws:SecureTransport=false.
-	if pol := jsonString(t, s.ofType("AWS::SNS::TopicPolicy")); !strings.Contains(pol, "aws:SecureTransport") {
-		t.Errorf("topic policy does not enforce TLS: %s", pol)
-	}
+	checkAlarmTopicPolicy(t, s, topicID)
 	for id, a := range s.ofType("AWS::CloudWatch::Alarm") {
 		acts := strings0(props(a)["AlarmActions"])
 		if len(acts) != 1 || refTo(acts[0]) != topicID {
@@ -144,5 +153,74 @@ func checkAlarmTopic(t *testing.T, s *synthesized, arn string) {
 		if len(acts) != 1 || acts[0] != arn {
 			t.Errorf("%s: actions %v, want %s", id, acts, arn)
 		}
+	}
+}
+
+// checkAlarmTopicPolicy: the new topic's policy denies plain HTTP
+// (enforceSSL) and allows CloudWatch to publish, for this account's
+// alarms of this stack only. Without the Allow, CloudWatch's publish is
+// refused and no alarm is ever delivered.
+func checkAlarmTopicPolicy(t *testing.T, s *synthesized, topicID string) {
+	t.Helper()
+	policies := s.ofType("AWS::SNS::TopicPolicy")
+	if len(policies) != 1 {
+		t.Fatalf("got %d topic policies, want 1", len(policies))
+	}
+	var sts []any
+	for _, p := range policies {
+		if topics := strings0(props(p)["Topics"]); len(topics) != 1 || refTo(topics[0]) != topicID {
+			t.Errorf("topic policy applies to %v, want the alarm topic", topics)
+		}
+		sts = strings0(dig(props(p), "PolicyDocument", "Statement"))
+	}
+	var denies, allows []map[string]any
+	for _, st := range sts {
+		m := st.(map[string]any)
+		switch m["Effect"] {
+		case "Deny":
+			denies = append(denies, m)
+		case "Allow":
+			allows = append(allows, m)
+		}
+	}
+	if len(denies) != 1 || dig(denies[0], "Condition", "Bool", "aws:SecureTransport") != "false" {
+		t.Errorf("topic policy does not deny plain HTTP: %v", denies)
+	}
+	if len(allows) != 1 {
+		t.Fatalf("got %d Allow statements, want 1 (CloudWatch publishes): %v", len(allows), allows)
+	}
+	a := allows[0]
+	if got := dig(a, "Principal", "Service"); got != "cloudwatch.amazonaws.com" {
+		t.Errorf("principal %v, want cloudwatch.amazonaws.com", a["Principal"])
+	}
+	if acts := strings0(a["Action"]); len(acts) != 1 || acts[0] != "sns:Publish" {
+		t.Errorf("actions %v, want sns:Publish alone", acts)
+	}
+	if res := strings0(a["Resource"]); len(res) != 1 || refTo(res[0]) != topicID {
+		t.Errorf("resource %v, want the topic", res)
+	}
+	if refTo(dig(a, "Condition", "StringEquals", "aws:SourceAccount")) != "AWS::AccountId" {
+		t.Errorf("no aws:SourceAccount condition: %v", a["Condition"])
+	}
+	// aws:SourceArn lists exactly the stack's alarms.
+	got := map[string]bool{}
+	for _, v := range strings0(dig(a, "Condition", "ArnEquals", "aws:SourceArn")) {
+		id := refTo(v)
+		if !getAtt(v, id, "Arn") {
+			t.Errorf("aws:SourceArn entry %v is not an alarm's Arn", v)
+		}
+		got[id] = true
+	}
+	alarms := s.ofType("AWS::CloudWatch::Alarm")
+	for id := range alarms {
+		if !got[id] {
+			t.Errorf("alarm %s may not publish to the topic", id)
+		}
+	}
+	if len(got) != len(alarms) {
+		t.Errorf("aws:SourceArn names %d ARNs, want the %d alarms", len(got), len(alarms))
+	}
+	if keys := len(dig(a, "Condition").(map[string]any)); keys != 2 {
+		t.Errorf("conditions %v, want StringEquals and ArnEquals only", a["Condition"])
 	}
 }

@@ -16,12 +16,15 @@ import (
 const (
 	// DefaultAssetDir is relative to infra/, where cdk runs the app.
 	DefaultAssetDir = "../dist/lambda"
-	// 20 requests/s with bursts of 40 is about 600 sign-ins a minute (a
-	// sign-in is the login link plus the ACS POST): enough for shift starts
-	// of large contact centres, and a cap on what a flood of unauthenticated
-	// requests can cost.
-	DefaultThrottleRateLimit  = 20
-	DefaultThrottleBurstLimit = 40
+	// 50 requests/s with bursts of 100 is 1,500 sign-ins a minute (a
+	// sign-in is the login link plus the ACS POST): 10,000 agents signing
+	// in over a 15-minute shift change need 22 requests/s on average, so
+	// this leaves twice that in headroom (docs/aws.md, "Sizing"). It also
+	// caps what a flood of unauthenticated requests can cost: at the cap,
+	// 4.3 million requests a day, about $12 a day (API requests, Lambda,
+	// and mostly the logs).
+	DefaultThrottleRateLimit  = 50
+	DefaultThrottleBurstLimit = 100
 	DefaultLogRetentionDays   = 90
 	DefaultKeyRotationDays    = 90
 	DefaultLogLevel           = "info"
@@ -51,6 +54,12 @@ type Config struct {
 	// CertificateArn ("certificateArn") is an ACM certificate for
 	// DomainName in the stack's region (regional endpoint).
 	CertificateArn string
+	// DisableExecuteApiEndpoint ("disableExecuteApiEndpoint", true or
+	// false) turns off the API's own https://<id>.execute-api... address,
+	// so that the custom domain is the only way in (its access log, TLS
+	// policy and DNS are then the whole picture). Needs DomainName: without
+	// one the API would be unreachable.
+	DisableExecuteApiEndpoint bool
 	// ThrottleRateLimit ("throttleRateLimit") and ThrottleBurstLimit
 	// ("throttleBurstLimit") are the stage's steady requests per second and
 	// burst size.
@@ -156,6 +165,23 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 			return 0
 		}
 	}
+	boolean := func(key string) bool {
+		switch v := node.TryGetContext(&key).(type) {
+		case nil:
+			return false
+		case bool: // cdk.json
+			return v
+		case string: // -c key=true
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("context %q: want true or false, got %q", key, v))
+			}
+			return b
+		default:
+			errs = append(errs, fmt.Errorf("context %q: want true or false, got %v", key, v))
+			return false
+		}
+	}
 	integer := func(key string) int {
 		f := num(key)
 		if f != float64(int(f)) {
@@ -164,16 +190,17 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		return int(f)
 	}
 	cfg := Config{
-		AssetDir:           str("assetDir"),
-		DomainName:         str("domainName"),
-		CertificateArn:     str("certificateArn"),
-		ThrottleRateLimit:  num("throttleRateLimit"),
-		ThrottleBurstLimit: num("throttleBurstLimit"),
-		LogRetentionDays:   integer("logRetentionDays"),
-		KeyRotationDays:    integer("keyRotationDays"),
-		LogLevel:           str("logLevel"),
-		AlarmEmail:         str("alarmEmail"),
-		AlarmTopicArn:      str("alarmTopicArn"),
+		AssetDir:                  str("assetDir"),
+		DomainName:                str("domainName"),
+		CertificateArn:            str("certificateArn"),
+		DisableExecuteApiEndpoint: boolean("disableExecuteApiEndpoint"),
+		ThrottleRateLimit:         num("throttleRateLimit"),
+		ThrottleBurstLimit:        num("throttleBurstLimit"),
+		LogRetentionDays:          integer("logRetentionDays"),
+		KeyRotationDays:           integer("keyRotationDays"),
+		LogLevel:                  str("logLevel"),
+		AlarmEmail:                str("alarmEmail"),
+		AlarmTopicArn:             str("alarmTopicArn"),
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
@@ -213,6 +240,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if (c.DomainName == "") != (c.CertificateArn == "") {
 		errs = append(errs, errors.New("domainName and certificateArn go together: set both or neither"))
+	}
+	if c.DisableExecuteApiEndpoint && c.DomainName == "" {
+		errs = append(errs, errors.New("disableExecuteApiEndpoint needs domainName: without a custom domain the API would be unreachable"))
 	}
 	if c.DomainName != "" && (strings.Contains(c.DomainName, "/") || strings.Contains(c.DomainName, ":")) {
 		errs = append(errs, fmt.Errorf("domainName %q: want a host name such as sso.example.com, not a URL", c.DomainName))

@@ -36,6 +36,8 @@ func TestValidate(t *testing.T) {
 		{name: "both alarm targets", cfg: Config{AlarmEmail: "ops@example.com", AlarmTopicArn: testTopicArn}, wantErr: []string{"set one or neither"}},
 		{name: "bad e-mail", cfg: Config{AlarmEmail: "ops"}, wantErr: []string{"not an e-mail"}},
 		{name: "bad topic", cfg: Config{AlarmTopicArn: testCertificateArn}, wantErr: []string{"SNS topic ARN"}},
+		{name: "execute-api endpoint off with a custom domain", cfg: Config{DomainName: "sso.example.com", CertificateArn: testCertificateArn, DisableExecuteApiEndpoint: true}},
+		{name: "execute-api endpoint off without a custom domain", cfg: Config{DisableExecuteApiEndpoint: true}, wantErr: []string{"disableExecuteApiEndpoint needs domainName"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,27 +63,37 @@ func TestValidate(t *testing.T) {
 func TestConfigFromContext(t *testing.T) {
 	t.Run("strings from -c and numbers from cdk.json", func(t *testing.T) {
 		app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
-			"assetDir":           "/tmp/assets",
-			"domainName":         "sso.example.com",
-			"certificateArn":     testCertificateArn,
-			"throttleRateLimit":  "5.5", // -c throttleRateLimit=5.5
-			"throttleBurstLimit": 10,    // cdk.json number
-			"logRetentionDays":   "365",
-			"keyRotationDays":    30,
-			"logLevel":           "debug",
-			"alarmEmail":         "ops@example.com",
+			"assetDir":                  "/tmp/assets",
+			"domainName":                "sso.example.com",
+			"certificateArn":            testCertificateArn,
+			"throttleRateLimit":         "5.5", // -c throttleRateLimit=5.5
+			"throttleBurstLimit":        10,    // cdk.json number
+			"logRetentionDays":          "365",
+			"keyRotationDays":           30,
+			"logLevel":                  "debug",
+			"alarmEmail":                "ops@example.com",
+			"disableExecuteApiEndpoint": "true", // -c disableExecuteApiEndpoint=true
 		}})
 		cfg, err := ConfigFromContext(app.Node())
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := Config{
-			AssetDir: "/tmp/assets", DomainName: "sso.example.com", CertificateArn: testCertificateArn,
+			AssetDir: "/tmp/assets", DomainName: "sso.example.com", CertificateArn: testCertificateArn, DisableExecuteApiEndpoint: true,
 			ThrottleRateLimit: 5.5, ThrottleBurstLimit: 10, LogRetentionDays: 365, KeyRotationDays: 30,
 			LogLevel: "debug", AlarmEmail: "ops@example.com",
 		}
 		if cfg != want {
 			t.Errorf("got %+v\nwant %+v", cfg, want)
+		}
+	})
+	t.Run("a boolean from cdk.json", func(t *testing.T) {
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
+			"domainName": "sso.example.com", "certificateArn": testCertificateArn, "disableExecuteApiEndpoint": true,
+		}})
+		cfg, err := ConfigFromContext(app.Node())
+		if err != nil || !cfg.DisableExecuteApiEndpoint {
+			t.Errorf("got %+v, %v; want DisableExecuteApiEndpoint", cfg, err)
 		}
 	})
 	t.Run("defaults", func(t *testing.T) {
@@ -95,15 +107,16 @@ func TestConfigFromContext(t *testing.T) {
 	})
 	t.Run("every bad key reported", func(t *testing.T) {
 		app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
-			"keyRotationDays":  "ninety",
-			"logRetentionDays": "7.5",
-			"domainName":       42,
+			"keyRotationDays":           "ninety",
+			"logRetentionDays":          "7.5",
+			"domainName":                42,
+			"disableExecuteApiEndpoint": "yes",
 		}})
 		_, err := ConfigFromContext(app.Node())
 		if err == nil {
 			t.Fatal("no error")
 		}
-		for _, want := range []string{"keyRotationDays", "logRetentionDays", "domainName"} {
+		for _, want := range []string{"keyRotationDays", "logRetentionDays", "domainName", "disableExecuteApiEndpoint"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("%v does not mention %s", err, want)
 			}

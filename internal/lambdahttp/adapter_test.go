@@ -226,3 +226,69 @@ func TestNilLogger(t *testing.T) {
 		t.Errorf("got %d, %v; want 500, nil", resp.StatusCode, err)
 	}
 }
+
+// TestOversizedBase64RefusedBeforeDecoding: with the ACS event as API
+// Gateway sends it (testdata, base64 form body), a body whose encoded
+// length exceeds the cap's encoding is refused with 413 before it is
+// decoded. The proof it was not decoded: a too long body that is not
+// valid base64 gets 413, not the decoder's 400. At the exact bound the
+// body decodes and reaches the handler.
+func TestOversizedBase64RefusedBeforeDecoding(t *testing.T) {
+	t.Parallel()
+	const maxBody = 3000 // encodes to exactly 4000 characters
+	valid := func(n int) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat("S", n))) }
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantLog    string
+	}{
+		{name: "valid, decodes to the cap", body: valid(maxBody), wantStatus: http.StatusOK},
+		{name: "valid, one byte over the cap", body: valid(maxBody + 1), wantStatus: http.StatusRequestEntityTooLarge, wantLog: "refused before decoding"},
+		{name: "invalid base64 over the bound", body: strings.Repeat("!", 4001), wantStatus: http.StatusRequestEntityTooLarge, wantLog: "refused before decoding"},
+		{name: "invalid base64 within the bound", body: strings.Repeat("!", 4000), wantStatus: http.StatusBadRequest, wantLog: "not valid base64"},
+		{name: "many times the cap", body: valid(10 * maxBody), wantStatus: http.StatusRequestEntityTooLarge, wantLog: "refused before decoding"},
+		// Padding-free bodies cannot exceed the bound and decode to the cap;
+		// line breaks (never sent by API Gateway) count against the bound.
+		{name: "line breaks push the encoding over the bound", body: valid(maxBody-3) + "\n\n\n\n\n", wantStatus: http.StatusRequestEntityTooLarge, wantLog: "refused before decoding"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := loadEvent(t, fixtureACSPost)
+			if !ev.IsBase64Encoded {
+				t.Fatal("fixture is not a base64 event")
+			}
+			ev.Body = tt.body
+			var got int
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				got = len(b)
+			})
+			logger, logs := newTestLogger()
+			resp, err := NewWithOptions(h, logger, Options{MaxBody: maxBody}).Handle(t.Context(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d (log %s)", resp.StatusCode, tt.wantStatus, logs.String())
+			}
+			if tt.wantStatus == http.StatusOK && got != maxBody {
+				t.Errorf("handler read %d bytes, want %d", got, maxBody)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("log %s lacks %q", logs.String(), tt.wantLog)
+			}
+		})
+	}
+}
+
+func TestMaxEncoded(t *testing.T) {
+	t.Parallel()
+	for n := range int64(50) {
+		want := int64(len(base64.StdEncoding.EncodeToString(make([]byte, n))))
+		if got := maxEncoded(n); got != want {
+			t.Errorf("maxEncoded(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -16,9 +16,11 @@
 //   - X-Request-Id is always API Gateway's requestId, replacing any the
 //     client sent, so a client cannot choose (or collide with) our log
 //     correlation id.
-//   - The request body is capped (Options.MaxBody) and a malformed base64
-//     body is answered with 400, not a Lambda error, so bad input never
-//     turns into an invocation error that API Gateway reports as a 500.
+//   - The request body is capped (Options.MaxBody), a base64 body whose
+//     encoded length already exceeds the cap is refused before it is
+//     decoded, and a malformed base64 body is answered with 400, not a
+//     Lambda error, so bad input never turns into an invocation error that
+//     API Gateway reports as a 500.
 //   - A handler panic is recovered and answered with a generic 500; the
 //     panic value goes to the log only, because it may contain input.
 //   - Response bodies go back as text only when they are textual and valid

@@ -149,9 +149,17 @@ func decodeBody(ev events.APIGatewayV2HTTPRequest, maxBody int64) ([]byte, error
 		}
 		return []byte(ev.Body), nil
 	}
-	// Decoded before the size check: the encoded body is already in memory
-	// (bounded by Lambda's payload limit) and line breaks, which the decoder
-	// skips, make any size estimate from the encoded length unsafe.
+	// Refused before decoding when the encoded length alone proves it too
+	// large: HTTP API accepts bodies up to its own 10 MB, far above any
+	// account's SAMLResponse cap, and decoding them would allocate and
+	// spend CPU for a request that must fail anyway. maxBody bytes encode
+	// to exactly maxEncoded characters. The standard encoding that API
+	// Gateway writes has no line breaks; a hand-made event with them (the
+	// decoder would skip them) may be refused although it decodes to
+	// maxBody bytes or fewer, which errs on the safe side.
+	if n, limit := int64(len(ev.Body)), maxEncoded(maxBody); n > limit {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "base64 body of %d characters exceeds %d (limit of %d bytes), refused before decoding", n, limit, maxBody)
+	}
 	b, err := base64.StdEncoding.DecodeString(ev.Body)
 	if err != nil {
 		// The error names a byte offset, never the body's content.
@@ -161,6 +169,12 @@ func decodeBody(ev events.APIGatewayV2HTTPRequest, maxBody int64) ([]byte, error
 		return nil, refuse(http.StatusRequestEntityTooLarge, "body of %d bytes exceeds limit of %d", n, maxBody)
 	}
 	return b, nil
+}
+
+// maxEncoded is the length of the standard base64 encoding of maxBody
+// bytes (with padding): 4 characters for every 3 bytes, rounded up.
+func maxEncoded(maxBody int64) int64 {
+	return (maxBody + 2) / 3 * 4
 }
 
 // isToken reports whether s is an RFC 9110 token, the syntax of methods and

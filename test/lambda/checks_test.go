@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -205,9 +206,22 @@ func checkRedirectToIdP(t *testing.T, r httpResponse, ssoURL, path, relay string
 // function once per step with the same token).
 func seed(t *testing.T, st *stack, rot *function, secret string) {
 	t.Helper()
+	rotateWithToken(t, st, rot, secret, "00000000-0000-4000-8000-000000000001")
+}
+
+// rotateByToken runs the i-th full rotation of a run (each needs its own
+// token).
+func rotateByToken(t *testing.T, st *stack, rot *function, secret string, i int) {
+	t.Helper()
+	rotateWithToken(t, st, rot, secret, fmt.Sprintf("00000000-0000-4000-9000-%012d", i))
+}
+
+// rotateWithToken is one rotation as Secrets Manager runs it: RotateSecret
+// stages the AWSPENDING version token, then the four steps.
+func rotateWithToken(t *testing.T, st *stack, rot *function, secret, token string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
-	const token = "00000000-0000-4000-8000-000000000001"
 	out, err := st.smc.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(secret),
 		ClientRequestToken: aws.String(token), RotateImmediately: aws.Bool(true),
 		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:samlflex-rotate")})

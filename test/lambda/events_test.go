@@ -34,6 +34,19 @@ func getEvent(path, rawQuery string) httpEvent {
 	return httpEvent{method: http.MethodGet, path: path, rawQuery: rawQuery, requestID: newRequestID()}
 }
 
+// headEvent is a HEAD request (a monitor, a link checker).
+func headEvent(path string) httpEvent {
+	return httpEvent{method: http.MethodHead, path: path, requestID: newRequestID()}
+}
+
+// checkHeadResponse: a HEAD answer has the GET's headers and no body.
+func checkHeadResponse(t *testing.T, r httpResponse, _ httpEvent) {
+	t.Helper()
+	if b := r.body(t); b != "" || r.header("Content-Type") == "" {
+		t.Errorf("HEAD: body %q, Content-Type %q; want no body and the GET's headers", b, r.header("Content-Type"))
+	}
+}
+
 // formEvent is the IdP's auto-submitted form: HTTP API base64-encodes
 // application/x-www-form-urlencoded bodies.
 func formEvent(path string, form string) httpEvent {

@@ -42,6 +42,7 @@ func TestFigures(t *testing.T) {
 	t.Run("bootstrap size", figureBootstrapSize)
 	t.Run("cold start", figureColdStart)
 	t.Run("calls per login", figureLoginCalls)
+	t.Run("cpu per invocation", figureCPU)
 }
 
 // figureBootstrapSize builds the bootstraps exactly as scripts/build.sh

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/awsapp"
 )
 
 const accountPath = "/v1/Accounts/" + sid + "/saml2"
@@ -40,6 +42,10 @@ func TestFunctions(t *testing.T) {
 						t.Errorf("body %q", r.body(t))
 					}
 				}},
+			// The stack routes HEAD to these three (infra/api.go).
+			{name: "HEAD metadata", event: headEvent(accountPath + "/metadata"), wantStatus: http.StatusOK, check: checkHeadResponse},
+			{name: "HEAD JWKS", event: headEvent("/.well-known/jwks.json"), wantStatus: http.StatusOK, check: checkHeadResponse},
+			{name: "HEAD health", event: headEvent("/healthz"), wantStatus: http.StatusOK, check: checkHeadResponse},
 			{name: "unknown account", event: getEvent("/v1/Accounts/ACffffffffffffffffffffffffffffffff/saml2/metadata", ""),
 				wantStatus: http.StatusNotFound, wantCode: "unknown_account"},
 		})
@@ -112,9 +118,21 @@ func TestFunctions(t *testing.T) {
 			},
 			{name: "ACS is POST only", event: getEvent(accountPath, ""), wantStatus: http.StatusMethodNotAllowed, wantCode: "method_not_allowed"},
 			{
-				// Over lambdahttp's 1 MiB cap: refused before the handler.
-				name: "body over the adapter's cap", event: formEvent(accountPath, "SAMLResponse="+strings.Repeat("A", 2<<20)),
+				// Over the account's cap (256 KiB by default) but within the
+				// function's: the handler refuses it with its error page.
+				name: "body over the account's cap", event: formEvent(accountPath, "SAMLResponse="+strings.Repeat("A", 2<<20)),
+				wantStatus: http.StatusRequestEntityTooLarge, wantCode: "response_too_large",
+			},
+			{
+				// Over the function's cap (the largest any account may
+				// have): lambdahttp refuses it before decoding the body.
+				name: "body over the function's cap", event: formEvent(accountPath, "SAMLResponse="+strings.Repeat("A", awsapp.MaxRequestBody)),
 				wantStatus: http.StatusRequestEntityTooLarge, adapterRefusal: true,
+				check: func(t *testing.T, _ httpResponse, ev httpEvent) {
+					fn.waitOutput(t, "the adapter's refusal before decoding", func(l string) bool {
+						return strings.Contains(l, "refused before decoding") && strings.Contains(l, ev.requestID)
+					})
+				},
 			},
 		})
 		// Neither the SAML response (in any form) nor the login cookie
@@ -236,6 +254,9 @@ func invokeHTTP(t *testing.T, fn *function, c httpCase) httpResponse {
 	}
 	if c.adapterRefusal {
 		checkRefusalLog(t, fn, c)
+		if c.check != nil {
+			c.check(t, r, c.event)
+		}
 		return r
 	}
 	// API Gateway's request id is the request's id, end to end.

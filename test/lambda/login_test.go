@@ -142,15 +142,21 @@ type loginAttempt struct {
 // the link redirects to, up to the IdP's auto-post form.
 func startLogin(t *testing.T, acs *function, idp *samlidp.IdP, relay string) loginAttempt {
 	t.Helper()
+	return startLoginAt(t, acs, idp, loginPath, relay)
+}
+
+// startLoginAt is startLogin for the account whose ACS path is path.
+func startLoginAt(t *testing.T, acs *function, idp *samlidp.IdP, path, relay string) loginAttempt {
+	t.Helper()
 	query := ""
 	if relay != "" {
 		query = "RelayState=" + url.QueryEscape(relay)
 	}
-	r := invokeHTTP(t, acs, httpCase{name: "login link", event: getEvent(loginPath+"/login", query), wantStatus: http.StatusFound})
-	_, cookie := checkRedirectToIdP(t, r, idp.SSOURL, loginPath, relay)
+	r := invokeHTTP(t, acs, httpCase{name: "login link", event: getEvent(path+"/login", query), wantStatus: http.StatusFound})
+	_, cookie := checkRedirectToIdP(t, r, idp.SSOURL, path, relay)
 	a := loginAttempt{cookie: cookie}
 	// The browser follows the Location as it is.
-	a.samlResponse, a.relayState = signInAtIdP(t, r.header("Location"), loginUser, baseURL+loginPath)
+	a.samlResponse, a.relayState = signInAtIdP(t, r.header("Location"), loginUser, baseURL+path)
 	return a
 }
 
@@ -159,11 +165,17 @@ func startLogin(t *testing.T, acs *function, idp *samlidp.IdP, relay string) log
 // array.
 func finishLogin(t *testing.T, acs *function, idp *samlidp.IdP, a loginAttempt, wantStatus int, wantCode string) httpResponse {
 	t.Helper()
+	return finishLoginAt(t, acs, idp, loginPath, a, wantStatus, wantCode)
+}
+
+// finishLoginAt is finishLogin for the account whose ACS path is path.
+func finishLoginAt(t *testing.T, acs *function, idp *samlidp.IdP, path string, a loginAttempt, wantStatus int, wantCode string) httpResponse {
+	t.Helper()
 	form := url.Values{"SAMLResponse": {a.samlResponse}}
 	if a.relayState != "" {
 		form.Set("RelayState", a.relayState)
 	}
-	ev := formEvent(loginPath, form.Encode())
+	ev := formEvent(path, form.Encode())
 	ev.headers["origin"] = idp.BaseURL
 	ev.headers["referer"] = idp.BaseURL + "/"
 	ev.cookies = []string{"__Host-samlflex_login=" + a.cookie}

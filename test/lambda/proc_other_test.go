@@ -2,7 +2,10 @@
 
 package lambda_test
 
-import "os/exec"
+import (
+	"os/exec"
+	"time"
+)
 
 // setParentDeathSignal does nothing where Pdeathsig is missing: there, a
 // test binary killed before its cleanups run can leave an RIE running.
@@ -15,3 +18,6 @@ func childPIDs(int) []int { return nil }
 func processAlive(int) bool { return false }
 
 func killIfBootstrap(int, string) {}
+
+// cpuTime needs /proc; the CPU figures are skipped without it.
+func cpuTime(int) (time.Duration, bool) { return 0, false }

@@ -134,30 +134,49 @@ func (s *stack) createEmptySecret(t *testing.T, name string) {
 	}
 }
 
-// env is the environment of a function reading secretID: the variables the
-// CDK stack sets, those Lambda sets, and the endpoint overrides. Nothing
-// else: HOME is empty so that no ~/.aws config is read.
+// env is the environment of a function reading secretID: the variables
+// the synthesized CDK stack gives that function (infra/testdata/functions.json,
+// with this stack's tables, secret and base URL for its placeholders),
+// those Lambda sets, and the endpoint overrides. Nothing else: HOME is
+// empty so that no ~/.aws config is read.
 func (s *stack) env(t *testing.T, function, secretID string) map[string]string {
 	t.Helper()
+	env := map[string]string{
+		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
+		"HOME":                            t.TempDir(),
+		"TZ":                              ":UTC",
+		"AWS_REGION":                      "us-east-1",
+		"AWS_DEFAULT_REGION":              "us-east-1",
+		"AWS_ACCESS_KEY_ID":               "samlflex-test",
+		"AWS_SECRET_ACCESS_KEY":           "samlflex-test",
+		"AWS_EC2_METADATA_DISABLED":       "true",
+		"AWS_LAMBDA_FUNCTION_NAME":        "samlflex-" + function,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT":     functionTimeout,
+	}
+	fn, ok := loadStackFunctions(t).Functions[function]
+	if !ok {
+		t.Fatalf("functions.json has no function %q", function)
+	}
+	vars := s.vars(function, secretID)
+	for k, v := range fn.Environment {
+		env[k] = substitute(t, v, vars)
+	}
+	env["SAMLFLEX_DYNAMODB_ENDPOINT"] = s.functionsDDB
+	env["SAMLFLEX_SECRETSMANAGER_ENDPOINT"] = s.sm.URL()
+	return env
+}
+
+// vars resolves the placeholders of functions.json for function in this
+// stack: the tables, the key secret secretID (a name or an ARN: the
+// functions accept either) and the base URL, in the emulated account.
+func (s *stack) vars(function, secretID string) map[string]string {
 	return map[string]string{
-		"PATH":                             "/usr/local/bin:/usr/bin:/bin",
-		"HOME":                             t.TempDir(),
-		"TZ":                               ":UTC",
-		"AWS_REGION":                       "us-east-1",
-		"AWS_DEFAULT_REGION":               "us-east-1",
-		"AWS_ACCESS_KEY_ID":                "samlflex-test",
-		"AWS_SECRET_ACCESS_KEY":            "samlflex-test",
-		"AWS_EC2_METADATA_DISABLED":        "true",
-		"AWS_LAMBDA_FUNCTION_NAME":         "samlflex-" + function,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "256",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT":      functionTimeout,
-		"SAMLFLEX_BASE_URL":                baseURL,
-		"SAMLFLEX_ACCOUNTS_TABLE":          s.tables.Accounts,
-		"SAMLFLEX_ASSERTIONS_TABLE":        s.tables.Assertions,
-		"SAMLFLEX_KEYS_SECRET_ID":          secretID,
-		"SAMLFLEX_LOG_LEVEL":               "info",
-		"SAMLFLEX_DYNAMODB_ENDPOINT":       s.functionsDDB,
-		"SAMLFLEX_SECRETSMANAGER_ENDPOINT": s.sm.URL(),
+		"AWS::Partition": "aws", "AWS::Region": smfake.Region, "AWS::AccountId": smfake.AccountID,
+		"AccountsTable": s.tables.Accounts, "AccountsTable.Arn": tableARN(s.tables.Accounts),
+		"AssertionsTable": s.tables.Assertions, "AssertionsTable.Arn": tableARN(s.tables.Assertions),
+		"KeysSecret": secretID, "HttpApi.ApiEndpoint": baseURL,
+		"OwnLogGroup.Arn": "arn:aws:logs:" + smfake.Region + ":" + smfake.AccountID + ":log-group:/aws/lambda/samlflex-" + function,
 	}
 }
 
