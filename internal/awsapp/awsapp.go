@@ -28,6 +28,7 @@ import (
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/lambdahttp"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // Clients are the AWS clients of one cold start.
@@ -173,11 +174,11 @@ func StartHTTP(function string) {
 
 // MaxRequestBody caps the request body of the acs and metadata functions
 // (lambdahttp; a base64 body is refused before it is decoded when its
-// length alone exceeds this). It is the largest SAMLResponse cap an
-// account may set (samlflex.Account max_response_bytes, at most 4 MiB;
-// TestMaxRequestBodyCoversEveryAccount pins it) plus the 4 KiB that
-// httpapi allows on top of an account's cap for the form's other fields.
-// No account accepts a larger request, so none is decoded or handed to the
-// handler; httpapi then applies the account's own cap (256 KiB by default)
-// before it parses the form. HTTP API itself accepts up to 10 MB.
-const MaxRequestBody = 4<<20 + 4096
+// length alone exceeds this). It is httpapi's form-body cap for the largest
+// SAMLResponse cap an account may set (samlflex.LargestMaxResponseBytes;
+// the cap is on the decoded form value, and URL-encoding can triple it),
+// so no request an account would accept is refused here;
+// TestMaxRequestBodyCoversEveryAccount pins it to httpapi.BodyLimit.
+// httpapi then applies the account's own cap (256 KiB by default) before it
+// parses the form. HTTP API itself accepts up to 10 MB, less than this.
+const MaxRequestBody = 3*samlflex.LargestMaxResponseBytes + 16<<10

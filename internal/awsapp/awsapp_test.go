@@ -28,6 +28,7 @@ import (
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
@@ -367,7 +368,10 @@ func TestMaxRequestBodyCoversEveryAccount(t *testing.T) {
 			IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
 			StartURL: "https://flex.example.com/agent-desktop", MaxResponseBytes: limit}
 	}
-	largest := MaxRequestBody - 4096
+	largest := samlflex.LargestMaxResponseBytes
+	if got := httpapi.BodyLimit(largest); got != MaxRequestBody {
+		t.Fatalf("MaxRequestBody = %d, httpapi.BodyLimit(%d) = %d: the functions would refuse what httpapi accepts", MaxRequestBody, largest, got)
+	}
 	if err := acct(largest).Validate(now); err != nil {
 		t.Fatalf("an account with max_response_bytes %d (the largest MaxRequestBody covers) is refused: %v", largest, err)
 	}

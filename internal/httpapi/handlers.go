@@ -19,12 +19,12 @@ import (
 // the URL-encoded SAMLResponse.
 const formOverhead = 16 << 10
 
-// bodyLimit caps the whole form body for a SAMLResponse cap of max bytes.
+// BodyLimit caps the whole form body for a SAMLResponse cap of max bytes.
 // The cap applies to the decoded form value (what the README promises);
 // URL-encoding can triple it at worst (every character as %XX; base64's
 // '+', '/' and '=' are the ones a browser encodes), so a response at the
 // cap always fits and a body beyond this is refused before it is read.
-func bodyLimit(maxResponse int) int64 { return 3*int64(maxResponse) + formOverhead }
+func BodyLimit(maxResponse int) int64 { return 3*int64(maxResponse) + formOverhead }
 
 func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -34,7 +34,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(acct.MaxResponse()))
+	r.Body = http.MaxBytesReader(w, r.Body, BodyLimit(acct.MaxResponse()))
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -33,7 +33,7 @@ func rawPost(body string) *http.Request {
 func TestSizeCaps(t *testing.T) {
 	t.Parallel()
 	const max = 1000
-	limit := int(bodyLimit(max))
+	limit := int(BodyLimit(max))
 	// '+' is a base64 character that a browser sends as %2B: the value
 	// stays at the cap while the body triples.
 	plus := func(n int) string { return url.Values{"SAMLResponse": {strings.Repeat("+", n)}}.Encode() }

@@ -17,6 +17,9 @@ import (
 const (
 	DefaultClockSkew        = 3 * time.Minute
 	DefaultMaxResponseBytes = 256 << 10
+	// LargestMaxResponseBytes is the highest max_response_bytes an account
+	// may set; the Lambda functions size their body cap from it.
+	LargestMaxResponseBytes = 4 << 20
 	DefaultTokenTTL         = time.Hour
 	DefaultFullNameAttr     = "full_name"
 	DefaultRolesAttr        = "roles"
@@ -300,8 +303,8 @@ func (a *Account) Validate(now time.Time) error {
 	if a.MaxAuthnAge != 0 && (time.Duration(a.MaxAuthnAge) < MinMaxAuthnAge || time.Duration(a.MaxAuthnAge) > MaxMaxAuthnAge) {
 		add("max_authn_age", "must be 0 (default %s) or between %s and %s", DefaultMaxAuthnAge, MinMaxAuthnAge, MaxMaxAuthnAge)
 	}
-	if a.MaxResponseBytes < 0 || a.MaxResponseBytes > 4<<20 {
-		add("max_response_bytes", "must be between 0 (default %d) and %d", DefaultMaxResponseBytes, 4<<20)
+	if a.MaxResponseBytes < 0 || a.MaxResponseBytes > LargestMaxResponseBytes {
+		add("max_response_bytes", "must be between 0 (default %d) and %d", DefaultMaxResponseBytes, LargestMaxResponseBytes)
 	}
 	if a.TokenTTL < 0 || time.Duration(a.TokenTTL) > 24*time.Hour {
 		add("token_ttl", "must be between 0 (default %s) and 24h", DefaultTokenTTL)
