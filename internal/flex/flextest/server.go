@@ -41,6 +41,12 @@ type Options struct {
 	// ConflictOnRace answers 409 (Twilio 20409) to a Provision whose
 	// username another request is creating, instead of waiting for it.
 	ConflictOnRace bool
+	// HoldCreate, when set, is called after a first Provision of a
+	// username is marked as being created and before the user is stored;
+	// the create waits for it to return. Tests use it to keep a create in
+	// flight until racing requests have certainly arrived, instead of
+	// relying on CreateDelay being long enough.
+	HoldCreate func(username string)
 }
 
 // Request is one recorded request.
