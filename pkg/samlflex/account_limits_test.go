@@ -20,6 +20,7 @@ func TestAccountValidateLimits(t *testing.T) {
 		wantField string // "" means valid
 	}{
 		{"valid with Flex", func(*Account) {}, ""},
+		{"clock skew of 5 minutes", func(a *Account) { a.ClockSkew = Duration(5 * time.Minute) }, ""},
 		{"clock skew at the maximum", func(a *Account) { a.ClockSkew = Duration(MaxClockSkew) }, ""},
 		{"clock skew over the maximum", func(a *Account) { a.ClockSkew = Duration(MaxClockSkew + time.Nanosecond) }, "clock_skew"},
 		{"clock skew negative", func(a *Account) { a.ClockSkew = Duration(-time.Nanosecond) }, "clock_skew"},
