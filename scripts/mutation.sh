@@ -17,7 +17,8 @@
 # (killed / (killed + lived)) or mutator coverage ((killed + lived) / all
 # runnable mutants), or when any package has an unlisted lived mutant.
 #
-# Environment: MUTATION_WORKERS (default 2), MUTATION_THRESHOLD (default 95).
+# Environment: MUTATION_WORKERS (default 2), MUTATION_THRESHOLD (default 95),
+# MUTATION_TIMEOUT_COEFFICIENT (default 10).
 # Takes about 3 minutes on 2 idle cores, much longer on a loaded machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -61,7 +62,10 @@ for pkg in "${pkgs[@]}"; do
   # Never pass --test-cpu: gremlins v0.6.0 hands "-cpu N" to go test as
   # one argument, every test run then fails to start, and every mutant is
   # reported KILLED (100% efficacy for nothing).
-  "$gremlins" unleash --workers "$workers" "./$pkg" >"$out" 2>&1 || true
+  # The per-mutant timeout is the coefficient times the test time measured
+  # at the start; gremlins' default of 3 makes a loaded machine report
+  # dozens of TIMED OUT mutants (neither killed nor lived).
+  "$gremlins" unleash --workers "$workers" --timeout-coefficient "${MUTATION_TIMEOUT_COEFFICIENT:-10}" "./$pkg" >"$out" 2>&1 || true
   took=$((SECONDS - t0))
   if ! grep -q '^Mutation testing completed' "$out"; then
     cat "$out" >&2
@@ -102,6 +106,9 @@ for pkg in "${pkgs[@]}"; do
   echo "== $pkg (${took}s)"
   echo "   gremlins:  killed $killed, lived $lived, not covered $uncovered, timed out $timedout; efficacy $raw_eff%, mutator coverage $raw_cov%"
   echo "   with $equiv: $eq_lived lived listed as equivalent (left out), $hand_killed not covered listed as killed by hand; efficacy $eff%, mutator coverage $cov%"
+  if ((timedout)); then
+    echo "   WARNING: $timedout mutants timed out and count neither way; rerun on an idle machine (or raise MUTATION_TIMEOUT_COEFFICIENT)"
+  fi
   if ((${#unlisted[@]})); then
     echo "   not killed and not listed as equivalent:"
     printf '     %s\n' "${unlisted[@]}"
@@ -112,7 +119,7 @@ for pkg in "${pkgs[@]}"; do
       for k in "${seen[@]}"; do
         if [[ $entry == "$k |"* ]]; then found=1 && break; fi
       done
-      ((found)) || echo "   listed but not found in this run (stale? check the line): ${entry%% | [A-Za-z]*}"
+      ((found)) || echo "   listed but not in this run (timed out, or stale: check it): ${entry:0:140}"
     done < <(grep -E "^(LIVED|NOT_COVERED) \| $pkg/" "$equiv")
   fi
   if [[ $pkg == "$gated" ]]; then
