@@ -1,12 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
@@ -59,11 +59,10 @@ func DefaultACSLimits(procs int) (concurrency, queue int, wait time.Duration) {
 
 // Server is the http.Handler.
 type Server struct {
-	cfg      Config
-	mux      *http.ServeMux
-	accounts *accountCache
-	acs      *acs.Service
-	limit    *limiter
+	cfg   Config
+	mux   *http.ServeMux
+	acs   *acs.Service
+	limit *limiter
 }
 
 // New builds the handler.
@@ -71,20 +70,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
 		return nil, errors.New("httpapi: Store, Keys and Logger are required")
 	}
-	if _, err := samlflex.URLsFor(cfg.BaseURL, "AC00000000000000000000000000000000"); err != nil {
-		return nil, err
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.LoginTTL <= 0 {
-		cfg.LoginTTL = 10 * time.Minute
+	svc, err := acs.New(acs.Config{BaseURL: cfg.BaseURL, Store: cfg.Store, Keys: cfg.Keys, Provisioner: cfg.Provisioner,
+		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL})
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)}
-	s.accounts = newAccountCache(cfg.Store, cfg.BaseURL, cfg.AccountCacheTTL, cfg.Now)
-	s.acs = &acs.Service{BaseURL: cfg.BaseURL, Assertions: cfg.Store, Keys: cfg.Keys,
-		Provisioner: cfg.Provisioner, Logger: cfg.Logger, Now: cfg.Now}
+	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)}
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2", s.only(http.MethodPost, s.handleACS))
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/login", s.only(http.MethodGet, s.handleLogin))
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/metadata", s.only(http.MethodGet, s.handleMetadata))
@@ -114,6 +108,10 @@ func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {
 }
 
 type ctxKey struct{}
+
+func contextWithID(r *http.Request, id string) context.Context {
+	return context.WithValue(r.Context(), ctxKey{}, id)
+}
 
 // requestID returns the id the middleware put in the request's context.
 func requestID(r *http.Request) string {
