@@ -71,10 +71,15 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One-time use comes after every check so that a refused response
-	// does not burn its ID, and before any token exists so that a replay
-	// never gets one. The write is conditional: of concurrent posts of one
-	// response exactly one passes.
+	p, err := s.plan(ctx, acct, in.RelayState)
+	if err != nil {
+		return nil, err
+	}
+	// One-time use comes after every check, so that a refused response
+	// (including one refused for a configuration error the admin then
+	// fixes) does not burn its ID, and before any token exists, so that a
+	// replay never gets one. The write is conditional: of concurrent posts
+	// of one response exactly one passes.
 	switch err := s.assertions.MarkUsed(ctx, a.ReplayKey(acct.AccountSID), a.NotOnOrAfter, now); {
 	case errors.Is(err, store.ErrAlreadyExists):
 		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", Clip(a.ID), acct.AccountSID)
@@ -82,10 +87,6 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		return nil, samlflex.Errorf(samlflex.CodeStoreUnavailable, "marking assertion used: %v", err)
 	}
 
-	p, err := s.plan(ctx, acct, in.RelayState)
-	if err != nil {
-		return nil, err
-	}
 	res := &Result{Identity: id, Assertion: a}
 	if acct.Flex != nil {
 		tok, err := s.provisioner.Provision(ctx, acct, id)
@@ -125,8 +126,8 @@ type grant struct {
 	keys   *keys.Set // nil for a Flex token
 }
 
-// plan runs the checks that depend on the account's configuration and
-// the deployment, and loads what issuing needs.
+// plan runs every check that depends on the account's configuration and
+// the deployment, and loads what issuing needs, before the one-time write.
 func (s *Service) plan(ctx context.Context, acct *samlflex.Account, relayState string) (grant, error) {
 	if acct.Flex != nil && s.provisioner == nil {
 		// Never hand out samlflex's token where the admin asked for Flex:

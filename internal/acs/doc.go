@@ -9,6 +9,11 @@
 // verifier cache, and KeyRefresher, the optional key-source method that
 // lets a login cookie sealed with a just-rotated key open.
 //
+// Order matters: every check (signature, InResponseTo, IdP-initiated
+// policy, attributes, configuration, redirect target, keys) runs before
+// Assertions.MarkUsed, so a refused response never burns its assertion ID,
+// and MarkUsed runs before any token exists, so a replay never gets one.
+//
 // Must not import net/http (internal/httpapi translates HTTP to Input and
 // Result to HTTP) nor an AWS SDK (the store and key interfaces hide them),
 // so the same rules run on Lambda and in `samlflex serve` and are tested
