@@ -80,24 +80,6 @@ type fakeKeys struct {
 
 func (k fakeKeys) Keys(context.Context) (*keys.Set, error) { return k.set, k.err }
 
-// lockedBuffer keeps the log safe for parallel requests.
-type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.Buffer.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.Buffer.String()
-}
-
 func testAccount(t *testing.T, mode samlflex.IdPInitiatedMode) samlflex.Account {
 	t.Helper()
 	return samlflex.Account{AccountSID: testSID, FriendlyName: "Salesforce", IdPCertificates: []string{testdata(t, "keys/idp-rsa.crt")},
@@ -110,7 +92,7 @@ type fixture struct {
 	svc   *Service
 	st    *faultStore
 	set   *keys.Set
-	logs  *lockedBuffer
+	logs  *bytes.Buffer
 	prov  *fakeProvisioner
 	cfg   Config
 	accts int64 // stored version of the account
@@ -142,7 +124,9 @@ func newFixture(t *testing.T, acct samlflex.Account, edit func(*Config)) *fixtur
 		t.Fatal(err)
 	}
 	set := &keys.Set{Current: cur}
-	logs, prov := &lockedBuffer{}, &fakeProvisioner{}
+	// One buffer per fixture, read after Handle returns: slog's handler
+	// serialises the writes, so it needs no lock of its own.
+	logs, prov := &bytes.Buffer{}, &fakeProvisioner{}
 	cfg := Config{BaseURL: testBase, Store: st, Keys: fakeKeys{set: set}, Provisioner: prov,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return testNow }}
 	if edit != nil {

@@ -27,15 +27,19 @@ type KeyRefresher interface {
 	KeyForKid(ctx context.Context, kid string) (*keys.Pair, error)
 }
 
+// Store is what the login reads and writes: account settings and the
+// one-time record of used assertion IDs.
+type Store interface {
+	store.Accounts
+	store.Assertions
+}
+
 // Config configures New.
 type Config struct {
 	// BaseURL is the public base URL: the SP identifiers and the token
 	// issuer derive from it.
 	BaseURL string
-	Store   interface {
-		store.Accounts
-		store.Assertions
-	}
+	Store   Store
 	// Keys is the SP key set; when it is also a KeyRefresher, an unknown
 	// kid in a login cookie refreshes it.
 	Keys        keys.Source

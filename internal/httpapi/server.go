@@ -11,34 +11,25 @@ import (
 
 	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// Config configures New.
+// Config configures New. BaseURL, Store, Keys, Provisioner, Logger, Now,
+// AccountCacheTTL and LoginTTL configure the login use case and mean what
+// they mean in acs.Config; the rest is HTTP's.
 type Config struct {
-	// BaseURL is the public base URL (scheme, host, optional path prefix):
-	// the SP identifiers and the token issuer derive from it.
 	BaseURL string
-	Store   interface {
-		store.Accounts
-		store.Assertions
-	}
-	Keys   keys.Source
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store   acs.Store
+	Keys    keys.Source
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// TrustRequestIDHeader uses an incoming X-Request-Id (set by
 	// lambdahttp from API Gateway's request id). Off for `serve`, where a
 	// client could choose it.
 	TrustRequestIDHeader bool
-	// AccountCacheTTL keeps account settings and their parsed
-	// certificates in memory (Lambda: 60 s; 0: read every time).
-	AccountCacheTTL time.Duration
-	// LoginTTL bounds how long a login may take between the login link and
-	// the ACS (the login cookie's lifetime). Default 10 minutes.
-	LoginTTL time.Duration
-	// Provisioner, when set, provisions Flex users (Flex connector).
-	Provisioner acs.Provisioner
+	AccountCacheTTL      time.Duration
+	LoginTTL             time.Duration
+	Provisioner          acs.Provisioner
 	// ACSConcurrency bounds the ACS validations in flight (0: no bound,
 	// as on Lambda, where an instance serves one request at a time).
 	// Beyond it up to ACSQueue requests wait at most ACSQueueWait, then
