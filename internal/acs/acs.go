@@ -59,6 +59,13 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		// the unsolicited response, the cookie kept it (allowlisted).
 		in.RelayState = state.Relay
 	}
+	if s.admit != nil {
+		release, err := s.admit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	now := s.now()
 	a, err := v.Verify(in.SAMLResponse, samlflex.Expect{RequestID: state.RequestID})
 	if err != nil {

@@ -150,3 +150,50 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 		t.Fatal("the unknown kid did not refresh the key set exactly once")
 	}
 }
+
+// TestAdmit: Handle verifies only inside Config.Admit's bound, returns its
+// refusal as is (nothing checked, nothing recorded) and releases the slot
+// on every path.
+func TestAdmit(t *testing.T) {
+	t.Parallel()
+	busy := samlflex.Errorf(samlflex.CodeServerBusy, "test: no slot")
+	tests := []struct {
+		name     string
+		refuse   bool
+		response string
+		wantCode samlflex.Code
+	}{
+		{name: "admitted, login ok", response: "unsolicited.b64"},
+		{name: "admitted, response refused", response: "response-signed.b64", wantCode: samlflex.CodeUnknownRequest},
+		{name: "refused", refuse: true, response: "unsolicited.b64", wantCode: samlflex.CodeServerBusy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var acquired, released int
+			f := newFixture(t, testAccount(t, samlflex.IdPInitiatedAccept), func(c *Config) {
+				c.Admit = func(context.Context) (func(), error) {
+					acquired++
+					if tc.refuse {
+						return nil, busy
+					}
+					return func() { released++ }, nil
+				}
+			})
+			_, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, SAMLResponse: []byte(testdata(t, tc.response))})
+			if got := codeOf(err); got != tc.wantCode {
+				t.Fatalf("code %q (%v), want %q", got, err, tc.wantCode)
+			}
+			if tc.refuse && (!errors.Is(err, busy) || f.st.marks.Load() != 0) {
+				t.Fatalf("refusal %v, %d one-time writes", err, f.st.marks.Load())
+			}
+			wantReleased := 1
+			if tc.refuse {
+				wantReleased = 0
+			}
+			if acquired != 1 || released != wantReleased {
+				t.Fatalf("acquired %d released %d, want 1 and %d", acquired, released, wantReleased)
+			}
+		})
+	}
+}

@@ -52,6 +52,12 @@ type Config struct {
 	// LoginTTL bounds how long a login may take between the login link and
 	// the ACS (the login cookie's lifetime). Default 10 minutes.
 	LoginTTL time.Duration
+	// Admit, when set, bounds the validations in flight: Handle calls it
+	// once the account and the login cookie are read, before verifying,
+	// and calls the release func it returns when done. Its error (the HTTP
+	// layer's server_busy) is returned as is. The cheap reads stay outside
+	// the bound, so a slow store or key source never holds a slot.
+	Admit func(ctx context.Context) (release func(), err error)
 }
 
 // DefaultLoginTTL is Config.LoginTTL when unset.
@@ -67,6 +73,7 @@ type Service struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	loginTTL    time.Duration
+	admit       func(ctx context.Context) (func(), error)
 	accounts    *accountCache
 }
 
@@ -86,7 +93,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.LoginTTL = DefaultLoginTTL
 	}
 	return &Service{baseURL: base, assertions: cfg.Store, keys: cfg.Keys, provisioner: cfg.Provisioner,
-		logger: cfg.Logger, now: cfg.Now, loginTTL: cfg.LoginTTL,
+		logger: cfg.Logger, now: cfg.Now, loginTTL: cfg.LoginTTL, admit: cfg.Admit,
 		accounts: newAccountCache(cfg.Store, base, cfg.AccountCacheTTL, cfg.Now)}, nil
 }
 

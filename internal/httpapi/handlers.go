@@ -54,17 +54,18 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Validation is the expensive part: it runs under the concurrency
-	// limit; reading the body above does not, so a slow client holds a
-	// connection but never a validation slot.
-	release, err := s.limit.acquire(ctx)
-	if err != nil {
+	// limit (acs calls s.limit.acquire through Config.Admit); reading the
+	// body above does not, so a slow client holds a connection but never a
+	// validation slot.
+	res, err := s.acs.Handle(ctx, acs.Input{AccountSID: sid, SAMLResponse: []byte(resp),
+		RelayState: r.PostForm.Get("RelayState"), LoginCookie: loginCookieValue(r), LogID: requestID(r)})
+	if samlflex.CodeOf(err) == samlflex.CodeServerBusy {
+		// The limit refused it before anything was checked: the login
+		// attempt may go on once the burst is over.
 		w.Header().Set("Retry-After", retryAfter)
 		s.renderError(w, r, err)
 		return
 	}
-	res, err := s.acs.Handle(ctx, acs.Input{AccountSID: sid, SAMLResponse: []byte(resp),
-		RelayState: r.PostForm.Get("RelayState"), LoginCookie: loginCookieValue(r), LogID: requestID(r)})
-	release()
 	if err != nil {
 		// Whatever happened, this login attempt is over.
 		clearLoginCookies(w, r, sid)

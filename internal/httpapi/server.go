@@ -64,12 +64,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	limit := newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)
 	svc, err := acs.New(acs.Config{BaseURL: cfg.BaseURL, Store: cfg.Store, Keys: cfg.Keys, Provisioner: cfg.Provisioner,
-		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL})
+		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL, Admit: limit.acquire})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)}
+	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: limit}
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2", s.only(http.MethodPost, s.handleACS))
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/login", s.only(http.MethodGet, s.handleLogin))
 	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/metadata", s.only(http.MethodGet, s.handleMetadata))
