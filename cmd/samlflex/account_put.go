@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -89,7 +90,7 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.StringVar(&o.rolesAttr, "roles-attribute", "", "assertion `ATTRIBUTE` with the agent's Flex roles (default roles)")
 	fs.StringVar(&o.emailAttr, "email-attribute", "", "assertion `ATTRIBUTE` with the agent's e-mail (default email)")
 	fs.Var(&o.expectVersion, "expect-version", "save only if the stored version is `N` (the \"version\" of get --output json);\n0 means create only")
-	fs.StringVar(&o.baseURL, "base-url", getenv("SAMLFLEX_BASE_URL"), "public base `URL` of samlflex, to print the URLs for Salesforce\n(default $SAMLFLEX_BASE_URL)")
+	fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex, to print the URLs for Salesforce\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	o.storage.register(fs, getenv)
 	o.flex.register(fs, getenv)

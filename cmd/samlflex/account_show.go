@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -42,7 +43,7 @@ func newShowFlags(name string, getenv func(string) string, withSID, withOutput b
 		fs.StringVar(&o.sid, "account-sid", "", "the Flex Account `SID`: AC followed by 32 hex digits")
 	}
 	if withOutput {
-		fs.StringVar(&o.baseURL, "base-url", getenv("SAMLFLEX_BASE_URL"), "public base `URL` of samlflex (https://sso.example.com), to print the\nEntity Id, ACS URL and login link (default $SAMLFLEX_BASE_URL)")
+		fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex (https://sso.example.com), to print the\nEntity Id, ACS URL and login link (default $SAMLFLEX_BASE_URL)")
 		fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	}
 	o.storage.register(fs, getenv)

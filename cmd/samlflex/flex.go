@@ -14,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -34,8 +35,8 @@ func (f *flexFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.baseURL, "flex-api-base-url", "", "Twilio Flex API base `URL` (default Twilio's; for tests)")
 	fs.StringVar(&f.deliveryURL, "flex-delivery-url", "", "`URL` of the Flex UI or Flex SDK app that receives the Flex token in\n#token=... (default: the start URL)")
 	fs.BoolVar(&f.remove, "flex-remove", false, "remove the Flex connection: logins get samlflex's own token again")
-	fs.StringVar(&f.secretPrefix, "flex-secret-prefix", getenv("SAMLFLEX_FLEX_SECRET_PREFIX"), "with --dynamodb-table: Secrets Manager name `PREFIX` of the API key\nsecrets (the stack's FlexSecretPrefix output; default\n$SAMLFLEX_FLEX_SECRET_PREFIX)")
-	f.smEndpoint = getenv("SAMLFLEX_SECRETSMANAGER_ENDPOINT")
+	fs.StringVar(&f.secretPrefix, "flex-secret-prefix", getenv(config.EnvFlexSecretsPrefix), "with --dynamodb-table: Secrets Manager name `PREFIX` of the API key\nsecrets (the stack's FlexSecretPrefix output; default\n$SAMLFLEX_FLEX_SECRET_PREFIX)")
+	f.smEndpoint = getenv(config.EnvSecretsEndpoint)
 }
 
 var flexFlagNames = []string{"flex-instance-sid", "flex-api-key-sid", "flex-api-key-secret-file", "flex-auth-token-file", "flex-api-base-url", "flex-delivery-url"}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
@@ -32,7 +33,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("serve")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on; port 0 picks a free port")
-	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
+	baseURL := fs.String("base-url", a.getenv(config.EnvBaseURL), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
 	data := fs.String("data", dataDirDefault(a.getenv), "`DIR` of the embedded store and the SP keys (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code

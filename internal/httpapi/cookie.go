@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // The login cookie binds an SP-initiated login to the browser that started
@@ -66,7 +67,8 @@ func (st loginState) recentlyBounced(now time.Time) bool {
 	return st.Bounced != 0 && now.Unix()-st.Bounced < int64(bounceWindow/time.Second)
 }
 
-func cookiePath(sid string) string { return "/v1/Accounts/" + sid + "/saml2" }
+// cookiePath is the ACS path: the browser sends the cookie to the ACS only.
+func cookiePath(sid string) string { return samlflex.ACSPath(sid) }
 
 // macKey derives the cookie key from a key pair. Domain separation keeps
 // it distinct from any signature the same key makes.
