@@ -10,13 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/keys/smkeys/smclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -123,15 +120,12 @@ func (f *flexFlags) secrets(ctx context.Context, s storageFlags) (flexconn.Secre
 	if f.secretPrefix == "" {
 		return nil, errors.New("--flex-secret-prefix is required with --dynamodb-table (the stack's FlexSecretPrefix output)")
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// The one Secrets Manager client constructor of the CLI (keys and
+	// doctor use it too); with an endpoint it signs with dummy credentials.
+	sm, err := smclient.New(ctx, f.smEndpoint)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %v", err)
 	}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if f.smEndpoint != "" {
-			o.BaseEndpoint = aws.String(f.smEndpoint)
-		}
-	})
 	return flexconn.NewSMSecrets(sm, f.secretPrefix, 0, nil), nil
 }
 
