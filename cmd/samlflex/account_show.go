@@ -242,12 +242,12 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 	} else {
 		row("Default roles", strings.Join(acct.DefaultRoles, ","))
 	}
-	row("Clock skew", orDefault(acct.ClockSkew != 0, acct.Skew().String()))
-	row("Max authentication age", orDefault(acct.MaxAuthnAge != 0, acct.AuthnAge().String()))
+	row("Clock skew", orDefault(acct.ClockSkew != 0, shortDuration(acct.Skew())))
+	row("Max authentication age", orDefault(acct.MaxAuthnAge != 0, shortDuration(acct.AuthnAge())))
 	row("SHA-1 signatures", map[bool]string{true: "ACCEPTED (unsafe)", false: "refused"}[acct.AllowSHA1])
 	row("Sign AuthnRequests", map[bool]string{true: "yes", false: "no"}[acct.SignAuthnRequests])
 	row("Max response size", orDefault(acct.MaxResponseBytes != 0, fmt.Sprintf("%d bytes", acct.MaxResponse())))
-	row("Session token lifetime", orDefault(acct.TokenTTL != 0, acct.SessionTTL().String()))
+	row("Session token lifetime", orDefault(acct.TokenTTL != 0, shortDuration(acct.SessionTTL())))
 	m := acct.Mapping()
 	row("Attributes", fmt.Sprintf("full name: %s, roles: %s, email: %s", m.FullNameAttr, m.RolesAttr, m.EmailAttr))
 	if f := acct.Flex; f != nil {
@@ -280,6 +280,19 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 	fmt.Fprintf(w, "\nPaste into the Salesforce connected app (Setup, App Manager, your app, SAML settings)\n")
 	fmt.Fprintf(w, "  %-12s %s\n  %-12s %s\n", "Entity Id", u.EntityID, "ACS URL", u.ACS)
 	fmt.Fprintf(w, "\nLogin link for agents\n  %s\n", u.Login)
+}
+
+// shortDuration writes a duration as admins type it: 3m, 1h, 1h30m, 90s
+// is 1m30s (time.Duration.String adds "0m0s" to 1h and "0s" to 3m).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func expiryText(notAfter, now time.Time) string {

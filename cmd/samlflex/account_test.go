@@ -135,7 +135,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 		"Default roles              agent,supervisor",
 		"Clock skew                 1m30s",
 		"SHA-1 signatures           ACCEPTED (unsafe)",
-		"Session token lifetime     30m0s",
+		"Session token lifetime     30m\n",
 		"roles: flex_roles",
 		"CN=Test IdP idp.crt",
 		"Entity Id    " + base + "/v1/Accounts/" + sidA + "/saml2/metadata",

@@ -226,7 +226,7 @@ Run "samlflex account <command> --help" for the flags of a command.
 func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string) (int, bool) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	err := fs.Parse(args)
+	err := fs.Parse(joinBoolValues(fs, args))
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(a.stdout, c, fs)
@@ -234,14 +234,43 @@ func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string) (int, bool)
 	case err != nil:
 		return a.usageError(c, "%v", err), true
 	case fs.NArg() > 0:
-		hint := "every setting is a flag"
-		if _, err := strconv.ParseBool(fs.Arg(0)); err == nil {
-			// flag.Bool-style flags take their value after "=" only.
-			hint = "write true/false settings as --flag=" + fs.Arg(0)
-		}
-		return a.usageError(c, "unexpected argument %q (%s)", fs.Arg(0), hint), true
+		return a.usageError(c, "unexpected argument %q (every setting is a flag)", fs.Arg(0)), true
 	}
 	return exitOK, false
+}
+
+// joinBoolValues lets a true/false flag take its value after a space, as
+// every other flag does: "--allow-sha1 false" becomes "--allow-sha1=false".
+// The flag package alone would read "false" as a stray argument (a bare
+// --allow-sha1 means true, and stays so). Only a following word that is a
+// boolean is joined; the commands take no positional arguments, so that
+// word could mean nothing else.
+func joinBoolValues(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+		if name != arg && !strings.Contains(name, "=") && i+1 < len(args) && isBoolFlag(fs.Lookup(name)) {
+			if _, err := strconv.ParseBool(args[i+1]); err == nil {
+				out = append(out, arg+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, arg)
+	}
+	return out
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // usageError prints a usage error and the way to the command's help.

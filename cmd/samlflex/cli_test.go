@@ -57,7 +57,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"help", "nope"}, `unknown command "nope"`},
 		{[]string{"account", "put", "--no-such-flag"}, "Run 'samlflex account put --help' for usage."},
 		{[]string{"dev", "--addr"}, "flag needs an argument"},
-		{[]string{"account", "put", "--allow-sha1", "false"}, "unexpected argument"},
+		{[]string{"account", "put", "--allow-sha1", "maybe"}, `unexpected argument "maybe"`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
