@@ -32,6 +32,12 @@ func (f *flexFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.baseURL, "flex-api-base-url", "", "Twilio Flex API base `URL` (default Twilio's; for tests)")
 	fs.StringVar(&f.deliveryURL, "flex-delivery-url", "", "`URL` of the Flex UI or Flex SDK app that receives the Flex token in\n#token=... (default: the start URL)")
 	fs.BoolVar(&f.remove, "flex-remove", false, "remove the Flex connection: logins get samlflex's own token again")
+	f.registerSecretStore(fs, getenv)
+}
+
+// registerSecretStore adds only the flag that locates the stored secrets:
+// what `flex check`, which changes nothing, needs.
+func (f *flexFlags) registerSecretStore(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.secretPrefix, "flex-secret-prefix", getenv(config.EnvFlexSecretsPrefix), "with --dynamodb-table: Secrets Manager name `PREFIX` of the API key\nsecrets (the stack's FlexSecretPrefix output; default\n$SAMLFLEX_FLEX_SECRET_PREFIX)")
 	f.smEndpoint = getenv(config.EnvSecretsEndpoint)
 }
@@ -157,7 +163,9 @@ func runFlexCheck(ctx context.Context, a *app, args []string) int {
 	var st storageFlags
 	st.register(fs, a.getenv)
 	var ff flexFlags
-	ff.register(fs, a.getenv)
+	// Only where the secret is: the write flags of account put (such as
+	// --flex-remove) are unknown here, and refused as such.
+	ff.registerSecretStore(fs, a.getenv)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}
