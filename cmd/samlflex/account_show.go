@@ -143,9 +143,21 @@ func runList(ctx context.Context, a *app, args []string) int {
 	}
 	now := a.now()
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT SID\tFRIENDLY NAME\tIDP ISSUER\tIDP CERTIFICATE EXPIRES")
+	head := "ACCOUNT SID\tFRIENDLY NAME\tIDP ISSUER\tIDP CERTIFICATE EXPIRES"
+	if o.baseURL != "" {
+		// With --base-url, as its help says: the login link (the other
+		// URLs derive from it; `account get` prints them all).
+		head += "\tLOGIN LINK"
+	}
+	fmt.Fprintln(tw, head)
 	for _, acct := range accts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acct.AccountSID, acct.FriendlyName, acct.IdPIssuer, nearestExpiry(acct, now))
+		line := fmt.Sprintf("%s\t%s\t%s\t%s", acct.AccountSID, acct.FriendlyName, acct.IdPIssuer, nearestExpiry(acct, now))
+		if o.baseURL != "" {
+			if u, err := samlflex.URLsFor(o.baseURL, acct.AccountSID); err == nil {
+				line += "\t" + u.Login
+			}
+		}
+		fmt.Fprintln(tw, line)
 	}
 	_ = tw.Flush()
 	return exitOK
@@ -277,9 +289,35 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 		fmt.Fprintf(w, "\nThe URLs cannot be derived: %s\n", samlflex.PublicOf(err))
 		return
 	}
-	fmt.Fprintf(w, "\nPaste into the Salesforce connected app (Setup, App Manager, your app, SAML settings)\n")
-	fmt.Fprintf(w, "  %-12s %s\n  %-12s %s\n", "Entity Id", u.EntityID, "ACS URL", u.ACS)
+	printChecklist(w, acct, u)
 	fmt.Fprintf(w, "\nLogin link for agents\n  %s\n", u.Login)
+}
+
+// printChecklist is every value of the Salesforce connected app, in the
+// order of its SAML settings screen, ready to paste (issue: admins had to
+// gather them from the guide).
+func printChecklist(w io.Writer, acct samlflex.Account, u samlflex.URLs) {
+	m := acct.Mapping()
+	start := acct.StartURL
+	if start == "" {
+		start = "(set --start-url: the agent desktop)"
+	}
+	fmt.Fprintf(w, "\nPaste into the Salesforce connected app (Setup, App Manager, your app, SAML settings)\n")
+	rows := [][2]string{
+		{"Entity Id", u.EntityID},
+		{"ACS URL", u.ACS},
+		{"Start URL", start},
+		{"Subject Type", "Username"},
+		{"Name ID Format", "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"},
+		{"Custom attribute", m.FullNameAttr + ` = $User.FirstName + " " + $User.LastName`},
+		{"Custom attribute", m.RolesAttr + ` = "agent" (or "agent, supervisor, admin")`},
+		{"Custom attribute", m.EmailAttr + " = $User.Email (optional)"},
+		{"Profiles", "Manage Profiles: add the agents' profiles (else status_not_success)"},
+		{"SP metadata", u.Metadata},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-17s %s\n", r[0], r[1])
+	}
 }
 
 // shortDuration writes a duration as admins type it: 3m, 1h, 1h30m, 90s
