@@ -206,6 +206,14 @@ func runPut(ctx context.Context, a *app, args []string) int {
 		return a.failure(c, "saving %s to %s: %s", o.sid(), o.storage.describe(), storeFailure(err))
 	}
 	acct.Version, acct.UpdatedAt = version, now.UTC()
+	// Saved, but likely mistakes are named (on stderr: stdout, text or
+	// JSON, stays the result).
+	if ws := settingWarnings(acct); len(ws) > 0 {
+		fmt.Fprintf(a.stderr, "samlflex account put: saved, but check these settings:\n")
+		for _, w := range ws {
+			fmt.Fprintf(a.stderr, "  warning: %s: %s\n", w.Flag, w.Message)
+		}
+	}
 
 	if o.output == "json" {
 		writeJSON(a.stdout, accountView(acct, o.baseURL))
