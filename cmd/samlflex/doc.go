@@ -32,5 +32,6 @@
 // Exit codes: 0 success, 1 a runtime failure (store unreachable, account
 // not found, version conflict), 2 a usage or validation error (bad flag,
 // invalid settings; nothing was written). Results go to stdout, errors to
-// stderr; servers log JSON (log/slog) to stdout.
+// stderr; servers log to stdout (log/slog: text on a terminal, JSON otherwise,
+// --log-format) and print their start banner (accounts, login links) too.
 package main

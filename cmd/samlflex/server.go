@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -38,11 +39,44 @@ const (
 // newLogger builds the JSON logger of the servers, on stdout, at the level
 // of SAMLFLEX_LOG_LEVEL (the same variable the Lambda functions read).
 func newLogger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
+	return newFormatLogger(w, getenv, "json")
+}
+
+// logFormatUsage is the help of serve's and dev's --log-format.
+const logFormatUsage = "`FORMAT` of the logs: text (key=value lines for a person), json (for a log\ncollector) or auto: text on a terminal, json otherwise"
+
+// newFormatLogger is newLogger with a format: "text", "json", or "auto"
+// (text when w is a terminal, where a person reads it; JSON when it is a
+// pipe or file, where a collector does).
+func newFormatLogger(w io.Writer, getenv func(string) string, format string) (*slog.Logger, error) {
 	level, err := config.ParseLogLevel(getenv(config.EnvLogLevel))
 	if err != nil {
 		return nil, err
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "auto":
+		if isTerminal(w) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text, json or auto", format)
+}
+
+// isTerminal reports a character device (a terminal), without a
+// dependency: pipes and files are not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
