@@ -33,5 +33,6 @@
 // not found, version conflict), 2 a usage or validation error (bad flag,
 // invalid settings; nothing was written). Results go to stdout, errors to
 // stderr; servers log to stdout (log/slog: text on a terminal, JSON otherwise,
-// --log-format) and print their start banner (accounts, login links) too.
+// --log-format); dev prints its start banner to stdout, serve (whose stdout
+// a collector may read) to stderr.
 package main
