@@ -32,15 +32,15 @@ var cliOnly = map[string]string{
 
 var envName = regexp.MustCompile(`^SAMLFLEX_[A-Z0-9_]+$`)
 
-// stackEnv returns every string literal of the CDK app's non-test Go files
-// that is a SAMLFLEX_ name: the environment the stack gives the functions.
-func stackEnv(t *testing.T) map[string]bool {
+// envLiterals returns every string literal of the non-test Go files
+// matching glob that is a SAMLFLEX_ name, with where it is.
+func envLiterals(t *testing.T, glob string) map[string]string {
 	t.Helper()
-	files, err := filepath.Glob("../../infra/*.go")
+	files, err := filepath.Glob(glob)
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no infra/*.go files (%v)", err)
+		t.Fatalf("no %s files (%v)", glob, err)
 	}
-	names := map[string]bool{}
+	names := map[string]string{}
 	fset := token.NewFileSet()
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -53,13 +53,34 @@ func stackEnv(t *testing.T) map[string]bool {
 		ast.Inspect(file, func(n ast.Node) bool {
 			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 				if v, err := strconv.Unquote(lit.Value); err == nil && envName.MatchString(v) {
-					names[v] = true
+					names[v] = fset.Position(lit.Pos()).String()
 				}
 			}
 			return true
 		})
 	}
 	return names
+}
+
+// stackEnv is the environment the CDK stack gives the functions: the
+// SAMLFLEX_ literals of infra/*.go.
+func stackEnv(t *testing.T) map[string]bool {
+	t.Helper()
+	names := map[string]bool{}
+	for n := range envLiterals(t, "../../infra/*.go") {
+		names[n] = true
+	}
+	return names
+}
+
+// TestCLIUsesConfigNames: the CLI names SAMLFLEX_ variables through this
+// package's constants only, so that a renamed variable cannot leave the
+// CLI reading the old one (help text may mention them).
+func TestCLIUsesConfigNames(t *testing.T) {
+	t.Parallel()
+	for name, where := range envLiterals(t, "../../cmd/samlflex/*.go") {
+		t.Errorf("%s: %s is a literal; use its internal/config constant", where, name)
+	}
 }
 
 // runtimeEnv returns the names Load asks for, with every need on: the
