@@ -18,7 +18,6 @@ import (
 var notSetByStack = map[string]string{
 	EnvAccountCacheTTL:  "tuning with a default (60s); an operator may add it to a function",
 	EnvKeysCacheTTL:     "tuning with a default (5m)",
-	EnvCertWarnDays:     "tuning with a default (30 days)",
 	EnvDynamoDBEndpoint: "test-only: points a function at dynalite or moto",
 	EnvSecretsEndpoint:  "test-only: points a function at a Secrets Manager emulator",
 }
