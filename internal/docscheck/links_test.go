@@ -234,3 +234,23 @@ func TestCheckLinkRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMELinksEveryDoc: the README is the index of the documentation,
+// so a new docs/*.md must be linked from it to be found.
+func TestREADMELinksEveryDoc(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := map[string]bool{}
+	for _, l := range links(string(src)) {
+		path, _, _ := strings.Cut(l.target, "#")
+		linked[filepath.Clean(path)] = true
+	}
+	for _, f := range docFiles(t)[1:] {
+		if !linked[filepath.Clean(f)] {
+			t.Errorf("README.md does not link %s", f)
+		}
+	}
+}
