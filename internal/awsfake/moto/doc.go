@@ -8,7 +8,9 @@
 // asks for it and stopped by TestMain after m.Run. Tests stay independent
 // by working in their own AWS account: every client built from
 // Server.HTTPClient sends a fresh account ID in moto's x-moto-account-id
-// header, and moto keeps each account's tables and secrets apart.
+// header, and moto keeps each account's tables and secrets apart. Those
+// clients also send one request at a time, because moto does not apply a
+// request atomically (see HTTPClient).
 //
 // Without moto_server on PATH the test is skipped with a message saying how
 // to install it, except under CI=true, where it fails: CI must not pass by

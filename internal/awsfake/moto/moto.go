@@ -28,6 +28,8 @@ type Server struct {
 	cmd      *exec.Cmd
 	exited   chan error // receives cmd.Wait's result once
 	accounts atomic.Int64
+	// one is held for each request of every HTTPClient; see HTTPClient.
+	one sync.Mutex
 }
 
 // URL is the endpoint to give an SDK client (BaseEndpoint).
@@ -36,21 +38,34 @@ func (s *Server) URL() string { return s.url }
 // HTTPClient returns an HTTP client whose requests carry a new AWS account
 // ID, so that everything the client creates is invisible to other clients
 // of the same server (moto keeps one backend per account and region).
+//
+// The clients of one server send one request at a time. moto_server
+// answers each request on its own thread, and its DynamoDB and Secrets
+// Manager backends take no lock, so a conditional write's check and its
+// write can interleave with another request (seen: two of fifty concurrent
+// conditional PutItems of one key both succeeding). The services apply
+// each request atomically, and our code relies on that; serialising here
+// restores it, while concurrent callers still race in any order.
 func (s *Server) HTTPClient() *http.Client {
 	// 12 digits, as AWS account IDs are; the prefix keeps clear of moto's
 	// default account 123456789012.
 	id := fmt.Sprintf("9%011d", s.accounts.Add(1))
-	return &http.Client{Transport: accountTransport{id: id, next: http.DefaultTransport}}
+	return &http.Client{Transport: &accountTransport{id: id, one: &s.one, next: http.DefaultTransport}}
 }
 
 type accountTransport struct {
 	id   string
+	one  *sync.Mutex
 	next http.RoundTripper
 }
 
-func (a accountTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+// RoundTrip holds the lock until the answer's headers arrive: moto has
+// applied the request by then, as it computes the whole answer first.
+func (a *accountTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("x-moto-account-id", a.id)
+	a.one.Lock()
+	defer a.one.Unlock()
 	return a.next.RoundTrip(r)
 }
 
