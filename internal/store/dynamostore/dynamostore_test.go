@@ -54,7 +54,13 @@ type testDB struct {
 
 func newTestDB(t *testing.T, optFns ...func(*dynamodb.Options)) *testDB {
 	t.Helper()
-	c, err := dynamoclient.New(t.Context(), dynalite(t), optFns...)
+	return newTestDBAt(t, dynalite(t), optFns...)
+}
+
+// newTestDBAt is newTestDB on any emulator's endpoint.
+func newTestDBAt(t *testing.T, endpoint string, optFns ...func(*dynamodb.Options)) *testDB {
+	t.Helper()
+	c, err := dynamoclient.New(t.Context(), endpoint, optFns...)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -116,7 +122,13 @@ func (d *testDB) leftovers(t *testing.T) []string {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	d := newTestDB(t)
+	runConformance(t, newTestDB(t))
+}
+
+// runConformance runs storetest on fresh tables of d and checks that none
+// are left behind.
+func runConformance(t *testing.T, d *testDB) {
+	t.Helper()
 	t.Run("storetest", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store { return New(d.client, d.tables(t)) })
 	})
@@ -131,7 +143,12 @@ func TestConformance(t *testing.T) {
 
 func TestCreateTables(t *testing.T) {
 	t.Parallel()
-	d := newTestDB(t)
+	checkCreateTables(t, newTestDB(t))
+}
+
+// checkCreateTables checks the tables CreateTables makes on d's endpoint.
+func checkCreateTables(t *testing.T, d *testDB) Tables {
+	t.Helper()
 	tb := d.tables(t)
 	// A second call (a restarted `samlflex dev`) finds the tables and
 	// succeeds.
@@ -162,4 +179,5 @@ func TestCreateTables(t *testing.T) {
 	if err := CreateTables(t.Context(), d.client, Tables{Accounts: "x"}); err == nil {
 		t.Error("CreateTables without an assertions table name succeeded")
 	}
+	return tb
 }
