@@ -23,6 +23,44 @@
 // can run another client inside that window instead of hoping a race hits
 // it. The server listens on 127.0.0.1 only and is closed by t.Cleanup.
 //
+// # smfake or moto
+//
+// moto_server (internal/awsfake/moto) is a maintained Secrets Manager
+// emulator, and the flows that need nothing more run on both, with the
+// same checks, so that smfake is held to it: internal/rotate's
+// TestRotationOnBackends (all four steps, re-runs, concurrent invocations
+// of setSecret/testSecret/finishSecret, refusals) and internal/keys/smkeys'
+// TestAdminAgainstMoto (rotate now, revoke, cancelling a rotation, a
+// concurrent change). smfake stays for what moto cannot do:
+//
+//   - A fault at one chosen call (Fail, FailLater, SetDown): rotate's
+//     TestRerunAfterFailure and TestClearPendingOutcomes; smkeys'
+//     TestServesCachedSetWhileSecretsManagerIsDown and
+//     TestColdStartWhileSecretsManagerIsDown; awsapp's
+//     TestSecretsManagerDownKeepsLoginsGoing.
+//   - Holding one request before or after it is applied (Pause): rotate's
+//     TestInterleavings, TestCreateSecretAdoptsOnlyARotation and
+//     TestClearPendingOutcomes; smkeys' TestAdminRefusesConcurrentChange.
+//   - Counting requests (Requests): rotate's TestRerunAfterFailure and
+//     TestFinishIsIdempotent; smkeys' TestCache; awsapp's
+//     TestWarmLoginCost; test/lambda's figures and the call recorder that
+//     derives the least-privilege IAM policy.
+//   - Every version, labelled or not (Versions), to prove no duplicate
+//     was stored: rotate's checkFinalVersions, smkeys' admin tests.
+//   - Rules where moto differs from Secrets Manager: moto lets
+//     PutSecretValue replace the value of a version labelled AWSPENDING, so
+//     the race of concurrent createSecret invocations (rotate's
+//     TestConcurrentStep, TestConcurrentRotations) is decided by smfake's
+//     refusal (ResourceExistsException), as by the service; moto's
+//     RotateSecret cannot stage an empty AWSPENDING version on a secret
+//     with no value, so seeding (TestFullRotation's empty secret, smkeys'
+//     TestSeedOnEmptySecret) runs on smfake.
+//   - A clock (SetNow) for the dates it returns: awsapp's
+//     TestRotationsAtLongestPeriod.
+//
+// cmd/samlflex's keys and doctor tests use smfake for plain calls only and
+// could move to moto.
+//
 // Test-only: nothing outside _test.go files may import it. It does not
 // import the AWS SDK, so the layering rule of internal/keys holds.
 package smfake
