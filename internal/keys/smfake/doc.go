@@ -42,7 +42,7 @@
 //     TestInterleavings, TestCreateSecretAdoptsOnlyARotation and
 //     TestClearPendingOutcomes; smkeys' TestAdminRefusesConcurrentChange.
 //   - Counting requests (Requests): rotate's TestRerunAfterFailure and
-//     TestFinishIsIdempotent; smkeys' TestCache; awsapp's
+//     TestFinishIsIdempotent; smkeys' TestCache and TestKeyForKid; awsapp's
 //     TestWarmLoginCost; test/lambda's figures and the call recorder that
 //     derives the least-privilege IAM policy.
 //   - Every version, labelled or not (Versions), to prove no duplicate
@@ -53,10 +53,10 @@
 //     TestConcurrentStep, TestConcurrentRotations) is decided by smfake's
 //     refusal (ResourceExistsException), as by the service; moto's
 //     RotateSecret cannot stage an empty AWSPENDING version on a secret
-//     with no value, so seeding (TestFullRotation's empty secret, smkeys'
-//     TestSeedOnEmptySecret) runs on smfake.
+//     with no value, so rotation seeding an empty secret
+//     (TestFullRotation's last case) runs on smfake.
 //   - A clock (SetNow) for the dates it returns: awsapp's
-//     TestRotationsAtLongestPeriod.
+//     TestRotationsAtLongestPeriod and TestKeySetAge.
 //
 // cmd/samlflex's keys and doctor tests use smfake for plain calls only and
 // could move to moto.
