@@ -47,9 +47,11 @@ func dynalite(t *testing.T) string {
 // per-run prefix so that concurrent runs (two developers, CI shards) on one
 // emulator never share a table.
 type testDB struct {
-	client *dynamodb.Client
-	prefix string
-	n      atomic.Int64
+	client   *dynamodb.Client
+	endpoint string                    // the emulator's URL
+	opts     []func(*dynamodb.Options) // what client was built with, for other clients of the same tables
+	prefix   string
+	n        atomic.Int64
 }
 
 func newTestDB(t *testing.T, optFns ...func(*dynamodb.Options)) *testDB {
@@ -64,7 +66,7 @@ func newTestDBAt(t *testing.T, endpoint string, optFns ...func(*dynamodb.Options
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
-	return &testDB{client: c, prefix: "samlflex-test-" + strings.ToLower(rand.Text()[:12]) + "-"}
+	return &testDB{client: c, endpoint: endpoint, opts: optFns, prefix: "samlflex-test-" + strings.ToLower(rand.Text()[:12]) + "-"}
 }
 
 // tables creates a new pair of tables and deletes them when t ends.

@@ -27,12 +27,25 @@ func TestMain(m *testing.M) {
 func newMotoDB(t *testing.T) *testDB {
 	t.Helper()
 	srv := motoServer.Get(t)
-	return newTestDBAt(t, srv.URL(), func(o *dynamodb.Options) { o.HTTPClient = srv.HTTPClient() })
+	hc := srv.HTTPClient() // one account for every client of these tables
+	return newTestDBAt(t, srv.URL(), func(o *dynamodb.Options) { o.HTTPClient = hc })
 }
 
 func TestConformanceMoto(t *testing.T) {
 	t.Parallel()
 	runConformance(t, newMotoDB(t))
+}
+
+// The partial-failure tests on moto: its conditional writes decide the
+// same races as dynalite's and DynamoDB's.
+func TestFailedCallsWriteNothingMoto(t *testing.T) {
+	t.Parallel()
+	failedCallsWriteNothing(t, newMotoDB(t))
+}
+
+func TestLostResponseIsNotAConflictMoto(t *testing.T) {
+	t.Parallel()
+	lostResponseIsNotAConflict(t, newMotoDB(t))
 }
 
 // On moto, CreateTables also turns on TTL for expiresAt, and only there.
