@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,15 +196,41 @@ func TestProvisionConcurrentFirstLogins(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		opts flextest.Options
+		// conflictOnRace: the stand-in answers 409 while the first
+		// create is in flight, and holds that create until it has
+		// answered at least one 409, so the retry path is certainly
+		// exercised (a short CreateDelay alone may let every request
+		// arrive after the create on a loaded machine).
+		conflictOnRace bool
 	}{
-		{"Twilio serializes racing creates", flextest.Options{CreateDelay: 5 * time.Millisecond}},
-		{"Twilio answers racing creates with 409", flextest.Options{CreateDelay: 5 * time.Millisecond, ConflictOnRace: true}},
+		{"Twilio serializes racing creates", false},
+		{"Twilio answers racing creates with 409", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, tt.opts, realTimeTinyBackoff)
+			opts := flextest.Options{CreateDelay: 5 * time.Millisecond, ConflictOnRace: tt.conflictOnRace}
+			// The stand-in's handler reads srv; set once it exists.
+			var srv atomic.Pointer[flextest.Server]
+			if tt.conflictOnRace {
+				release := make(chan struct{})
+				var closeOnce sync.Once
+				unhold := func() { closeOnce.Do(func() { close(release) }) }
+				t.Cleanup(unhold) // never leave the stand-in's handler blocked
+				opts.HoldCreate = func(string) {
+					go func() {
+						// Release the create once a racing request got 409.
+						deadline := time.Now().Add(10 * time.Second)
+						for conflictsOf(srv.Load()) == 0 && time.Now().Before(deadline) {
+							time.Sleep(time.Millisecond)
+						}
+						unhold()
+					}()
+					<-release
+				}
+			}
+			e := newEnv(t, opts, realTimeTinyBackoff)
+			srv.Store(e.srv)
 			const n = 20
 			var wg sync.WaitGroup
 			start := make(chan struct{})
@@ -231,15 +258,27 @@ func TestProvisionConcurrentFirstLogins(t *testing.T) {
 					t.Errorf("login %d: token for %q", i, tok.FlexUserSID)
 				}
 			}
-			conflicts := 0
-			for _, r := range e.srv.RequestsTo(http.MethodPost, "/Users/Provision") {
-				if r.Status == http.StatusConflict {
-					conflicts++
-				}
+			conflicts := conflictsOf(e.srv)
+			switch {
+			case tt.conflictOnRace && conflicts == 0:
+				t.Errorf("no provision request was answered 409: the racing-create retry path was not exercised")
+			case !tt.conflictOnRace && conflicts != 0:
+				t.Errorf("%d provision requests answered 409 by a stand-in that serializes creates", conflicts)
 			}
 			t.Logf("%d provision requests answered 409", conflicts)
 		})
 	}
+}
+
+// conflictsOf counts the Provision requests the stand-in answered 409.
+func conflictsOf(srv *flextest.Server) int {
+	n := 0
+	for _, r := range srv.RequestsTo(http.MethodPost, "/Users/Provision") {
+		if r.Status == http.StatusConflict {
+			n++
+		}
+	}
+	return n
 }
 
 func TestProvisionDeactivatedUserIsRefused(t *testing.T) {

@@ -1,6 +1,10 @@
 package samlflex
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -8,13 +12,50 @@ import (
 // FuzzVerify feeds arbitrary XML documents (base64-encoded as the form
 // value is) to the full verifier; base64 decoding itself is covered by
 // TestVerifyBase64Files. The seed corpus (testdata/fuzz/FuzzVerify, run by
-// every `go test`) holds every golden response and the Salesforce capture,
-// so mutations start from well-signed documents. The
-// property: no panic, and every refusal is a *Error with a public message;
-// an acceptance is only possible for an input whose signed content is the
-// golden one (the fuzzer cannot sign), so an accepted identity must be Jane.
+// every `go test`) holds the golden responses and the Salesforce capture;
+// every signed fixture in testdata/*.xml is added as a seed as well, with a
+// namespace-heavy and an element-heavy variant, so mutations start from
+// well-signed documents. The property: no panic, and every refusal is a
+// *Error with a public message. The fuzzer cannot sign, so an accepted
+// input must carry a signed assertion of one of the fixtures, and every
+// field read from it must equal what Verify reads from that fixture: a
+// mutation accepted with another NameID, attribute, time or InResponseTo
+// fails.
 func FuzzVerify(f *testing.F) {
 	v := newTestVerifier(f, testAccount(f, "idp-rsa.crt", "idp-ec.crt"), testNow)
+	golden := map[string]*Assertion{}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	for _, name := range files {
+		doc, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(doc)
+		a, err := v.Verify(encode(doc), Expect{RequestID: testRequestID})
+		if err != nil {
+			continue
+		}
+		if g, dup := golden[a.ID]; dup && !reflect.DeepEqual(g, a) {
+			f.Fatalf("%s: assertion ID %s is accepted from two fixtures with different content", name, a.ID)
+		}
+		golden[a.ID] = a
+	}
+	if golden["_asrt0001"] == nil {
+		f.Fatal("response-signed.xml is not accepted")
+	}
+	resp := string(readTestdata(f, "response-signed.xml"))
+	// Namespace declarations that no element uses are not part of the
+	// exclusive c14n output, so these keep the signature valid.
+	var ns strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&ns, ` xmlns:p%d="urn:x:%d"`, i, i)
+	}
+	f.Add([]byte(strings.Replace(resp, "<samlp:Response ", "<samlp:Response"+ns.String()+" ", 1)))
+	f.Add([]byte(strings.Replace(resp, "<ds:KeyInfo>", "<ds:KeyInfo>"+strings.Repeat("<E/>", 500), 1)))
+
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a, err := v.Verify(encode(in), Expect{RequestID: testRequestID})
 		if err != nil {
@@ -23,8 +64,19 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		if a.NameID != "jane.doe@acme.example" {
-			t.Fatalf("accepted an identity nobody signed: %q", a.NameID)
+		want, ok := golden[a.ID]
+		if !ok {
+			t.Fatalf("accepted assertion %q, which no fixture holds (NameID %q)", a.ID, a.NameID)
+		}
+		w := *want
+		if w.Signed == "response+assertion" && a.Signed == "assertion" {
+			// Both were signed and the Response signature was dropped:
+			// the assertion's own signature still covers everything
+			// below, but the (now unsigned) Response is no longer read.
+			w.Signed, w.ResponseID = "assertion", ""
+		}
+		if !reflect.DeepEqual(*a, w) {
+			t.Fatalf("accepted assertion %s differs from the signed one:\n got %+v\nwant %+v", a.ID, *a, w)
 		}
 		if _, err := Map(a, (&Account{}).Mapping()); err != nil && CodeOf(err) == CodeInternal {
 			t.Fatalf("map: %v", err)

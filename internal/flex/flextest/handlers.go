@@ -181,6 +181,9 @@ func (s *Server) provision(w http.ResponseWriter, rec Request) {
 	if s.opts.CreateDelay > 0 {
 		time.Sleep(s.opts.CreateDelay)
 	}
+	if s.opts.HoldCreate != nil {
+		s.opts.HoldCreate(name)
+	}
 
 	s.mu.Lock()
 	s.seq++

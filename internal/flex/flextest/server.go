@@ -81,6 +81,12 @@ type Options struct {
 	// AccountSID constant): the Auth Token username and the
 	// I-Twilio-Auth-Account header must name it.
 	AccountSID string
+	// HoldCreate, when set, is called after a first Provision of a
+	// username is marked as being created and before the user is stored;
+	// the create waits for it to return. Tests use it to keep a create in
+	// flight until racing requests have certainly arrived, instead of
+	// relying on CreateDelay being long enough.
+	HoldCreate func(username string)
 }
 
 // Request is one recorded request.
