@@ -29,7 +29,8 @@
 // emulator, and the flows that need nothing more run on both, with the
 // same checks, so that smfake is held to it: internal/rotate's
 // TestRotationOnBackends (all four steps, re-runs, concurrent invocations
-// of setSecret/testSecret/finishSecret, refusals) and internal/keys/smkeys'
+// of setSecret/testSecret/finishSecret, refusals) and
+// TestTestSecretRejectsBadPendingVersion, and internal/keys/smkeys'
 // TestAdminAgainstMoto (rotate now, revoke, cancelling a rotation, a
 // concurrent change). smfake stays for what moto cannot do:
 //
