@@ -96,11 +96,7 @@ var smfakeBackend = secretsBackend{name: "smfake", open: func(t *testing.T) *ser
 // each in its own AWS account.
 var motoServer moto.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	motoServer.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(motoServer.Run(m)) }
 
 var motoBackend = secretsBackend{name: "moto", open: func(t *testing.T) *service {
 	srv := motoServer.Get(t)

@@ -153,16 +153,12 @@ func Start(t testing.TB) *Server {
 }
 
 // Shared is one moto_server for all tests of a package. Declare it at
-// package level, call Get in each test that needs moto, and Stop in
-// TestMain after m.Run:
+// package level, call Get in each test that needs moto, and let TestMain
+// stop it:
 //
 //	var motoServer moto.Shared
 //
-//	func TestMain(m *testing.M) {
-//		code := m.Run()
-//		motoServer.Stop()
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { os.Exit(motoServer.Run(m)) }
 //
 // The server starts on the first Get, so a run of tests that need no moto
 // (go test -run, or -short) pays nothing for it.
@@ -186,6 +182,13 @@ func (s *Shared) Get(t testing.TB) *Server {
 		unavailable(t, s.err)
 	}
 	return s.srv
+}
+
+// Run runs the package's tests, then stops the server; its result is
+// TestMain's exit code.
+func (s *Shared) Run(m *testing.M) int {
+	defer s.Stop()
+	return m.Run()
 }
 
 // Stop stops the server if Get started it. It is safe to call more than

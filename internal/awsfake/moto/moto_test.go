@@ -16,11 +16,7 @@ import (
 
 var shared moto.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	shared.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(shared.Run(m)) }
 
 func client(srv *moto.Server) *secretsmanager.Client {
 	return secretsmanager.New(secretsmanager.Options{

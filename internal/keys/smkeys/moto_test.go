@@ -23,11 +23,7 @@ import (
 // same reading of them.
 var motoServer moto.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	motoServer.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(motoServer.Run(m)) }
 
 // racingAPI makes another writer's version AWSCURRENT right before the
 // admin's PutSecretValue, as a rotation finishing at that moment would.

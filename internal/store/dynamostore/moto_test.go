@@ -17,11 +17,7 @@ import (
 // keys and the TTL attribute the CDK stack declares.
 var motoServer moto.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	motoServer.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(motoServer.Run(m)) }
 
 // newMotoDB is newTestDB on moto, in an account of its own.
 func newMotoDB(t *testing.T) *testDB {
