@@ -220,8 +220,8 @@ func putPending(t *testing.T, f *fixture, token, value string) {
 func (f *fixture) current(t *testing.T) *keys.Set {
 	t.Helper()
 	// The stage is named although AWSCURRENT is the documented default:
-	// moto's default is the last version put, which a label move does not
-	// change.
+	// moto's default is the version last put as AWSCURRENT, which
+	// UpdateSecretVersionStage does not change.
 	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{
 		SecretId: aws.String(secretName), VersionStage: aws.String("AWSCURRENT"),
 	})
