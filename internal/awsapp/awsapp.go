@@ -20,11 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/lambdahttp"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
@@ -96,11 +96,9 @@ func (s sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 	s.l.Log(context.Background(), level, "aws_sdk", "detail", fmt.Sprintf(format, v...))
 }
 
-// httpapi refreshes the key set on a login cookie's unknown kid through
-// this method (matched structurally there); keep smkeys offering it.
-var _ interface {
-	KeyForKid(context.Context, string) (*keys.Pair, error)
-} = (*smkeys.Source)(nil)
+// acs refreshes the key set on a login cookie's unknown kid through this
+// interface; keep smkeys offering it.
+var _ acs.KeyRefresher = (*smkeys.Source)(nil)
 
 // SecretsManagerAPI is what the HTTP functions call: the key set read and,
 // for the Flex connector, the per-account API key secrets.

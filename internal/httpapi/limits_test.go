@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -205,7 +206,7 @@ func TestConcurrentValidLogins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := sealLogin(f.set, loginState{RequestID: id, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
+		v, err := session.SealLogin(f.set, session.LoginState{RequestID: id, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
 		if err != nil {
 			t.Fatal(err)
 		}
