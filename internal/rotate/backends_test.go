@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/samlflex/samlflex/internal/awsfake/moto"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 )
 
 // The rotation tests run against smfake, our own stand-in, which can fail

@@ -62,6 +62,7 @@
 // cmd/samlflex's keys and doctor tests use smfake for plain calls only and
 // could move to moto.
 //
-// Test-only: nothing outside _test.go files may import it. It does not
-// import the AWS SDK, so the layering rule of internal/keys holds.
+// It lives in internal/awsfake beside moto (the moto_server starter), the
+// other stand-in for AWS services. Test-only: nothing outside _test.go
+// files may import it. It does not import the AWS SDK.
 package smfake
