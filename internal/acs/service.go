@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
@@ -82,10 +81,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
 		return nil, errors.New("acs: Store, Keys and Logger are required")
 	}
-	if _, err := samlflex.URLsFor(cfg.BaseURL, "AC00000000000000000000000000000000"); err != nil {
+	u, err := samlflex.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
+	base := u.String()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"time"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // The login cookie binds an SP-initiated login to the browser that started
@@ -25,7 +27,9 @@ const loginCookie = "__Host-samlflex_login"
 // flight during an upgrade finish; remove it one release later.
 const legacyLoginCookie = "samlflex_login"
 
-func cookiePath(sid string) string { return "/v1/Accounts/" + sid + "/saml2" }
+// cookiePath is the legacy cookie's path (the ACS path without a base-URL
+// prefix), where it is cleared.
+func cookiePath(sid string) string { return samlflex.ACSPath(sid) }
 
 // loginCookieValue returns the value of the browser's login cookie, the
 // __Host- one first, or "" when it sent none.

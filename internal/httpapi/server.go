@@ -61,6 +61,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
 		return nil, errors.New("httpapi: Store, Keys and Logger are required")
 	}
+	base, err := samlflex.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = base.String()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -71,11 +76,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: limit}
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2", s.only(http.MethodPost, s.handleACS))
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/login", s.only(http.MethodGet, s.handleLogin))
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/metadata", s.only(http.MethodGet, s.handleMetadata))
-	s.mux.HandleFunc("/.well-known/jwks.json", s.only(http.MethodGet, s.handleJWKS))
-	s.mux.HandleFunc("/healthz", s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.ACSPath), s.only(http.MethodPost, s.handleACS))
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.LoginPath), s.only(http.MethodGet, s.handleLogin))
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.MetadataPath), s.only(http.MethodGet, s.handleMetadata))
+	s.mux.HandleFunc(samlflex.PathJWKS, s.only(http.MethodGet, s.handleJWKS))
+	s.mux.HandleFunc(samlflex.PathHealthz, s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte("ok\n"))
