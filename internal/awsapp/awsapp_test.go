@@ -25,12 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
