@@ -6,7 +6,7 @@
 // provided.al2023 runtime talks to. The test invokes them with API Gateway
 // HTTP API v2 events and EventBridge/Secrets Manager events over the RIE's
 // invoke endpoint, against dynalite and the Secrets Manager stand-in
-// internal/keys/smfake.
+// internal/awsfake/smfake.
 //
 // What the in-process tests of internal/awsapp cannot show and this one
 // does: that each main reads its configuration from the environment,
