@@ -37,9 +37,9 @@ const (
 	maxMetadataEntityIDs = 10 // listed in an error; the rest are counted
 )
 
-// MaxIdPMetadataBytes caps an IdP metadata document. Salesforce's is about
-// 4 KB and SimpleSAMLphp's 5 KB; a single entity with logos inlined stays
-// well below a megabyte. Federation aggregates (tens of megabytes) are
+// MaxIdPMetadataBytes caps an IdP metadata document. One IdP's metadata is
+// a few KB (the fixtures: 3 to 7 KB); a single entity with logos inlined
+// stays well below a megabyte. Federation aggregates (tens of megabytes) are
 // refused: save the IdP's own EntityDescriptor instead.
 const MaxIdPMetadataBytes = 1 << 20
 
