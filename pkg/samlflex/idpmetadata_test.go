@@ -366,3 +366,80 @@ func TestParseIdPMetadataBOM(t *testing.T) {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 }
+
+// TestParseIdPMetadataOtherShapes: elements samlflex does not read
+// (metadata signatures, extensions, other role descriptors, SAML 1
+// endpoints, attributes) neither stop the import nor change its result.
+// The shapes follow Shibboleth IdP and AD FS metadata, written by hand.
+func TestParseIdPMetadataOtherShapes(t *testing.T) {
+	t.Parallel()
+	cur := idpmdCertB64(t, "idp-rsa.crt")
+	kd := func(use string) string {
+		return `<KeyDescriptor use="` + use + `"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>` + cur + `</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`
+	}
+	shibboleth := `<?xml version="1.0" encoding="UTF-8"?>
+<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:shibmd="urn:mace:shibboleth:metadata:1.0" xmlns:mdui="urn:oasis:names:tc:SAML:metadata:ui" xmlns:alg="urn:oasis:names:tc:SAML:metadata:algsupport" entityID="https://idp.example.edu/idp/shibboleth">
+  <Extensions><alg:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><alg:SigningMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/></Extensions>
+  <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol urn:oasis:names:tc:SAML:1.1:protocol urn:mace:shibboleth:1.0">
+    <Extensions><shibmd:Scope regexp="false">example.edu</shibmd:Scope><mdui:UIInfo><mdui:DisplayName xml:lang="en">Example University</mdui:DisplayName></mdui:UIInfo></Extensions>
+    ` + kd("signing") + kd("encryption") + `
+    <ArtifactResolutionService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.example.edu:8443/idp/profile/SAML2/SOAP/ArtifactResolution" index="2"/>
+    <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.edu/idp/profile/SAML2/Redirect/SLO"/>
+    <NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</NameIDFormat>
+    <SingleSignOnService Binding="urn:mace:shibboleth:1.0:profiles:AuthnRequest" Location="https://idp.example.edu/idp/profile/Shibboleth/SSO"/>
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.edu/idp/profile/SAML2/POST/SSO"/>
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.edu/idp/profile/SAML2/Redirect/SSO"/>
+  </IDPSSODescriptor>
+  <AttributeAuthorityDescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:1.1:protocol">` + kd("signing") + `<AttributeService Binding="urn:oasis:names:tc:SAML:1.0:bindings:SOAP-binding" Location="https://idp.example.edu:8443/idp/profile/SAML1/SOAP/AttributeQuery"/></AttributeAuthorityDescriptor>
+</EntityDescriptor>`
+	adfs := `<?xml version="1.0" encoding="utf-8"?><EntityDescriptor ID="_1b1d4c1e" entityID="http://adfs.example.com/adfs/services/trust" xmlns="urn:oasis:names:tc:SAML:2.0:metadata"><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>` + cur + `</X509Certificate></X509Data></KeyInfo></ds:Signature><RoleDescriptor xsi:type="fed:SecurityTokenServiceType" protocolSupportEnumeration="http://docs.oasis-open.org/wsfed/federation/200706" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="http://docs.oasis-open.org/wsfed/federation/200706">` + kd("signing") + `</RoleDescriptor><SPSSODescriptor WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://adfs.example.com/adfs/ls/" index="0" isDefault="true"/></SPSSODescriptor><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` + kd("encryption") + kd("signing") + `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://adfs.example.com/adfs/ls/"/><NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</NameIDFormat><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://adfs.example.com/adfs/ls/"/><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://adfs.example.com/adfs/ls/"/><Attribute Name="http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri" FriendlyName="E-Mail Address" xmlns="urn:oasis:names:tc:SAML:2.0:assertion"/></IDPSSODescriptor></EntityDescriptor>`
+	tests := []struct {
+		name, doc, entity, sso string
+	}{
+		{"Shibboleth", shibboleth, "https://idp.example.edu/idp/shibboleth", "https://idp.example.edu/idp/profile/SAML2/Redirect/SSO"},
+		{"AD FS", adfs, "http://adfs.example.com/adfs/services/trust", "https://adfs.example.com/adfs/ls/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := ParseIdPMetadata([]byte(tt.doc), idpmdNow, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.EntityID != tt.entity || m.SSOURL != tt.sso || !slices.Equal(m.Certificates, []string{idpmdCertPEM(t, "idp-rsa.crt")}) {
+				t.Errorf("got %+v", m)
+			}
+		})
+	}
+}
+
+// FuzzParseIdPMetadata: whatever the document, the result is a typed
+// refusal or settings that account put accepts.
+func FuzzParseIdPMetadata(f *testing.F) {
+	for _, name := range []string{"salesforce.xml", "simplesamlphp.xml", "simplesamlphp-rollover.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "idp-metadata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "")
+	}
+	f.Add([]byte(idpmdGroup("", idpmdSPEntity)), "https://sp.example.com")
+	f.Fuzz(func(t *testing.T, raw []byte, entityID string) {
+		m, err := ParseIdPMetadata(raw, idpmdNow, entityID)
+		if err != nil {
+			if c := CodeOf(err); c != CodeInvalidConfig && c != CodeCertificateExpired {
+				t.Fatalf("code %s: %v", c, err)
+			}
+			return
+		}
+		if m.EntityID == "" || checkURL(m.SSOURL, true) != "" || len(m.Certificates) == 0 {
+			t.Fatalf("accepted unusable settings %+v", m)
+		}
+		for _, c := range m.Certificates {
+			cert, err := ParseCertificate(c)
+			if err != nil || !idpmdNow.Before(cert.NotAfter) {
+				t.Fatalf("accepted certificate %q: %v", c, err)
+			}
+		}
+	})
+}
