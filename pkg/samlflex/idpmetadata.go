@@ -354,6 +354,19 @@ func scanMetadata(raw []byte) (string, error) {
 				return "", metadataError("The IdP metadata is not well-formed XML. Download it again; save the file as downloaded, without editing it.",
 					"a second root element <%s>", truncateDetail(t.Name.Local))
 			}
+			// A repeated attribute (two entityIDs, two Locations) is read
+			// one way by encoding/xml and maybe another by the tool the
+			// admin inspected the file with; neither is guessed.
+			// (A map, not a double loop: the size cap alone would allow
+			// an element with 100,000 attributes.)
+			seen := make(map[xml.Name]struct{}, len(t.Attr))
+			for _, a := range t.Attr {
+				if _, dup := seen[a.Name]; dup {
+					return "", metadataError("An element of the IdP metadata repeats an XML attribute, so its value is ambiguous. Download the metadata again; save the file as downloaded, without editing it.",
+						"<%s> repeats attribute %s", truncateDetail(t.Name.Local), truncateDetail(a.Name.Local))
+				}
+				seen[a.Name] = struct{}{}
+			}
 			elements++
 			depth++
 			if elements > maxMetadataElements || depth > maxMetadataDepth {

@@ -302,6 +302,8 @@ func TestParseIdPMetadataRefusals(t *testing.T) {
 		{"unknown entityID", idpmdGroup("", a, b), "https://c.example.com", time.Time{}, CodeInvalidConfig, "no identity provider with the entityID given", `"https://a.example.com", "https://b.example.com"`},
 		{"entityID chooses an SP", idpmdGroup("", a, idpmdSPEntity), "https://sp.example.com", time.Time{}, CodeInvalidConfig, "no identity provider with the entityID given", `"https://a.example.com"`},
 		{"two IDPSSODescriptors", edit("</md:EntityDescriptor>", `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>`), "", time.Time{}, CodeInvalidConfig, "several IDPSSODescriptor", "2 IDPSSODescriptor"},
+		{"repeated entityID", edit(`entityID="https://acme.my.salesforce.com"`, `entityID="https://acme.my.salesforce.com" entityID="https://evil.example"`), "", time.Time{}, CodeInvalidConfig, "repeats an XML attribute", "entityID"},
+		{"repeated Location", edit(`Location="https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"`, `Location="https://acme.my.salesforce.com/idp/endpoint/HttpRedirect" Location="https://evil.example/sso"`), "", time.Time{}, CodeInvalidConfig, "repeats an XML attribute", "Location"},
 		{"empty entityID", edit(`entityID="https://acme.my.salesforce.com"`, `entityID=" "`), "", time.Time{}, CodeInvalidConfig, "no entityID", "empty entityID"},
 		{"expired validUntil", sf, "", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), CodeInvalidConfig, "has expired (its validUntil", "2027-06-01T00:00:00Z"},
 		{"validUntil not UTC RFC 3339", edit(`validUntil="2027-06-01T00:00:00.000Z"`, `validUntil="2027-06-01T00:00:00"`), "", time.Time{}, CodeInvalidConfig, "not a valid UTC date", "2027-06-01T00:00:00"},
@@ -442,4 +444,43 @@ func FuzzParseIdPMetadata(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The worst documents within the bounds cost about as much as the bytes
+// read: BenchmarkParseIdPMetadata/* compare them with Salesforce's.
+func BenchmarkParseIdPMetadata(b *testing.B) {
+	sf, err := os.ReadFile(filepath.Join("testdata", "idp-metadata", "salesforce.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fill := func(unit string) []byte {
+		head, tail := "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"><md:Extensions>", "</md:Extensions></md:EntityDescriptor>"
+		n := (MaxIdPMetadataBytes - len(head) - len(tail)) / len(unit)
+		return []byte(head + strings.Repeat(unit, n) + tail)
+	}
+	attrs := func() []byte {
+		var s strings.Builder
+		s.WriteString(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"`)
+		for i := 0; s.Len() < MaxIdPMetadataBytes-64; i++ {
+			fmt.Fprintf(&s, " a%d=\"\"", i)
+		}
+		s.WriteString("/>")
+		return []byte(s.String())
+	}
+	for _, c := range []struct {
+		name string
+		doc  []byte
+	}{
+		{"salesforce", sf},
+		{"1MiB-text", fill("x")},
+		{"1MiB-elements-at-cap", fill(strings.Repeat("y", MaxIdPMetadataBytes/maxMetadataElements) + "<x/>")},
+		{"1MiB-attributes-on-one-element", attrs()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.doc)))
+			for b.Loop() {
+				_, _ = ParseIdPMetadata(c.doc, idpmdNow, "")
+			}
+		})
+	}
 }
