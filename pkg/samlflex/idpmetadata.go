@@ -103,7 +103,6 @@ func ParseIdPMetadata(raw []byte, now time.Time, entityID string) (IdPMetadata, 
 	if now.IsZero() {
 		now = time.Now()
 	}
-	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from a Windows editor
 	root, err := scanMetadata(raw)
 	if err != nil {
 		return IdPMetadata{}, err

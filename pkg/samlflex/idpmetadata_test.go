@@ -361,6 +361,8 @@ func TestParseIdPMetadataSigningKeyWithoutCertificate(t *testing.T) {
 	}
 }
 
+// TestParseIdPMetadataBOM: a file saved by a Windows editor starts with a
+// UTF-8 byte order mark, which encoding/xml reads as text before the root.
 func TestParseIdPMetadataBOM(t *testing.T) {
 	t.Parallel()
 	m, err := ParseIdPMetadata([]byte("\xef\xbb\xbf"+idpmdRead(t, "idp-metadata/salesforce.xml")), idpmdNow, "")
