@@ -283,7 +283,7 @@ func (m *IdPMetadata) readCertificates(kds []types.KeyDescriptor, now time.Time)
 				continue
 			}
 			seen[string(cert.Raw)] = true
-			if !now.Before(cert.NotAfter) {
+			if now.After(cert.NotAfter) { // NotAfter is inclusive (RFC 5280 4.1.2.5), as in Account.Validate
 				expired = append(expired, fmt.Sprintf("signing certificate %d (%s, expired %s)", n, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly)))
 				continue
 			}

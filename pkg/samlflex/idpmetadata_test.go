@@ -300,6 +300,7 @@ func TestParseIdPMetadataRefusals(t *testing.T) {
 		{"empty group", idpmdGroup(""), "", time.Time{}, CodeInvalidConfig, "holds no EntityDescriptor", "without entities"},
 		{"several IdPs", idpmdGroup("", a, idpmdSPEntity, b), "", time.Time{}, CodeInvalidConfig, "several identity providers", `"https://a.example.com", "https://b.example.com"`},
 		{"unknown entityID", idpmdGroup("", a, b), "https://c.example.com", time.Time{}, CodeInvalidConfig, "no identity provider with the entityID given", `"https://a.example.com", "https://b.example.com"`},
+		{"entityID not the single entity's", sf, "https://other.my.salesforce.com", time.Time{}, CodeInvalidConfig, "no identity provider with the entityID given", `"https://acme.my.salesforce.com"`},
 		{"entityID chooses an SP", idpmdGroup("", a, idpmdSPEntity), "https://sp.example.com", time.Time{}, CodeInvalidConfig, "no identity provider with the entityID given", `"https://a.example.com"`},
 		{"two IDPSSODescriptors", edit("</md:EntityDescriptor>", `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>`), "", time.Time{}, CodeInvalidConfig, "several IDPSSODescriptor", "2 IDPSSODescriptor"},
 		{"repeated entityID", edit(`entityID="https://acme.my.salesforce.com"`, `entityID="https://acme.my.salesforce.com" entityID="https://evil.example"`), "", time.Time{}, CodeInvalidConfig, "repeats an XML attribute", "entityID"},
@@ -414,5 +415,20 @@ func TestParseIdPMetadataOtherShapes(t *testing.T) {
 				t.Errorf("got %+v", m)
 			}
 		})
+	}
+}
+
+// TestParseIdPMetadataCertificateExpiryEdge: a certificate is valid through
+// its NotAfter (RFC 5280), the same edge as Account.Validate, so an import
+// never leaves out a certificate that account put would accept.
+func TestParseIdPMetadataCertificateExpiryEdge(t *testing.T) {
+	t.Parallel()
+	notAfter := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC) // keys/idp-rsa.crt
+	doc := []byte(idpmdEntity("https://a.example.com", "", idpmdCertB64(t, "idp-rsa.crt")))
+	if m, err := ParseIdPMetadata(doc, notAfter, ""); err != nil || len(m.Certificates) != 1 {
+		t.Fatalf("at NotAfter: %+v, %v", m, err)
+	}
+	if _, err := ParseIdPMetadata(doc, notAfter.Add(time.Second), ""); CodeOf(err) != CodeCertificateExpired {
+		t.Fatalf("after NotAfter: %v, want certificate_expired", err)
 	}
 }
