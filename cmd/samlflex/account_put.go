@@ -191,14 +191,20 @@ func runPut(ctx context.Context, a *app, args []string) int {
 		if !errors.As(err, &ve) {
 			return a.failure(c, "%v", err)
 		}
-		unreadable := false
+		unreadable, metadataFailed := false, false
 		for _, p := range problems {
 			unreadable = unreadable || p.Field == "idp_certificates"
+			metadataFailed = metadataFailed || p.Flag == "--idp-metadata"
 		}
 		for _, fe := range ve.Problems {
 			if fe.Field == "idp_certificates" && unreadable {
 				// "At least one certificate is required" only repeats
 				// that the file given could not be read.
+				continue
+			}
+			if metadataFailed && (fe.Field == "idp_issuer" || fe.Field == "idp_sso_url") {
+				// Both would have come from the metadata that could
+				// not be used: the import problem says it all.
 				continue
 			}
 			problems = append(problems, problem{Field: fe.Field, Flag: flagFor(fe.Field, acct, certSources), Message: fe.Message})

@@ -89,6 +89,9 @@ func TestPutIdPMetadata(t *testing.T) {
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", r.code, tc.code, tc.want, r.stderr)
 			}
+			if strings.Contains(r.stderr, "--idp-issuer: is required") {
+				t.Errorf("a failed import also reports the issuer it would have set:\n%s", r.stderr)
+			}
 			if g := cli(t, nil, "account", "get", "--data", data, "--account-sid", sidA); g.code == exitOK {
 				t.Fatalf("an account was saved:\n%s", g.stdout)
 			}
