@@ -129,30 +129,6 @@ func (a *Assertion) ReplayKey(accountSID string) string {
 	return accountSID + "#" + a.ID
 }
 
-// ReplayCache is the one-time-use check for assertion IDs. Its storage is
-// a concern of the callers (the store package); Verify never calls it, so
-// that verification stays free of I/O.
-type ReplayCache interface {
-	// MarkUsed records key until expiresAt. firstUse is false when the key
-	// was already recorded and has not expired. err is for a cache that
-	// cannot answer; the caller must then fail closed.
-	MarkUsed(key string, expiresAt time.Time) (firstUse bool, err error)
-}
-
-// Consume enforces one-time use of a verified assertion for an account:
-// assertion_replayed on a second use, store_unavailable when the cache
-// cannot answer (fail closed: a login without the check is refused).
-func Consume(cache ReplayCache, accountSID string, a *Assertion) error {
-	first, err := cache.MarkUsed(a.ReplayKey(accountSID), a.NotOnOrAfter)
-	if err != nil {
-		return Errorf(CodeStoreUnavailable, "replay cache: %v", err)
-	}
-	if !first {
-		return Errorf(CodeAssertionReplayed, "assertion %s of %s was already used", a.ID, accountSID)
-	}
-	return nil
-}
-
 // Verify decodes a base64 SAMLResponse form value (HTTP-POST binding) and
 // checks everything that decides whether it lets a person in. It fails
 // closed: any doubt is an *Error (never a warning flag, which is easy to
