@@ -82,16 +82,6 @@ func (e *Error) Error() string {
 // Unwrap gives errors.Is/As access to the detail.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is an *Error with the same code, so that
-// errors.Is(err, &samlflex.Error{Code: samlflex.CodeAssertionExpired}) works.
-func (e *Error) Is(target error) bool {
-	var t *Error
-	if errors.As(target, &t) {
-		return t.Code == e.Code && t.Public == "" && t.Err == nil
-	}
-	return false
-}
-
 // Errorf builds an *Error with the code's fixed public message and a detail
 // for the logs. Details quote IdP-controlled text (issuers, element names,
 // values), so string arguments are cut by truncateDetail: one refused
@@ -119,6 +109,7 @@ func NewError(code Code, public string, detail error) *Error {
 }
 
 // CodeOf returns the code of err, or CodeInternal when err is not an *Error.
+// It is the one way to match a code: compare CodeOf(err) with a constant.
 func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
