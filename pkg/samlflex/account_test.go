@@ -150,9 +150,9 @@ func TestErrorType(t *testing.T) {
 	if CodeOf(errors.New("x")) != CodeInternal {
 		t.Fatal("unknown errors are internal")
 	}
-	for code, msg := range publicMessages {
-		if len(msg) < 20 || strings.Contains(msg, "%") {
-			t.Errorf("%s: public message %q", code, msg)
+	for _, c := range Codes() {
+		if len(c.Public) < 20 || strings.Contains(c.Public, "%") {
+			t.Errorf("%s: public message %q", c.Code, c.Public)
 		}
 	}
 }

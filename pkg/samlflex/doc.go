@@ -14,8 +14,9 @@
 // tested with a pinned clock and golden files alone. Callers log the
 // details that errors carry.
 //
-// The core knows neither HTTP nor the CLI. An error carries a Code; the
-// HTTP status of a code is chosen by internal/httpapi. A public message tells an admin what to change, and the
+// The core knows neither HTTP nor the CLI. An error carries a Code, and
+// the catalogue (Codes) gives each code a public message and a neutral
+// Class; internal/httpapi maps a class to an HTTP status. A public message tells an admin what to change, and the
 // rule for naming it is: a setting is named by its stored name, the JSON
 // name of the Account field (max_authn_age, idp_initiated,
 // flex.instance_sid), which every tool shows and maps to its own flag; a

@@ -16,9 +16,9 @@ func TestREADMEListsEveryCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	for code := range publicMessages {
-		if !strings.Contains(readme, "`"+string(code)+"`") {
-			t.Errorf("README.md does not document error code %s", code)
+	for _, c := range Codes() {
+		if !strings.Contains(readme, "`"+string(c.Code)+"`") {
+			t.Errorf("README.md does not document error code %s", c.Code)
 		}
 	}
 }
