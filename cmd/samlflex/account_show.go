@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -42,7 +43,7 @@ func newShowFlags(name string, getenv func(string) string, withSID, withOutput b
 		fs.StringVar(&o.sid, "account-sid", "", "the Flex Account `SID`: AC followed by 32 hex digits")
 	}
 	if withOutput {
-		fs.StringVar(&o.baseURL, "base-url", getenv("SAMLFLEX_BASE_URL"), "public base `URL` of samlflex (https://sso.example.com), to print the\nEntity Id, ACS URL and login link (default $SAMLFLEX_BASE_URL)")
+		fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex (https://sso.example.com), to print the\nEntity Id, ACS URL and login link (default $SAMLFLEX_BASE_URL)")
 		fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	}
 	o.storage.register(fs, getenv)
@@ -142,9 +143,21 @@ func runList(ctx context.Context, a *app, args []string) int {
 	}
 	now := a.now()
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT SID\tFRIENDLY NAME\tIDP ISSUER\tIDP CERTIFICATE EXPIRES")
+	head := "ACCOUNT SID\tFRIENDLY NAME\tIDP ISSUER\tIDP CERTIFICATE EXPIRES"
+	if o.baseURL != "" {
+		// With --base-url, as its help says: the login link (the other
+		// URLs derive from it; `account get` prints them all).
+		head += "\tLOGIN LINK"
+	}
+	fmt.Fprintln(tw, head)
 	for _, acct := range accts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acct.AccountSID, acct.FriendlyName, acct.IdPIssuer, nearestExpiry(acct, now))
+		line := fmt.Sprintf("%s\t%s\t%s\t%s", acct.AccountSID, acct.FriendlyName, acct.IdPIssuer, nearestExpiry(acct, now))
+		if o.baseURL != "" {
+			if u, err := samlflex.URLsFor(o.baseURL, acct.AccountSID); err == nil {
+				line += "\t" + u.Login
+			}
+		}
+		fmt.Fprintln(tw, line)
 	}
 	_ = tw.Flush()
 	return exitOK
@@ -241,12 +254,12 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 	} else {
 		row("Default roles", strings.Join(acct.DefaultRoles, ","))
 	}
-	row("Clock skew", orDefault(acct.ClockSkew != 0, acct.Skew().String()))
-	row("Max authentication age", orDefault(acct.MaxAuthnAge != 0, acct.AuthnAge().String()))
+	row("Clock skew", orDefault(acct.ClockSkew != 0, shortDuration(acct.Skew())))
+	row("Max authentication age", orDefault(acct.MaxAuthnAge != 0, shortDuration(acct.AuthnAge())))
 	row("SHA-1 signatures", map[bool]string{true: "ACCEPTED (unsafe)", false: "refused"}[acct.AllowSHA1])
 	row("Sign AuthnRequests", map[bool]string{true: "yes", false: "no"}[acct.SignAuthnRequests])
 	row("Max response size", orDefault(acct.MaxResponseBytes != 0, fmt.Sprintf("%d bytes", acct.MaxResponse())))
-	row("Session token lifetime", orDefault(acct.TokenTTL != 0, acct.SessionTTL().String()))
+	row("Session token lifetime", orDefault(acct.TokenTTL != 0, shortDuration(acct.SessionTTL())))
 	m := acct.Mapping()
 	row("Attributes", fmt.Sprintf("full name: %s, roles: %s, email: %s", m.FullNameAttr, m.RolesAttr, m.EmailAttr))
 	if f := acct.Flex; f != nil {
@@ -276,9 +289,48 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 		fmt.Fprintf(w, "\nThe URLs cannot be derived: %s\n", samlflex.PublicOf(err))
 		return
 	}
-	fmt.Fprintf(w, "\nPaste into the Salesforce connected app (Setup, App Manager, your app, SAML settings)\n")
-	fmt.Fprintf(w, "  %-12s %s\n  %-12s %s\n", "Entity Id", u.EntityID, "ACS URL", u.ACS)
+	printChecklist(w, acct, u)
 	fmt.Fprintf(w, "\nLogin link for agents\n  %s\n", u.Login)
+}
+
+// printChecklist is every value of the Salesforce connected app, in the
+// order of its SAML settings screen, ready to paste (issue: admins had to
+// gather them from the guide).
+func printChecklist(w io.Writer, acct samlflex.Account, u samlflex.URLs) {
+	m := acct.Mapping()
+	start := acct.StartURL
+	if start == "" {
+		start = "(set --start-url: the agent desktop)"
+	}
+	fmt.Fprintf(w, "\nPaste into the Salesforce connected app (Setup, App Manager, your app, SAML settings)\n")
+	rows := [][2]string{
+		{"Entity Id", u.EntityID},
+		{"ACS URL", u.ACS},
+		{"Start URL", start},
+		{"Subject Type", "Username"},
+		{"Name ID Format", "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"},
+		{"Custom attribute", m.FullNameAttr + ` = $User.FirstName + " " + $User.LastName`},
+		{"Custom attribute", m.RolesAttr + ` = "agent" (or "agent, supervisor, admin")`},
+		{"Custom attribute", m.EmailAttr + " = $User.Email (optional)"},
+		{"Profiles", "Manage Profiles: add the agents' profiles (else status_not_success)"},
+		{"SP metadata", u.Metadata},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-17s %s\n", r[0], r[1])
+	}
+}
+
+// shortDuration writes a duration as admins type it: 3m, 1h, 1h30m, 90s
+// is 1m30s (time.Duration.String adds "0m0s" to 1h and "0s" to 3m).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func expiryText(notAfter, now time.Time) string {

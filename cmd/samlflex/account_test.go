@@ -135,11 +135,19 @@ func TestPutGetRoundTrip(t *testing.T) {
 		"Default roles              agent,supervisor",
 		"Clock skew                 1m30s",
 		"SHA-1 signatures           ACCEPTED (unsafe)",
-		"Session token lifetime     30m0s",
+		"Session token lifetime     30m\n",
 		"roles: flex_roles",
 		"CN=Test IdP idp.crt",
-		"Entity Id    " + base + "/v1/Accounts/" + sidA + "/saml2/metadata",
-		"ACS URL      " + base + "/v1/Accounts/" + sidA + "/saml2",
+		"Entity Id         " + base + "/v1/Accounts/" + sidA + "/saml2/metadata\n",
+		"ACS URL           " + base + "/v1/Accounts/" + sidA + "/saml2\n",
+		"Start URL         https://flex.twilio.com/agent-desktop\n",
+		"Subject Type      Username\n",
+		"Name ID Format    urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\n",
+		"Custom attribute  full_name = $User.FirstName + \" \" + $User.LastName\n",
+		"Custom attribute  flex_roles = \"agent\"",
+		"Custom attribute  email = $User.Email",
+		"Profiles          Manage Profiles",
+		"SP metadata       " + base + "/v1/Accounts/" + sidA + "/saml2/metadata\n",
 		base + "/v1/Accounts/" + sidA + "/saml2/login",
 	} {
 		if !strings.Contains(text, want) {
@@ -263,6 +271,18 @@ func TestListAndDelete(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], "Okta") || !strings.Contains(lines[1], "http://www.okta.com/exk1") || !strings.Contains(lines[1], "(in 36") {
 		t.Errorf("list row: %s", lines[1])
+	}
+
+	// With --base-url the text list shows each login link too.
+	text = mustCLI(t, exitOK, nil, "account", "list", "--data", data, "--base-url", "https://sso.example.com/").stdout
+	lines = strings.Split(strings.TrimSpace(text), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "LOGIN LINK") ||
+		!strings.HasSuffix(lines[1], "https://sso.example.com/v1/Accounts/"+sidA+"/saml2/login") ||
+		!strings.HasSuffix(lines[2], "https://sso.example.com/v1/Accounts/"+sidB+"/saml2/login") {
+		t.Fatalf("list --base-url:\n%s", text)
+	}
+	if r := mustCLI(t, exitUsage, nil, "account", "list", "--data", data, "--base-url", "http://sso.example.com"); !strings.Contains(r.stderr, "plain http://") {
+		t.Errorf("list accepted a plain-http public base URL: %s", r.stderr)
 	}
 
 	var list struct {

@@ -93,76 +93,126 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
+// group is a command group (`samlflex account ...`): its commands are the
+// commands() whose name starts with the group's.
+type group struct {
+	name    string
+	summary string // one line, for the top usage
+	about   string // the group's help, before its command list
+	footer  string // after the command list (flags common to the group)
+}
+
+// groups in the order of the top usage; the top-level commands (dev,
+// serve, doctor) are listed between them by topLevel.
+func groups() []group {
+	return []group{
+		{name: "account", summary: "create, show, list and delete account settings (put, get, list, delete)",
+			about: accountGroupAbout, footer: accountGroupFooter},
+		{name: "flex", summary: "check an account's Flex connection with Twilio (flex check)",
+			about: "samlflex flex works with an account's Flex connection (the Flex connector;\nsee docs/flex.md). Its settings are saved with `samlflex account put --flex-...`."},
+		{name: "keys", summary: "show, rotate and revoke the SP signing keys (emergencies: docs/keys.md)",
+			about: keysGroupAbout},
+		{name: "store", summary: "convert an older samlflex's data directory (bbolt) to SQLite (store migrate)",
+			about: "samlflex store maintains the embedded store of serve and dev (a data directory)."},
+	}
+}
+
+func findGroup(name string) (group, bool) {
+	for _, g := range groups() {
+		if g.name == name {
+			return g, true
+		}
+	}
+	return group{}, false
+}
+
+// subcommands are the commands of a group, by their last word.
+func subcommands(g string) []command {
+	var out []command
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, g+" ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// topLevel is the top usage's list: every group and every command that
+// is not in a group, in one order (the reference docs and the completion
+// scripts use it too).
+func topLevel() []struct{ name, summary string } {
+	out := []struct{ name, summary string }{}
+	add := func(name, summary string) { out = append(out, struct{ name, summary string }{name, summary}) }
+	for _, name := range []string{"dev", "serve", "account", "flex", "keys", "store", "doctor"} {
+		if g, ok := findGroup(name); ok {
+			add(g.name, g.summary)
+		} else if c, ok := findCommand(name); ok {
+			add(c.name, c.summary)
+		}
+	}
+	add("completion", "print a shell completion script: completion bash|zsh|fish")
+	add("help", "show help for a command, for example: samlflex help account put")
+	return out
+}
+
+func isHelpArg(s string) bool {
+	return s == "help" || s == "-h" || s == "-help" || s == "--help"
+}
+
 func (a *app) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
 		a.printTopUsage(a.stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	switch {
+	case isHelpArg(args[0]):
 		return a.help(ctx, args[1:])
-	case "account":
+	case args[0] == "completion":
+		return a.runCompletion(ctx, args[1:])
+	}
+	if g, ok := findGroup(args[0]); ok {
 		if len(args) < 2 {
-			a.printAccountUsage(a.stderr)
+			a.printGroupUsage(a.stderr, g)
 			return exitUsage
 		}
-		switch args[1] {
-		case "help", "-h", "-help", "--help":
-			return a.help(ctx, append([]string{"account"}, args[2:]...))
+		if isHelpArg(args[1]) {
+			return a.help(ctx, append([]string{g.name}, args[2:]...))
 		}
-		c, ok := findCommand("account " + args[1])
+		c, ok := findCommand(g.name + " " + args[1])
 		if !ok {
-			fmt.Fprintf(a.stderr, "samlflex account: unknown command %q\n\n", args[1])
-			a.printAccountUsage(a.stderr)
+			fmt.Fprintf(a.stderr, "samlflex %s: unknown command %q%s\n\n", g.name, args[1], didYouMean(args[1], g.name))
+			a.printGroupUsage(a.stderr, g)
 			return exitUsage
 		}
 		return c.run(ctx, a, args[2:])
 	}
-	if args[0] == "flex" && len(args) > 1 {
-		if c, ok := findCommand("flex " + args[1]); ok {
-			return c.run(ctx, a, args[2:])
-		}
-	}
-	if args[0] == "store" && len(args) > 1 {
-		if c, ok := findCommand("store " + args[1]); ok {
-			return c.run(ctx, a, args[2:])
-		}
-	}
-	if args[0] == "keys" {
-		if len(args) > 1 {
-			if c, ok := findCommand("keys " + args[1]); ok {
-				return c.run(ctx, a, args[2:])
-			}
-		}
-		a.printKeysUsage(a.stderr)
-		return exitUsage
-	}
 	c, ok := findCommand(args[0])
 	if !ok {
-		fmt.Fprintf(a.stderr, "samlflex: unknown command %q\n\n", args[0])
+		fmt.Fprintf(a.stderr, "samlflex: unknown command %q%s\n\n", args[0], didYouMean(args[0], ""))
 		a.printTopUsage(a.stderr)
 		return exitUsage
 	}
 	return c.run(ctx, a, args[1:])
 }
 
-// help prints the usage of the named command to stdout.
+// help prints the usage of the named command or group to stdout.
 func (a *app) help(ctx context.Context, topic []string) int {
 	name := strings.Join(topic, " ")
-	switch name {
-	case "":
+	if name == "" {
 		a.printTopUsage(a.stdout)
 		return exitOK
-	case "account":
-		a.printAccountUsage(a.stdout)
+	}
+	if g, ok := findGroup(name); ok {
+		a.printGroupUsage(a.stdout, g)
 		return exitOK
-	case "keys":
-		a.printKeysUsage(a.stdout)
+	}
+	if name == "completion" {
+		fmt.Fprint(a.stdout, completionUsage)
 		return exitOK
 	}
 	c, ok := findCommand(name)
 	if !ok {
-		fmt.Fprintf(a.stderr, "samlflex help: unknown command %q\n\n", name)
+		fmt.Fprintf(a.stderr, "samlflex help: unknown command %q%s\n\n", name, didYouMean(name, ""))
 		a.printTopUsage(a.stderr)
 		return exitUsage
 	}
@@ -178,46 +228,39 @@ Usage:
   samlflex <command> [flags]
 
 Commands:
-  dev        run everything locally with a demo identity provider (start here:
-             go run ./cmd/samlflex dev)
-  serve      run the service provider on this machine (embedded store, file keys)
-  account    create, show, list and delete account settings (put, get, list, delete)
-  keys       show, rotate and revoke the SP signing keys (keys show, keys rotate [--now],
-             keys revoke --kid KID; emergencies: docs/keys.md)
-  doctor     check a running deployment from the outside (TLS, metadata, login link, clock)
-  store      store migrate: convert an older samlflex's data directory (bbolt) to SQLite
-  help       show help for a command, for example: samlflex help account put
-
-Every command takes --help. Flags may be written -flag or --flag.
+`)
+	for _, t := range topLevel() {
+		fmt.Fprintf(w, "  %-11s %s\n", t.name, t.summary)
+	}
+	fmt.Fprint(w, `
+Start here: go run ./cmd/samlflex dev
+Every command takes --help; "samlflex account --help" lists a group's commands.
+Flags may be written -flag or --flag; true/false flags as --flag, --flag=false
+or --flag false.
 Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error.
 `)
 }
 
-func (a *app) printAccountUsage(w io.Writer) {
-	fmt.Fprint(w, `samlflex account manages the settings of Flex accounts: the values the Flex
-setup guide has you copy from Salesforce (certificate, issuer, redirect URL)
-and samlflex's own options.
-
-Usage:
-  samlflex account <command> [flags]
-
-Commands:
-`)
-	for _, c := range commands() {
-		if sub, ok := strings.CutPrefix(c.name, "account "); ok {
-			fmt.Fprintf(w, "  %-8s %s\n", sub, c.summary)
-		}
+func (a *app) printGroupUsage(w io.Writer, g group) {
+	fmt.Fprintf(w, "%s\n\nUsage:\n  samlflex %s <command> [flags]\n\nCommands:\n", strings.TrimSpace(g.about), g.name)
+	for _, c := range subcommands(g.name) {
+		fmt.Fprintf(w, "  %-8s %s\n", strings.TrimPrefix(c.name, g.name+" "), c.summary)
 	}
-	fmt.Fprint(w, `
-Storage (every account command):
+	if g.footer != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(g.footer))
+	}
+	fmt.Fprintf(w, "\nRun \"samlflex %s <command> --help\" for the flags of a command.\n", g.name)
+}
+
+const accountGroupAbout = `samlflex account manages the settings of Flex accounts: the values the Flex
+setup guide has you copy from Salesforce (certificate, issuer, redirect URL)
+and samlflex's own options.`
+
+const accountGroupFooter = `Storage (every account command):
   --data DIR                the embedded store in DIR (default $SAMLFLEX_DATA, else ./.samlflex)
   --dynamodb-table TABLE    the DynamoDB accounts table instead (default $SAMLFLEX_ACCOUNTS_TABLE),
                             with the default AWS credential chain
-  --dynamodb-endpoint URL   a local DynamoDB (dynalite, DynamoDB Local) for tests
-
-Run "samlflex account <command> --help" for the flags of a command.
-`)
-}
+  --dynamodb-endpoint URL   a local DynamoDB (dynalite, DynamoDB Local) for tests`
 
 // parseFlags parses args into fs. It returns done=true with the exit code
 // when the command must stop: --help (usage on stdout, exit 0) or a usage
@@ -226,7 +269,7 @@ Run "samlflex account <command> --help" for the flags of a command.
 func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string) (int, bool) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	err := fs.Parse(args)
+	err := fs.Parse(joinBoolValues(fs, args))
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(a.stdout, c, fs)
@@ -234,14 +277,43 @@ func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string) (int, bool)
 	case err != nil:
 		return a.usageError(c, "%v", err), true
 	case fs.NArg() > 0:
-		hint := "every setting is a flag"
-		if _, err := strconv.ParseBool(fs.Arg(0)); err == nil {
-			// flag.Bool-style flags take their value after "=" only.
-			hint = "write true/false settings as --flag=" + fs.Arg(0)
-		}
-		return a.usageError(c, "unexpected argument %q (%s)", fs.Arg(0), hint), true
+		return a.usageError(c, "unexpected argument %q (every setting is a flag)", fs.Arg(0)), true
 	}
 	return exitOK, false
+}
+
+// joinBoolValues lets a true/false flag take its value after a space, as
+// every other flag does: "--allow-sha1 false" becomes "--allow-sha1=false".
+// The flag package alone would read "false" as a stray argument (a bare
+// --allow-sha1 means true, and stays so). Only a following word that is a
+// boolean is joined; the commands take no positional arguments, so that
+// word could mean nothing else.
+func joinBoolValues(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+		if name != arg && !strings.Contains(name, "=") && i+1 < len(args) && isBoolFlag(fs.Lookup(name)) {
+			if _, err := strconv.ParseBool(args[i+1]); err == nil {
+				out = append(out, arg+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, arg)
+	}
+	return out
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // usageError prints a usage error and the way to the command's help.

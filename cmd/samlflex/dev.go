@@ -41,6 +41,7 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on, loopback only; port 0 picks a free port")
 	data := fs.String("data", devDataDirDefault(a.getenv), "`DIR` for the embedded store, the SP keys and the demo IdP key\n(default $SAMLFLEX_DEV_DATA, else ./.samlflex-dev; never serve's directory:\nserve refuses to run with the demo account)")
+	logFormat := fs.String("log-format", "auto", logFormatUsage)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}
@@ -49,7 +50,7 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	if !isLoopbackAddr(*addr) {
 		return a.usageError(c, "--addr %q is not a loopback address: the demo IdP has public passwords, so dev listens on 127.0.0.1 (or ::1, localhost) only", *addr)
 	}
-	logger, err := newLogger(a.stdout, a.getenv)
+	logger, err := newFormatLogger(a.stdout, a.getenv, *logFormat)
 	if err != nil {
 		return a.usageError(c, "%v", err)
 	}

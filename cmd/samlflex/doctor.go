@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/doctor"
 )
 
@@ -30,12 +31,12 @@ GetTopicAttributes). See docs/doctor.md.`
 func runDoctor(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("doctor")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` of the deployment (the stack output BaseUrl, or serve's\n--base-url) (default $SAMLFLEX_BASE_URL, else the output of --stack)")
+	baseURL := fs.String("base-url", a.getenv(config.EnvBaseURL), "public base `URL` of the deployment (the stack output BaseUrl, or serve's\n--base-url) (default $SAMLFLEX_BASE_URL, else the output of --stack)")
 	sid := fs.String("account-sid", "", "`AC...` of an account on the deployment: enables the metadata and login checks")
 	idp := fs.String("idp-sso-url", "", "the account's IdP SSO `URL`: the login link must redirect there (optional)")
 	output := fs.String("output", "text", "`FORMAT` of the report: text or json")
 	stack := fs.String("stack", "", "CloudFormation stack `NAME` (Samlflex unless you renamed it): checks its status and\nalarm topic, and reads its outputs BaseUrl and KeysSecretArn for the flags not given;\nuses the default AWS credential chain (region from AWS_REGION or the profile)")
-	secretID := fs.String("secret-id", a.getenv("SAMLFLEX_KEYS_SECRET_ID"), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks its\nrotation (default $SAMLFLEX_KEYS_SECRET_ID, else the output of --stack)")
+	secretID := fs.String("secret-id", a.getenv(config.EnvKeysSecretID), "the SP key secret's `ARN` or name (the stack output KeysSecretArn): checks its\nrotation (default $SAMLFLEX_KEYS_SECRET_ID, else the output of --stack)")
 	topic := fs.String("alarm-topic-arn", "", "the alarm topic's `ARN`, when the stack did not create it (alarmTopicArn)")
 	smEndpoint := fs.String("secrets-manager-endpoint", "", "Secrets Manager endpoint `URL` of a local stand-in (tests); only with\n--secret-id, and without --stack or --alarm-topic-arn")
 	if code, done := a.parseFlags(c, fs, args); done {

@@ -10,12 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/keys/smkeys/smclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -34,8 +32,14 @@ func (f *flexFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.baseURL, "flex-api-base-url", "", "Twilio Flex API base `URL` (default Twilio's; for tests)")
 	fs.StringVar(&f.deliveryURL, "flex-delivery-url", "", "`URL` of the Flex UI or Flex SDK app that receives the Flex token in\n#token=... (default: the start URL)")
 	fs.BoolVar(&f.remove, "flex-remove", false, "remove the Flex connection: logins get samlflex's own token again")
-	fs.StringVar(&f.secretPrefix, "flex-secret-prefix", getenv("SAMLFLEX_FLEX_SECRET_PREFIX"), "with --dynamodb-table: Secrets Manager name `PREFIX` of the API key\nsecrets (the stack's FlexSecretPrefix output; default\n$SAMLFLEX_FLEX_SECRET_PREFIX)")
-	f.smEndpoint = getenv("SAMLFLEX_SECRETSMANAGER_ENDPOINT")
+	f.registerSecretStore(fs, getenv)
+}
+
+// registerSecretStore adds only the flag that locates the stored secrets:
+// what `flex check`, which changes nothing, needs.
+func (f *flexFlags) registerSecretStore(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.secretPrefix, "flex-secret-prefix", getenv(config.EnvFlexSecretsPrefix), "with --dynamodb-table: Secrets Manager name `PREFIX` of the API key\nsecrets (the stack's FlexSecretPrefix output; default\n$SAMLFLEX_FLEX_SECRET_PREFIX)")
+	f.smEndpoint = getenv(config.EnvSecretsEndpoint)
 }
 
 var flexFlagNames = []string{"flex-instance-sid", "flex-api-key-sid", "flex-api-key-secret-file", "flex-auth-token-file", "flex-api-base-url", "flex-delivery-url"}
@@ -122,15 +126,12 @@ func (f *flexFlags) secrets(ctx context.Context, s storageFlags) (flexconn.Secre
 	if f.secretPrefix == "" {
 		return nil, errors.New("--flex-secret-prefix is required with --dynamodb-table (the stack's FlexSecretPrefix output)")
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// The one Secrets Manager client constructor of the CLI (keys and
+	// doctor use it too); with an endpoint it signs with dummy credentials.
+	sm, err := smclient.New(ctx, f.smEndpoint)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %v", err)
 	}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if f.smEndpoint != "" {
-			o.BaseEndpoint = aws.String(f.smEndpoint)
-		}
-	})
 	return flexconn.NewSMSecrets(sm, f.secretPrefix, 0, nil), nil
 }
 
@@ -162,7 +163,9 @@ func runFlexCheck(ctx context.Context, a *app, args []string) int {
 	var st storageFlags
 	st.register(fs, a.getenv)
 	var ff flexFlags
-	ff.register(fs, a.getenv)
+	// Only where the secret is: the write flags of account put (such as
+	// --flex-remove) are unknown here, and refused as such.
+	ff.registerSecretStore(fs, a.getenv)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}

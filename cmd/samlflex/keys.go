@@ -39,22 +39,9 @@ logins in progress that it signed stop working. Revoking the next key
 publishes a new one. The current key cannot be revoked: replace it first
 with "samlflex keys rotate --now --retire-previous". See docs/keys.md.`
 
-func (a *app) printKeysUsage(w io.Writer) {
-	fmt.Fprint(w, `samlflex keys manages the SP key set: locally the key file of "samlflex serve"
+const keysGroupAbout = `samlflex keys manages the SP key set: locally the key file of "samlflex serve"
 (--data DIR), on AWS the stack's Secrets Manager secret (--secret-id SECRET).
-A leaked key: see docs/keys.md.
-
-Usage:
-  samlflex keys <command> [flags]
-
-Commands:
-`)
-	for _, c := range commands() {
-		if sub, ok := strings.CutPrefix(c.name, "keys "); ok {
-			fmt.Fprintf(w, "  %-7s %s\n", sub, c.summary)
-		}
-	}
-}
+A leaked key: see docs/keys.md.`
 
 func newKeysFlags(name string, getenv func(string) string) (*flag.FlagSet, *keyStorageFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

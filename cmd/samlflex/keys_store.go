@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
@@ -23,7 +24,7 @@ type keyStorageFlags struct {
 
 func (k *keyStorageFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&k.data, "data", dataDirDefault(getenv), "`DIR` whose sp-keys.json `samlflex serve` uses (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
-	fs.StringVar(&k.secretID, "secret-id", getenv("SAMLFLEX_KEYS_SECRET_ID"), "Secrets Manager `SECRET` (name or ARN) of an AWS deployment instead\n(the stack's SP key secret; default $SAMLFLEX_KEYS_SECRET_ID); uses the\ndefault AWS credential chain")
+	fs.StringVar(&k.secretID, "secret-id", getenv(config.EnvKeysSecretID), "Secrets Manager `SECRET` (name or ARN) of an AWS deployment instead\n(the stack's SP key secret; default $SAMLFLEX_KEYS_SECRET_ID); uses the\ndefault AWS credential chain")
 	fs.StringVar(&k.endpoint, "secrets-manager-endpoint", "", "Secrets Manager endpoint `URL` of a local stand-in (tests); only with\n--secret-id")
 }
 

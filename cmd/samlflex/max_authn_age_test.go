@@ -15,7 +15,7 @@ func TestPutMaxAuthnAge(t *testing.T) {
 	cert, _ := testCert(t, dir, "idp.crt")
 	mustCLI(t, exitOK, nil, append(fullPut(data, sidA, cert), "--max-authn-age", "2h")...)
 	text := mustCLI(t, exitOK, nil, "account", "get", "--data", data, "--account-sid", sidA).stdout
-	if !strings.Contains(text, "Max authentication age") || !strings.Contains(text, "2h0m0s") {
+	if !strings.Contains(text, "Max authentication age") || !strings.Contains(text, " 2h\n") {
 		t.Fatalf("get text:\n%s", text)
 	}
 	js := mustCLI(t, exitOK, nil, "account", "get", "--data", data, "--account-sid", sidA, "--output", "json").stdout

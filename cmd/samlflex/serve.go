@@ -3,21 +3,27 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
+	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 const serveAbout = `Runs the samlflex service provider on this machine: the same HTTP handler
 as the Lambda functions, with the embedded store (DIR/samlflex.sqlite) and
 file keys (DIR/sp-keys.json, created on first start). No demo identity
 provider.
-Logs are JSON on stdout (level from $SAMLFLEX_LOG_LEVEL). Ctrl-C or SIGTERM
+Logs go to stdout: text on a terminal, JSON otherwise (--log-format; level
+from $SAMLFLEX_LOG_LEVEL). Ctrl-C or SIGTERM
 stop it gracefully.
 
 "samlflex account put" (get, list, delete) works on the same --data
@@ -32,8 +38,9 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	c, _ := findCommand("serve")
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on; port 0 picks a free port")
-	baseURL := fs.String("base-url", a.getenv("SAMLFLEX_BASE_URL"), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
+	baseURL := fs.String("base-url", a.getenv(config.EnvBaseURL), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
 	data := fs.String("data", dataDirDefault(a.getenv), "`DIR` of the embedded store and the SP keys (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
+	logFormat := fs.String("log-format", "auto", logFormatUsage)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
 	}
@@ -45,7 +52,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 			return a.usageError(c, "--base-url %q: %s", *baseURL, err)
 		}
 	}
-	logger, err := newLogger(a.stdout, a.getenv)
+	logger, err := newFormatLogger(a.stdout, a.getenv, *logFormat)
 	if err != nil {
 		return a.usageError(c, "%v", err)
 	}
@@ -81,6 +88,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	abs, _ := filepath.Abs(*data)
 	logger.Info("serving", "addr", ln.Addr().String(), "base_url", *baseURL, "data", abs)
+	printServeBanner(ctx, a.stderr, st, ln.Addr().String(), *baseURL, abs)
 	if a.onServing != nil {
 		a.onServing(serving{Addr: ln.Addr().String(), BaseURL: *baseURL, DataDir: abs})
 	}
@@ -88,4 +96,26 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		return a.failure(c, "%v", err)
 	}
 	return exitOK
+}
+
+// printServeBanner tells the person who started serve where it listens and
+// the login link of each account. It goes to stderr: stdout is the log
+// stream, which a collector may parse as JSON.
+func printServeBanner(ctx context.Context, w io.Writer, accounts store.Accounts, addr, baseURL, dataDir string) {
+	fmt.Fprintf(w, "\nsamlflex serve is listening on %s\n  Base URL:        %s\n  Data directory:  %s\n\n", addr, baseURL, dataDir)
+	accts, err := accounts.List(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "  Accounts: cannot list them (%s)\n", storeFailure(err))
+	case len(accts) == 0:
+		fmt.Fprintf(w, "  No accounts yet: add one with \"samlflex account put\" (--help); serve\n  picks it up without a restart.\n")
+	default:
+		fmt.Fprintf(w, "  Accounts and their login links (samlflex account get prints the rest):\n")
+		for _, acct := range accts {
+			if u, err := samlflex.URLsFor(baseURL, acct.AccountSID); err == nil {
+				fmt.Fprintf(w, "    %s  %s\n      %s\n", acct.AccountSID, acct.FriendlyName, u.Login)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n\n")
 }

@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -39,13 +39,44 @@ const (
 // newLogger builds the JSON logger of the servers, on stdout, at the level
 // of SAMLFLEX_LOG_LEVEL (the same variable the Lambda functions read).
 func newLogger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
-	var level slog.Level
-	if v := getenv("SAMLFLEX_LOG_LEVEL"); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("SAMLFLEX_LOG_LEVEL %q: use debug, info, warn or error", v)
-		}
+	return newFormatLogger(w, getenv, "json")
+}
+
+// logFormatUsage is the help of serve's and dev's --log-format.
+const logFormatUsage = "`FORMAT` of the logs: text (key=value lines for a person), json (for a log\ncollector) or auto: text on a terminal, json otherwise"
+
+// newFormatLogger is newLogger with a format: "text", "json", or "auto"
+// (text when w is a terminal, where a person reads it; JSON when it is a
+// pipe or file, where a collector does).
+func newFormatLogger(w io.Writer, getenv func(string) string, format string) (*slog.Logger, error) {
+	level, err := config.ParseLogLevel(getenv(config.EnvLogLevel))
+	if err != nil {
+		return nil, err
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "auto":
+		if isTerminal(w) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text, json or auto", format)
+}
+
+// isTerminal reports a character device (a terminal), without a
+// dependency: pipes and files are not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
@@ -100,29 +131,14 @@ func isLoopbackAddr(addr string) bool {
 }
 
 // isLoopbackHost: localhost, 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopbackHost(host string) bool { return samlflex.IsLoopbackHost(host) }
 
-// checkBaseURL refuses a public base URL that cannot work. Plain http is
-// refused unless the host is loopback: the login cookie is Secure (and
-// __Host-), browsers drop it over http from any other host, and every
-// login would then fail as unknown_request, which points everywhere but
-// at the base URL. Browsers treat loopback as secure, so local runs work.
+// checkBaseURL refuses a public base URL that cannot work, in the words
+// of samlflex.RequireSecureBaseURL (which says why plain http is refused
+// off loopback).
 func checkBaseURL(raw string) error {
-	if _, err := samlflex.URLsFor(raw, "AC00000000000000000000000000000000"); err != nil {
+	if _, err := samlflex.RequireSecureBaseURL(raw); err != nil {
 		return errors.New(samlflex.PublicOf(err))
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return errors.New("plain http:// is accepted only for this computer (localhost, 127.0.0.1, ::1): browsers drop samlflex's Secure login cookie over http, so every login would fail (as unknown_request). Use https://, with a TLS proxy in front of serve")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/boltmigrate"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
@@ -41,14 +42,14 @@ const defaultDevDataDir = ".samlflex-dev"
 // devDataDirDefault is dev's --data default: $SAMLFLEX_DEV_DATA, else
 // ./.samlflex-dev. It never follows SAMLFLEX_DATA, which names serve's.
 func devDataDirDefault(getenv func(string) string) string {
-	if d := getenv("SAMLFLEX_DEV_DATA"); d != "" {
+	if d := getenv(config.EnvDevData); d != "" {
 		return d
 	}
 	return defaultDevDataDir
 }
 
 func dataDirDefault(getenv func(string) string) string {
-	if d := getenv("SAMLFLEX_DATA"); d != "" {
+	if d := getenv(config.EnvData); d != "" {
 		return d
 	}
 	return defaultDataDir
@@ -63,7 +64,7 @@ type storageFlags struct {
 
 func (s *storageFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&s.data, "data", dataDirDefault(getenv), "`DIR` of the embedded store (DIR/samlflex.sqlite) (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
-	fs.StringVar(&s.table, "dynamodb-table", getenv("SAMLFLEX_ACCOUNTS_TABLE"), "DynamoDB accounts `TABLE` instead of the embedded store (the CDK stack's\naccounts table; default $SAMLFLEX_ACCOUNTS_TABLE); uses the default AWS\ncredential chain (environment, profile, SSO, instance role)")
+	fs.StringVar(&s.table, "dynamodb-table", getenv(config.EnvAccountsTable), "DynamoDB accounts `TABLE` instead of the embedded store (the CDK stack's\naccounts table; default $SAMLFLEX_ACCOUNTS_TABLE); uses the default AWS\ncredential chain (environment, profile, SSO, instance role)")
 	fs.StringVar(&s.endpoint, "dynamodb-endpoint", "", "DynamoDB endpoint `URL` for a local emulator (dynalite, DynamoDB Local);\nonly with --dynamodb-table")
 }
 

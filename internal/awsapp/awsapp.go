@@ -20,11 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/lambdahttp"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
@@ -96,11 +96,9 @@ func (s sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 	s.l.Log(context.Background(), level, "aws_sdk", "detail", fmt.Sprintf(format, v...))
 }
 
-// httpapi refreshes the key set on a login cookie's unknown kid through
-// this method (matched structurally there); keep smkeys offering it.
-var _ interface {
-	KeyForKid(context.Context, string) (*keys.Pair, error)
-} = (*smkeys.Source)(nil)
+// acs refreshes the key set on a login cookie's unknown kid through this
+// interface; keep smkeys offering it.
+var _ acs.KeyRefresher = (*smkeys.Source)(nil)
 
 // SecretsManagerAPI is what the HTTP functions call: the key set read and,
 // for the Flex connector, the per-account API key secrets.
@@ -174,11 +172,21 @@ func StartHTTP(function string) {
 
 // MaxRequestBody caps the request body of the acs and metadata functions
 // (lambdahttp; a base64 body is refused before it is decoded when its
-// length alone exceeds this). It is httpapi's form-body cap for the largest
-// SAMLResponse cap an account may set (samlflex.LargestMaxResponseBytes;
-// the cap is on the decoded form value, and URL-encoding can triple it),
-// so no request an account would accept is refused here;
-// TestMaxRequestBodyCoversEveryAccount pins it to httpapi.BodyLimit.
-// httpapi then applies the account's own cap (256 KiB by default) before it
-// parses the form. HTTP API itself accepts up to 10 MB, less than this.
-const MaxRequestBody = 3*samlflex.LargestMaxResponseBytes + 16<<10
+// length alone exceeds this). It is the smaller of two bounds:
+//   - httpapi's form-body cap for the largest SAMLResponse cap an account
+//     may set (httpapi.BodyLimit(samlflex.LargestMaxResponseBytes): the cap
+//     is on the decoded form value, and URL-encoding can triple it), so the
+//     adapter never refuses what httpapi would accept;
+//   - what can reach a function at all: a synchronous invocation carries at
+//     most 6 MB, and API Gateway may base64-encode the body (4/3 larger).
+//
+// The second is the smaller: on AWS a form body over 4.5 MB never arrives,
+// so an account cap above about 4.2 MB (max_response_bytes allows 4 MiB)
+// is not reachable there; docs/aws.md says so. httpapi then applies the account's own cap (256 KiB by
+// default) before it parses the form. TestMaxRequestBodyCoversEveryAccount
+// pins both bounds.
+const MaxRequestBody = min(3*samlflex.LargestMaxResponseBytes+16<<10, lambdaBodyCeiling)
+
+// lambdaBodyCeiling is the largest body that fits a 6 MB synchronous
+// invocation payload once base64-encoded.
+const lambdaBodyCeiling = 6_000_000 / 4 * 3

@@ -15,7 +15,9 @@ import (
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// Environment variables (the CDK stack sets them).
+// Environment variables. The Lambda functions read these (Load); the CDK
+// stack sets them (a test checks both lists agree), and the CLI uses the
+// same names for the same settings.
 const (
 	EnvBaseURL           = "SAMLFLEX_BASE_URL"
 	EnvAccountsTable     = "SAMLFLEX_ACCOUNTS_TABLE"
@@ -40,6 +42,33 @@ const DefaultCertWarnDays = 30
 // MaxKeyRotationDays is the longest rotation period Secrets Manager
 // accepts (and the stack's keyRotationDays allows).
 const MaxKeyRotationDays = 1000
+
+// Environment variables of the CLI only (serve, dev, account): no Lambda
+// function reads them.
+const (
+	// EnvData is serve's and account's data directory (embedded store, keys).
+	EnvData = "SAMLFLEX_DATA"
+	// EnvDevData is dev's data directory, never shared with serve's.
+	EnvDevData = "SAMLFLEX_DEV_DATA"
+)
+
+// ParseLogLevel reads a SAMLFLEX_LOG_LEVEL value: debug, info, warn or
+// error, any case; empty is info. It is the one parser for the functions
+// and the CLI's servers.
+func ParseLogLevel(v string) (slog.Level, error) {
+	switch lvl := strings.ToLower(strings.TrimSpace(v)); lvl {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	default:
+		return slog.LevelInfo, fmt.Errorf("%s=%q: use debug, info, warn or error", EnvLogLevel, lvl)
+	}
+}
 
 // Config is what a function needs.
 type Config struct {
@@ -103,27 +132,21 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		FlexSecretPrefix:       strings.TrimSpace(getenv(EnvFlexSecretsPrefix)),
 	}
 	if need.BaseURL {
-		c.BaseURL = strings.TrimRight(req(EnvBaseURL), "/")
-		if c.BaseURL != "" {
-			if _, err := samlflex.URLsFor(c.BaseURL, "AC00000000000000000000000000000000"); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not an absolute https:// URL", EnvBaseURL, c.BaseURL))
+		if v := req(EnvBaseURL); v != "" {
+			if b, err := samlflex.ParseBaseURL(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not an absolute https:// URL", EnvBaseURL, v))
+			} else {
+				c.BaseURL = b.String()
 			}
 		}
 	}
 	if need.Assertions {
 		c.AssertionsTable = req(EnvAssertionsTable)
 	}
-	switch lvl := strings.ToLower(strings.TrimSpace(getenv(EnvLogLevel))); lvl {
-	case "", "info":
-		c.LogLevel = slog.LevelInfo
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
-		errs = append(errs, fmt.Errorf("%s=%q: use debug, info, warn or error", EnvLogLevel, lvl))
+	if lvl, err := ParseLogLevel(getenv(EnvLogLevel)); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.LogLevel = lvl
 	}
 	if v := strings.TrimSpace(getenv(EnvCertWarnDays)); v != "" {
 		var d int

@@ -66,7 +66,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	verifier, err := NewTokenVerifier(TokenVerifierConfig{
-		JWKSURL:    base + "/.well-known/jwks.json",
+		JWKSURL:    base + samlflex.PathJWKS,
 		Issuer:     base,
 		Audience:   cfg.AccountSID,
 		HTTPClient: cfg.HTTPClient,

@@ -244,11 +244,11 @@ func parseBaseURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, fmt.Errorf("%w: --base-url is required (or --stack, whose output BaseUrl it reads)", ErrUsage)
 	}
-	u, err := url.Parse(strings.TrimRight(s, "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
+	b, err := samlflex.ParseBaseURL(s)
+	if err != nil {
 		return nil, fmt.Errorf("%w: --base-url %q must be an absolute http(s) URL without query, like https://sso.example.com", ErrUsage, s)
 	}
-	return u, nil
+	return url.Parse(b.String())
 }
 
 func (d *doctor) add(f Finding) {

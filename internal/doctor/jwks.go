@@ -10,13 +10,15 @@ import (
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // checkJWKS fetches the JWKS that relying parties verify samlflex's
 // tokens with, checks each key, and that the current key (the login
 // cookie's kid) and the metadata's certificates are in it.
 func (d *doctor) checkJWKS(ctx context.Context, md *metadataResult, login *loginResult) {
-	u := d.path("/.well-known/jwks.json")
+	u := d.path(samlflex.PathJWKS)
 	f := Finding{Check: "jwks", Expected: "HTTP 200 with a JWKS of public RS256/ES256 signing keys at " + u}
 	a, err := d.get(ctx, u)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 const (
@@ -125,7 +127,7 @@ func (d *doctor) identifierFinding(check, what, seen, want string) Finding {
 
 // serverBase recovers the base URL a server used from one of its URLs.
 func serverBase(u, sid string) string {
-	if i := strings.Index(u, "/v1/Accounts/"+sid+"/saml2"); i > 0 {
+	if i := strings.Index(u, samlflex.ACSPath(sid)); i > 0 {
 		return u[:i]
 	}
 	return "(unknown: " + u + ")"

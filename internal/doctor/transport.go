@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // checkTransport checks how the service is reached (TLS, or plain http on
@@ -28,7 +30,7 @@ func (d *doctor) checkTransport(ctx context.Context) *answer {
 					"serve), set the base URL to that https:// URL, and update the Entity Id and ACS URL in Salesforce"})
 		}
 	}
-	a, err := d.get(ctx, d.path("/healthz"))
+	a, err := d.get(ctx, d.path(samlflex.PathHealthz))
 	if err != nil {
 		if d.base.Scheme == "https" {
 			d.add(tlsFailure(host, err))

@@ -1,28 +1,17 @@
 package httpapi
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // The login cookie binds an SP-initiated login to the browser that started
-// it, without a database write: it carries the AuthnRequest ID, signed with
-// an HMAC key derived from the SP's current private key, and that key's kid.
-// Any key of the set verifies it (a rotation does not break logins in
-// flight), and an unknown kid refreshes the keys once: right after a
-// rotation, the Lambda instance that receives the ACS post may still cache
-// the key set from before it. It is HttpOnly, Secure and SameSite=None: the
-// IdP's POST to the ACS is a cross-site top-level POST, and a Lax cookie
-// would not be sent with it.
+// it; its sealed value is internal/session's (SealLogin/OpenLogin) and
+// internal/acs decides what it means. This file owns only its HTTP form.
+// It is HttpOnly, Secure and SameSite=None: the IdP's POST to the ACS is a
+// cross-site top-level POST, and a Lax cookie would not be sent with it.
 //
 // It is a __Host- cookie with Path=/: the browser then refuses it unless
 // it is Secure, host-only and for the whole host, so a sibling subdomain
@@ -38,105 +27,19 @@ const loginCookie = "__Host-samlflex_login"
 // flight during an upgrade finish; remove it one release later.
 const legacyLoginCookie = "samlflex_login"
 
-// bounceWindow is how long after a bounce another unsolicited response
-// counts as a loop. With an IdP session the round trip takes seconds; the
-// window keeps an abandoned bounce from blocking a later App Launcher click.
-const bounceWindow = 2 * time.Minute
+// cookiePath is the legacy cookie's path (the ACS path without a base-URL
+// prefix), where it is cleared.
+func cookiePath(sid string) string { return samlflex.ACSPath(sid) }
 
-// maxCookieRelay bounds the RelayState target carried in the cookie, so
-// the cookie stays far below the browsers' 4 KB limit.
-const maxCookieRelay = 1024
-
-type loginState struct {
-	RequestID  string `json:"r"`
-	AccountSID string `json:"a"`
-	Expires    int64  `json:"e"`
-	Kid        string `json:"k"`
-	// Bounced is the Unix time at which the ACS answered an unsolicited
-	// response with this login (0: the login link started it).
-	Bounced int64 `json:"b,omitempty"`
-	// Relay is the allowlisted RelayState of the bounced unsolicited
-	// response, used when the answer to this login carries none.
-	Relay string `json:"t,omitempty"`
-}
-
-// recentlyBounced reports whether the browser was sent to the IdP by a
-// bounce less than bounceWindow ago.
-func (st loginState) recentlyBounced(now time.Time) bool {
-	return st.Bounced != 0 && now.Unix()-st.Bounced < int64(bounceWindow/time.Second)
-}
-
-func cookiePath(sid string) string { return "/v1/Accounts/" + sid + "/saml2" }
-
-// macKey derives the cookie key from a key pair. Domain separation keeps
-// it distinct from any signature the same key makes.
-func macKey(p *keys.Pair) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(p.Signer)
-	if err != nil {
-		return nil, err
+// loginCookieValue returns the value of the browser's login cookie, the
+// __Host- one first, or "" when it sent none.
+func loginCookieValue(r *http.Request) string {
+	for _, name := range []string{loginCookie, legacyLoginCookie} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
 	}
-	m := hmac.New(sha256.New, der)
-	m.Write([]byte("samlflex login cookie v1"))
-	return m.Sum(nil), nil
-}
-
-func sealLogin(set *keys.Set, st loginState) (string, error) {
-	st.Kid = set.Current.Kid
-	key, err := macKey(set.Current)
-	if err != nil {
-		return "", err
-	}
-	payload, _ := json.Marshal(st)
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(p))
-	return p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
-}
-
-var errBadCookie = errors.New("login cookie invalid")
-
-// openLogin returns the state of a valid cookie for sid. keyFor
-// resolves the kid named in the cookie to a key of the set (or nil).
-func openLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (loginState, error) {
-	var none loginState
-	p, sig, ok := strings.Cut(value, ".")
-	if !ok {
-		return none, errBadCookie
-	}
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return none, errBadCookie
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return none, errBadCookie
-	}
-	var st loginState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return none, errBadCookie
-	}
-	// The kid only picks the key; the MAC below decides. A forged kid
-	// names no key of ours or the wrong one, and the MAC fails.
-	pair := keyFor(st.Kid)
-	if pair == nil {
-		return none, errors.New("login cookie sealed with an unknown key")
-	}
-	key, err := macKey(pair)
-	if err != nil {
-		return none, errBadCookie
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(p))
-	if !hmac.Equal(mac, m.Sum(nil)) {
-		return none, errBadCookie
-	}
-	if st.AccountSID != sid {
-		return none, errors.New("login cookie of another account")
-	}
-	if now.Unix() >= st.Expires {
-		return none, errors.New("login cookie expired")
-	}
-	return st, nil
+	return ""
 }
 
 func setLoginCookie(w http.ResponseWriter, value string, ttl time.Duration) {

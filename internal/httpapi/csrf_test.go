@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // bounceCookie returns the login cookie that a bounce set, opened.
-func bounceCookie(t *testing.T, e *env, resp *http.Response) loginState {
+func bounceCookie(t *testing.T, e *env, resp *http.Response) session.LoginState {
 	t.Helper()
 	for _, c := range resp.Cookies() {
 		if c.Name == loginCookie && c.MaxAge > 0 {
 			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteNoneMode || c.Path != "/" {
 				t.Fatalf("cookie attributes %+v", c)
 			}
-			st, err := openLogin(e.set.ByKid, c.Value, sid, now)
+			st, err := session.OpenLogin(e.set.ByKid, c.Value, sid, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -27,7 +28,7 @@ func bounceCookie(t *testing.T, e *env, resp *http.Response) loginState {
 		}
 	}
 	t.Fatalf("no login cookie set: %v", resp.Header["Set-Cookie"])
-	return loginState{}
+	return session.LoginState{}
 }
 
 // TestUnsolicitedBounces: by default an unsolicited response (App
@@ -49,7 +50,7 @@ func TestUnsolicitedBounces(t *testing.T) {
 		{"login cookie present", "", func(t *testing.T, e *env) *http.Cookie { return e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) }, ""},
 		// A bounce long ago was abandoned, not a loop.
 		{"old bounce", "", func(t *testing.T, e *env) *http.Cookie {
-			return e.sealed(t, loginState{RequestID: "_x", Bounced: now.Add(-bounceWindow).Unix()})
+			return e.sealed(t, session.LoginState{RequestID: "_x", Bounced: now.Add(-session.BounceWindow).Unix()})
 		}, ""},
 	}
 	for _, tc := range tests {
@@ -107,7 +108,7 @@ func TestBounceDoesNotBurnTheAssertion(t *testing.T) {
 func TestBounceLoop(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	c := e.sealed(t, loginState{RequestID: "_samlflex_bounce", Bounced: now.Add(-5 * time.Second).Unix()})
+	c := e.sealed(t, session.LoginState{RequestID: "_samlflex_bounce", Bounced: now.Add(-5 * time.Second).Unix()})
 	resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), "", c))
 	page := wantError(t, resp, http.StatusForbidden, samlflex.CodeIdPInitiatedLoop)
 	if !strings.Contains(page, "idp_initiated") || resp.Header.Get("Location") != "" {
@@ -135,7 +136,7 @@ func TestBounceAnswered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil)
-			c := e.sealed(t, loginState{RequestID: goldenReqID, Bounced: now.Add(-5 * time.Second).Unix(), Relay: tc.cookieRelay})
+			c := e.sealed(t, session.LoginState{RequestID: goldenReqID, Bounced: now.Add(-5 * time.Second).Unix(), Relay: tc.cookieRelay})
 			resp := e.do(acsPost(t, golden(t, "response-signed.b64"), tc.postRelay, c))
 			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), tc.want+"#token=") {
 				t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Location"))

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -29,7 +27,9 @@ func BodyLimit(maxResponse int) int64 { return 3*int64(maxResponse) + formOverhe
 func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sid := r.PathValue("sid")
-	acct, verifier, err := s.accounts.get(ctx, sid)
+	// The account's cap sizes the body limit, so it is read before the
+	// body (through the ACS service's cache).
+	acct, _, err := s.acs.Account(ctx, sid)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -53,29 +53,19 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, samlflex.Errorf(samlflex.CodeResponseTooLarge, "SAMLResponse of %d bytes, cap %d (max_response_bytes)", len(resp), acct.MaxResponse()))
 		return
 	}
-	state, err := s.readLogin(ctx, r, sid)
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	relay := r.PostForm.Get("RelayState")
-	if relay == "" {
-		// The answer to a bounce: the IdP was not given the RelayState of
-		// the unsolicited response, the cookie kept it (allowlisted).
-		relay = state.Relay
-	}
 	// Validation is the expensive part: it runs under the concurrency
-	// limit; reading the body above does not, so a slow client holds a
-	// connection but never a validation slot.
-	release, err := s.limit.acquire(ctx)
-	if err != nil {
+	// limit (acs calls s.limit.acquire through Config.Admit); reading the
+	// body above does not, so a slow client holds a connection but never a
+	// validation slot.
+	res, err := s.acs.Handle(ctx, acs.Input{AccountSID: sid, SAMLResponse: []byte(resp),
+		RelayState: r.PostForm.Get("RelayState"), LoginCookie: loginCookieValue(r), LogID: requestID(r)})
+	if samlflex.CodeOf(err) == samlflex.CodeServerBusy {
+		// The limit refused it before anything was checked: the login
+		// attempt may go on once the burst is over.
 		w.Header().Set("Retry-After", retryAfter)
 		s.renderError(w, r, err)
 		return
 	}
-	res, err := s.acs.Handle(ctx, acs.Input{Account: acct, Verifier: verifier, SAMLResponse: []byte(resp),
-		RelayState: relay, RequestID: state.RequestID, LogID: requestID(r), Bounced: state.recentlyBounced(s.cfg.Now())})
-	release()
 	if err != nil {
 		// Whatever happened, this login attempt is over.
 		clearLoginCookies(w, r, sid)
@@ -83,7 +73,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Bounce {
-		s.startLogin(w, r, acct, verifier, "", loginState{Bounced: s.cfg.Now().Unix(), Relay: res.BounceRelayState})
+		sendToIdP(w, r, res.Login)
 		return
 	}
 	clearLoginCookies(w, r, sid)
@@ -94,80 +84,31 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-// readLogin returns the state of the browser's login cookie, or the zero
-// state when there is none or it is not valid: a bad cookie is treated as
-// none, the response must then be unsolicited, and the verifier decides.
-func (s *Server) readLogin(ctx context.Context, r *http.Request, sid string) (loginState, error) {
-	c, err := r.Cookie(loginCookie)
-	if err != nil || c.Value == "" {
-		if c, err = r.Cookie(legacyLoginCookie); err != nil || c.Value == "" {
-			return loginState{}, nil
-		}
-	}
-	set, err := s.cfg.Keys.Keys(ctx)
-	if err != nil {
-		return loginState{}, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err)
-	}
-	st, err := openLogin(s.keyResolver(ctx, set), c.Value, sid, s.cfg.Now())
-	if err != nil {
-		s.cfg.Logger.WarnContext(ctx, "login cookie ignored", "request_id", requestID(r), "cookie", c.Name, "reason", err.Error())
-		return loginState{}, nil
-	}
-	return st, nil
-}
-
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	acct, verifier, err := s.accounts.get(r.Context(), r.PathValue("sid"))
+	login, err := s.acs.StartLogin(r.Context(), r.PathValue("sid"), r.URL.Query().Get("RelayState"))
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	s.startLogin(w, r, acct, verifier, r.URL.Query().Get("RelayState"), loginState{})
+	sendToIdP(w, r, login)
 }
 
-// startLogin sends the browser to the IdP with a new AuthnRequest and sets
-// the login cookie that binds it to this browser. relayState goes to the
-// IdP (the login link's, checked again at the ACS); st carries the bounce
-// marker and the kept RelayState of a bounce.
-func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, acct *samlflex.Account, verifier *samlflex.Verifier, relayState string, st loginState) {
-	ctx := r.Context()
-	set, err := s.cfg.Keys.Keys(ctx)
-	if err != nil {
-		s.renderError(w, r, samlflex.Errorf(samlflex.CodeKeysUnavailable, "loading SP keys: %v", err))
-		return
-	}
-	now := s.cfg.Now()
-	opts := samlflex.AuthnRequestOptions{IdPSSOURL: acct.IdPSSOURL, URLs: verifier.URLs(), RelayState: relayState, Now: now}
-	if acct.SignAuthnRequests {
-		opts.Signer = set.Current.Signer
-	}
-	req, err := samlflex.NewAuthnRequest(opts)
-	if err != nil {
-		s.renderError(w, r, err)
-		return
-	}
-	if len(st.Relay) > maxCookieRelay {
-		st.Relay = ""
-	}
-	st.RequestID, st.AccountSID, st.Expires = req.ID, acct.AccountSID, now.Add(s.cfg.LoginTTL).Unix()
-	value, err := sealLogin(set, st)
-	if err != nil {
-		s.renderError(w, r, samlflex.Errorf(samlflex.CodeInternal, "sealing login cookie: %v", err))
-		return
-	}
-	clearLegacyCookie(w, r, acct.AccountSID)
-	setLoginCookie(w, value, s.cfg.LoginTTL)
+// sendToIdP sends the browser to the IdP with a started login and sets the
+// login cookie that binds it to this browser.
+func sendToIdP(w http.ResponseWriter, r *http.Request, login *acs.Login) {
+	clearLegacyCookie(w, r, login.AccountSID)
+	setLoginCookie(w, login.Cookie, login.CookieTTL)
 	w.Header().Set("Cache-Control", "no-store")
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther // the bounce: the browser must GET the IdP
 	}
-	http.Redirect(w, r, req.RedirectURL, status)
+	http.Redirect(w, r, login.RedirectURL, status)
 }
 
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	acct, verifier, err := s.accounts.get(ctx, r.PathValue("sid"))
+	acct, urls, err := s.acs.Account(ctx, r.PathValue("sid"))
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -178,7 +119,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var certs = set.Published()
-	opts := samlflex.MetadataOptions{URLs: verifier.URLs(), AuthnRequestsSigned: acct.SignAuthnRequests, CacheDuration: time.Hour}
+	opts := samlflex.MetadataOptions{URLs: urls, AuthnRequestsSigned: acct.SignAuthnRequests, CacheDuration: time.Hour}
 	validUntil := time.Time{}
 	for _, p := range certs {
 		opts.Certificates = append(opts.Certificates, p.Certificate)
@@ -228,26 +169,4 @@ func (s *Server) serveCacheable(w http.ResponseWriter, r *http.Request, contentT
 		return
 	}
 	_, _ = w.Write(body)
-}
-
-// kidRefresher is what smkeys offers: a lookup by kid that refreshes the
-// cached key set once (rate-limited) when the kid is unknown.
-type kidRefresher interface {
-	KeyForKid(ctx context.Context, kid string) (*keys.Pair, error)
-}
-
-// keyResolver finds a key of the set by kid, refreshing the set through
-// the key source when it can.
-func (s *Server) keyResolver(ctx context.Context, set *keys.Set) func(string) *keys.Pair {
-	return func(kid string) *keys.Pair {
-		if p := set.ByKid(kid); p != nil {
-			return p
-		}
-		if r, ok := s.cfg.Keys.(kidRefresher); ok && kid != "" {
-			if p, err := r.KeyForKid(ctx, kid); err == nil {
-				return p
-			}
-		}
-		return nil
-	}
 }

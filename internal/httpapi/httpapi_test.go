@@ -112,7 +112,7 @@ func (e *env) do(r *http.Request) *http.Response {
 
 func (e *env) cookie(t *testing.T, account, rid string, exp time.Time) *http.Cookie {
 	t.Helper()
-	v, err := sealLogin(e.set, loginState{RequestID: rid, AccountSID: account, Expires: exp.Unix()})
+	v, err := session.SealLogin(e.set, session.LoginState{RequestID: rid, AccountSID: account, Expires: exp.Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func (e *env) cookie(t *testing.T, account, rid string, exp time.Time) *http.Coo
 
 // sealed returns a login cookie with st (account sid, one minute left
 // unless set).
-func (e *env) sealed(t *testing.T, st loginState) *http.Cookie {
+func (e *env) sealed(t *testing.T, st session.LoginState) *http.Cookie {
 	t.Helper()
 	if st.AccountSID == "" {
 		st.AccountSID = sid
@@ -129,7 +129,7 @@ func (e *env) sealed(t *testing.T, st loginState) *http.Cookie {
 	if st.Expires == 0 {
 		st.Expires = now.Add(time.Minute).Unix()
 	}
-	v, err := sealLogin(e.set, st)
+	v, err := session.SealLogin(e.set, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,21 +390,21 @@ func TestLoginLink(t *testing.T) {
 		!strings.HasPrefix(c.Name, "__Host-") {
 		t.Fatalf("cookie %+v", c)
 	}
-	st, err := openLogin(e.set.ByKid, c.Value, sid, now)
+	st, err := session.OpenLogin(e.set.ByKid, c.Value, sid, now)
 	if err != nil || !strings.HasPrefix(st.RequestID, "_samlflex_") || st.Bounced != 0 {
 		t.Fatalf("cookie does not carry the request ID: %+v %v", st, err)
 	}
 	// The cookie survives a key rotation (previous still verifies) and
 	// dies with an unrelated key, even one that claims the right kid.
 	rotated := &keys.Set{Previous: e.set.Current, Current: e.set.Next}
-	if _, err := openLogin(rotated.ByKid, c.Value, sid, now); err != nil {
+	if _, err := session.OpenLogin(rotated.ByKid, c.Value, sid, now); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if _, err := openLogin((&keys.Set{Current: e.set.Next}).ByKid, c.Value, sid, now); err == nil {
+	if _, err := session.OpenLogin((&keys.Set{Current: e.set.Next}).ByKid, c.Value, sid, now); err == nil {
 		t.Fatal("cookie verified without its key")
 	}
 	impostor := func(string) *keys.Pair { return e.set.Next }
-	if _, err := openLogin(impostor, c.Value, sid, now); err == nil {
+	if _, err := session.OpenLogin(impostor, c.Value, sid, now); err == nil {
 		t.Fatal("cookie verified with another key under its kid")
 	}
 	wantError(t, e.do(httptest.NewRequest(http.MethodGet, base+"/v1/Accounts/"+sid+"/saml2/login?RelayState="+strings.Repeat("x", 81), nil)), 400, samlflex.CodeBadRequest)
@@ -485,7 +485,7 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 	newCur, _ := keys.Generate(keys.P256, now.Add(-time.Hour), 48*time.Hour, "new", rand.Reader)
 	fresh := &keys.Set{Previous: e.set.Current, Current: newCur}
 	c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) // sealed with e.set.Current
-	v, err := sealLogin(fresh, loginState{RequestID: goldenReqID, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
+	v, err := session.SealLogin(fresh, session.LoginState{RequestID: goldenReqID, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}

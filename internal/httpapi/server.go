@@ -1,44 +1,35 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// Config configures New.
+// Config configures New. BaseURL, Store, Keys, Provisioner, Logger, Now,
+// AccountCacheTTL and LoginTTL configure the login use case and mean what
+// they mean in acs.Config; the rest is HTTP's.
 type Config struct {
-	// BaseURL is the public base URL (scheme, host, optional path prefix):
-	// the SP identifiers and the token issuer derive from it.
 	BaseURL string
-	Store   interface {
-		store.Accounts
-		store.Assertions
-	}
-	Keys   keys.Source
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store   acs.Store
+	Keys    keys.Source
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// TrustRequestIDHeader uses an incoming X-Request-Id (set by
 	// lambdahttp from API Gateway's request id). Off for `serve`, where a
 	// client could choose it.
 	TrustRequestIDHeader bool
-	// AccountCacheTTL keeps account settings and their parsed
-	// certificates in memory (Lambda: 60 s; 0: read every time).
-	AccountCacheTTL time.Duration
-	// LoginTTL bounds how long a login may take between the login link and
-	// the ACS (the login cookie's lifetime). Default 10 minutes.
-	LoginTTL time.Duration
-	// Provisioner, when set, provisions Flex users (Flex connector).
-	Provisioner acs.Provisioner
+	AccountCacheTTL      time.Duration
+	LoginTTL             time.Duration
+	Provisioner          acs.Provisioner
 	// ACSConcurrency bounds the ACS validations in flight (0: no bound,
 	// as on Lambda, where an instance serves one request at a time).
 	// Beyond it up to ACSQueue requests wait at most ACSQueueWait, then
@@ -59,11 +50,10 @@ func DefaultACSLimits(procs int) (concurrency, queue int, wait time.Duration) {
 
 // Server is the http.Handler.
 type Server struct {
-	cfg      Config
-	mux      *http.ServeMux
-	accounts *accountCache
-	acs      *acs.Service
-	limit    *limiter
+	cfg   Config
+	mux   *http.ServeMux
+	acs   *acs.Service
+	limit *limiter
 }
 
 // New builds the handler.
@@ -71,25 +61,26 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
 		return nil, errors.New("httpapi: Store, Keys and Logger are required")
 	}
-	if _, err := samlflex.URLsFor(cfg.BaseURL, "AC00000000000000000000000000000000"); err != nil {
+	base, err := samlflex.ParseBaseURL(cfg.BaseURL)
+	if err != nil {
 		return nil, err
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.BaseURL = base.String()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.LoginTTL <= 0 {
-		cfg.LoginTTL = 10 * time.Minute
+	limit := newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)
+	svc, err := acs.New(acs.Config{BaseURL: cfg.BaseURL, Store: cfg.Store, Keys: cfg.Keys, Provisioner: cfg.Provisioner,
+		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL, Admit: limit.acquire})
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)}
-	s.accounts = newAccountCache(cfg.Store, cfg.BaseURL, cfg.AccountCacheTTL, cfg.Now)
-	s.acs = &acs.Service{BaseURL: cfg.BaseURL, Assertions: cfg.Store, Keys: cfg.Keys,
-		Provisioner: cfg.Provisioner, Logger: cfg.Logger, Now: cfg.Now}
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2", s.only(http.MethodPost, s.handleACS))
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/login", s.only(http.MethodGet, s.handleLogin))
-	s.mux.HandleFunc("/v1/Accounts/{sid}/saml2/metadata", s.only(http.MethodGet, s.handleMetadata))
-	s.mux.HandleFunc("/.well-known/jwks.json", s.only(http.MethodGet, s.handleJWKS))
-	s.mux.HandleFunc("/healthz", s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
+	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: limit}
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.ACSPath), s.only(http.MethodPost, s.handleACS))
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.LoginPath), s.only(http.MethodGet, s.handleLogin))
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.MetadataPath), s.only(http.MethodGet, s.handleMetadata))
+	s.mux.HandleFunc(samlflex.PathJWKS, s.only(http.MethodGet, s.handleJWKS))
+	s.mux.HandleFunc(samlflex.PathHealthz, s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte("ok\n"))
@@ -114,6 +105,10 @@ func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {
 }
 
 type ctxKey struct{}
+
+func contextWithID(r *http.Request, id string) context.Context {
+	return context.WithValue(r.Context(), ctxKey{}, id)
+}
 
 // requestID returns the id the middleware put in the request's context.
 func requestID(r *http.Request) string {

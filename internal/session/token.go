@@ -1,7 +1,3 @@
-// Package session issues the short-lived session tokens (JWTs) that tell
-// the agent desktop who logged in, and publishes the keys that verify them
-// (JWKS). It uses go-jose rather than hand-written JWT code. Must not import
-// net/http or an AWS SDK.
 package session
 
 import (

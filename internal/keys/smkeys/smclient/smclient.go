@@ -1,5 +1,6 @@
 // Package smclient builds a Secrets Manager client from the default AWS
-// credential chain, or for a local stand-in, for the CLI (`samlflex keys`).
+// credential chain, or for a local stand-in: the one constructor of the
+// CLI (`samlflex keys`, `doctor`, and `account put`'s Flex secrets).
 // It is apart from smkeys so that the Lambda functions, which build their
 // client from the Lambda environment (internal/awsapp), do not link the
 // SDK's config package and its SSO/STS providers.

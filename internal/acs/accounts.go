@@ -1,19 +1,14 @@
-package httpapi
+package acs
 
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
-
-func contextWithID(r *http.Request, id string) context.Context {
-	return context.WithValue(r.Context(), ctxKey{}, id)
-}
 
 // accountCache keeps accounts with their parsed verifier for a short TTL,
 // so that a warm Lambda does at most one store read per TTL per account

@@ -1,0 +1,170 @@
+package acs
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/session"
+	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/pkg/samlflex"
+)
+
+// The golden responses of pkg/samlflex/testdata name these.
+const (
+	testBase    = "https://sso.example.com"
+	testSID     = "AC0123456789abcdef0123456789abcdef"
+	goldenReqID = "_samlflex_0123456789abcdef0123456789abcdef"
+	startURL    = "https://flex.example.com/agent-desktop"
+	altURL      = "https://flex.example.com/supervisor"
+)
+
+var testNow = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
+
+var errOutage = errors.New("injected outage")
+
+func testdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// faultStore is the embedded store with injectable outages, counting the
+// one-time writes that reached it.
+type faultStore struct {
+	*boltstore.Store
+	getErr  error
+	markErr error
+	marks   atomic.Int32
+
+	mu          sync.Mutex
+	lastKey     string
+	lastExpires time.Time
+}
+
+func (f *faultStore) Get(ctx context.Context, sid string) (samlflex.Account, error) {
+	if f.getErr != nil {
+		return samlflex.Account{}, f.getErr
+	}
+	return f.Store.Get(ctx, sid)
+}
+
+func (f *faultStore) MarkUsed(ctx context.Context, key string, expiresAt, now time.Time) error {
+	f.marks.Add(1)
+	f.mu.Lock()
+	f.lastKey, f.lastExpires = key, expiresAt
+	f.mu.Unlock()
+	if f.markErr != nil {
+		return f.markErr
+	}
+	return f.Store.MarkUsed(ctx, key, expiresAt, now)
+}
+
+// fakeKeys is a keys.Source: a fixed set, or an outage.
+type fakeKeys struct {
+	set *keys.Set
+	err error
+}
+
+func (k fakeKeys) Keys(context.Context) (*keys.Set, error) { return k.set, k.err }
+
+func testAccount(t *testing.T, mode samlflex.IdPInitiatedMode) samlflex.Account {
+	t.Helper()
+	return samlflex.Account{AccountSID: testSID, FriendlyName: "Salesforce", IdPCertificates: []string{testdata(t, "keys/idp-rsa.crt")},
+		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
+		StartURL: startURL, AllowedRedirects: []string{altURL}, IdPInitiated: mode, ClockSkew: samlflex.Duration(2 * time.Minute)}
+}
+
+// fixture is one Service over the embedded store holding one account.
+type fixture struct {
+	svc   *Service
+	st    *faultStore
+	set   *keys.Set
+	logs  *bytes.Buffer
+	prov  *fakeProvisioner
+	cfg   Config
+	accts int64 // stored version of the account
+}
+
+type fakeProvisioner struct{ calls atomic.Int32 }
+
+func (p *fakeProvisioner) Provision(context.Context, *samlflex.Account, samlflex.FlexIdentity) (string, error) {
+	p.calls.Add(1)
+	return "flex-token", nil
+}
+
+// newFixture stores acct and builds a Service; edit may change the
+// Config (e.g. drop the provisioner) before New.
+func newFixture(t *testing.T, acct samlflex.Account, edit func(*Config)) *fixture {
+	t.Helper()
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "samlflex.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	st := &faultStore{Store: bolt}
+	v, err := st.Put(context.Background(), acct, 0, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := keys.Generate(keys.P256, testNow.Add(-time.Hour), 48*time.Hour, "acs test", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &keys.Set{Current: cur}
+	// One buffer per fixture, read after Handle returns: slog's handler
+	// serialises the writes, so it needs no lock of its own.
+	logs, prov := &bytes.Buffer{}, &fakeProvisioner{}
+	cfg := Config{BaseURL: testBase, Store: st, Keys: fakeKeys{set: set}, Provisioner: prov,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return testNow }}
+	if edit != nil {
+		edit(&cfg)
+	}
+	svc, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, st: st, set: set, logs: logs, prov: prov, cfg: cfg, accts: v}
+}
+
+// cookie seals a login cookie for the fixture's account, one minute left
+// unless st says otherwise.
+func (f *fixture) cookie(t *testing.T, st session.LoginState) string {
+	t.Helper()
+	if st.AccountSID == "" {
+		st.AccountSID = testSID
+	}
+	if st.Expires == 0 {
+		st.Expires = testNow.Add(time.Minute).Unix()
+	}
+	v, err := session.SealLogin(f.set, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// update rewrites the stored account (the admin fixing its settings).
+func (f *fixture) update(t *testing.T, edit func(*samlflex.Account)) {
+	t.Helper()
+	a, err := f.st.Get(context.Background(), testSID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(&a)
+	if f.accts, err = f.st.Put(context.Background(), a, a.Version, testNow); err != nil {
+		t.Fatal(err)
+	}
+}
