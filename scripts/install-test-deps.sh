@@ -26,11 +26,12 @@ if ((${#need[@]})); then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# moto_server (the Python package moto[server]) is the second Secrets
-# Manager emulator of internal/keys/smkeys. It is neither on apt nor on npm;
-# the test image ships it. Without it that test skips, except under CI=true.
+# moto_server (the Python package moto[server]) is the maintained DynamoDB
+# and Secrets Manager emulator the tests start through internal/awsfake/moto
+# (dynamostore, rotate, smkeys). It is neither on apt nor on npm; the test
+# image ships it. Without it those tests skip, except under CI=true.
 if ! command -v moto_server >/dev/null 2>&1; then
-  echo "install-test-deps: moto_server is missing (Python package moto[server]); internal/keys/smkeys skips its moto test, and fails it with CI=true" >&2
+  echo "install-test-deps: moto_server is missing (Python package moto[server]); the moto tests skip, and fail with CI=true" >&2
   if [[ ${CI:-} == true ]]; then exit 1; fi
 fi
 

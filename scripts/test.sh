@@ -2,6 +2,7 @@
 # test.sh: the whole test suite, as CI runs it (.ci/run calls this).
 # Installs what is missing (scripts/install-test-deps.sh), checks format,
 # vet and staticcheck, starts dynalite on 127.0.0.1 for the DynamoDB tests,
+# requires moto_server (internal/awsfake/moto starts it from the tests),
 # runs every Go test with -race (fuzz seed corpora, golden files, the
 # browser end-to-end test in Chromium), compares the benchmarks, and tests
 # the CDK app in infra/.
@@ -31,6 +32,9 @@ port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=
 pid=$(scripts/dynalite/start.sh "$port")
 trap 'scripts/dynalite/stop.sh "$pid" || true' EXIT
 export SAMLFLEX_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+
+step "moto_server (the Go tests start one per package that needs it)"
+command -v moto_server >/dev/null || { echo "moto_server is missing (pip install \"moto[server]\")" >&2; exit 1; }
 
 step "example agent app: build (examples/agent-app; its browser test runs with go test)"
 (cd examples/agent-app && npm run build --silent)

@@ -19,10 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/doctor"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 )
 
 const doctorIdP = "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"

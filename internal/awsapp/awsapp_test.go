@@ -25,12 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -162,7 +162,11 @@ func (f *fixture) setupTables(t *testing.T) {
 	})
 	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
 		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-		StartURL: "https://flex.example.com/agent-desktop"}
+		StartURL: "https://flex.example.com/agent-desktop",
+		// These tests post an unsolicited golden response to measure and
+		// check one whole login on the AWS wiring; the default bounce has
+		// its own tests (internal/acs, internal/httpapi, the browser suite).
+		IdPInitiated: samlflex.IdPInitiatedAccept}
 	if _, err := dynamostore.New(f.ddb.Client, tables).Put(ctx, acct, 0, now); err != nil {
 		t.Fatal(err)
 	}

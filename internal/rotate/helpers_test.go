@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -18,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/rotate"
 )
 
@@ -82,7 +83,7 @@ func (b *syncBuffer) withMetric(t *testing.T, name string) []map[string]any {
 }
 
 type fixture struct {
-	srv    *smfake.Server
+	*service
 	client *secretsmanager.Client
 	logs   *syncBuffer
 	emf    *syncBuffer
@@ -93,16 +94,26 @@ type fixture struct {
 // newSDKClient is the real SDK client pointed at srv. Retries (attempts > 1)
 // do not sleep.
 func newSDKClient(srv *smfake.Server, attempts int) *secretsmanager.Client {
-	return secretsmanager.New(secretsmanager.Options{
+	return sdkClient(srv.URL(), nil, attempts)
+}
+
+// sdkClient is the real SDK client for endpoint, sending with hc (nil: the
+// SDK's default). Retries (attempts > 1) do not sleep.
+func sdkClient(endpoint string, hc *http.Client, attempts int) *secretsmanager.Client {
+	o := secretsmanager.Options{
 		Region:       smfake.Region,
-		BaseEndpoint: aws.String(srv.URL()),
+		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = attempts
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 			o.RateLimiter = ratelimit.None
 		}),
-	})
+	}
+	if hc != nil {
+		o.HTTPClient = hc
+	}
+	return secretsmanager.New(o)
 }
 
 // newFixture creates the secret, with initial as its current value unless
@@ -120,18 +131,24 @@ func newFixture(t *testing.T, initial *keys.Set, opts rotate.Options) *fixture {
 // no value if raw is "".
 func newFixtureRaw(t *testing.T, raw string, opts rotate.Options) *fixture {
 	t.Helper()
-	srv := smfake.New(t)
-	srv.SetNow(func() time.Time { return testNow })
+	return newFixtureOn(t, smfakeBackend, raw, opts)
+}
+
+// newFixtureOn is newFixtureRaw on backend b.
+func newFixtureOn(t *testing.T, b secretsBackend, raw string, opts rotate.Options) *fixture {
+	t.Helper()
+	svc := b.open(t)
 	f := &fixture{
-		srv:    srv,
-		client: newSDKClient(srv, 1),
-		logs:   &syncBuffer{},
-		emf:    &syncBuffer{},
+		service: svc,
+		client:  svc.newClient(1),
+		logs:    &syncBuffer{},
+		emf:     &syncBuffer{},
 	}
 	ctx := context.Background()
 	if _, err := f.client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName)}); err != nil {
 		t.Fatal(err)
 	}
+	svc.enableRotation(t, f.client)
 	if raw != "" {
 		if _, err := f.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 			SecretId: aws.String(secretName), SecretString: aws.String(raw),
@@ -158,7 +175,7 @@ func newFixtureRaw(t *testing.T, raw string, opts rotate.Options) *fixture {
 // fixture's log and EMF sinks so that counts there are totals.
 func (f *fixture) instance(t *testing.T, attempts int) *rotate.Rotator {
 	t.Helper()
-	rot, err := rotate.New(newSDKClient(f.srv, attempts), f.opts)
+	rot, err := rotate.New(f.newClient(attempts), f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,13 +190,7 @@ func handle(rot *rotate.Rotator, token, step string) error {
 // stage an empty AWSPENDING version. It returns its ID (the token).
 func (f *fixture) startRotation(t *testing.T) string {
 	t.Helper()
-	out, err := f.client.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(secretName), RotationLambdaARN: aws.String(lambdaARN),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.VersionId)
+	return f.service.startRotation(t, f.client)
 }
 
 func (f *fixture) step(token, step string) error { return handle(f.rot, token, step) }
@@ -208,7 +219,12 @@ func putPending(t *testing.T, f *fixture, token, value string) {
 
 func (f *fixture) current(t *testing.T) *keys.Set {
 	t.Helper()
-	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretName)})
+	// The stage is named although AWSCURRENT is the documented default:
+	// moto's default is the version last put as AWSCURRENT, which
+	// UpdateSecretVersionStage does not change.
+	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(secretName), VersionStage: aws.String("AWSCURRENT"),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +265,7 @@ func kid(p *keys.Pair) string {
 // wantStages is the layout after one successful rotation.
 func checkFinalVersions(t *testing.T, f *fixture, token string, hadCurrent bool) {
 	t.Helper()
-	versions := f.srv.Versions(secretName)
+	versions := f.versions(t, f.client)
 	want := 1
 	if hadCurrent {
 		want = 2

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
-	"github.com/samlflex/samlflex/internal/keys/smfake"
 	"github.com/samlflex/samlflex/internal/rotate"
 )
 
@@ -253,40 +253,42 @@ func TestTestSecretRejectsBadPendingVersion(t *testing.T) {
 			return string(mustMarshal(t, &keys.Set{Previous: a, Current: c, Next: pair(t)}))
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, &keys.Set{Current: a, Next: b}, rotate.Options{})
-			token := f.startRotation(t)
-			// Something other than createSecret filled the pending version.
-			if _, err := f.client.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
-				SecretId: aws.String(secretName), ClientRequestToken: aws.String(token),
-				SecretString: aws.String(tt.pending(t)), VersionStages: []string{"AWSPENDING"},
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.step(token, rotate.StepCreate); err != nil {
-				t.Fatalf("createSecret must leave an existing pending value alone: %v", err)
-			}
-			for _, s := range []string{rotate.StepTest, rotate.StepFinish} {
-				err := f.step(token, s)
-				if !errors.Is(err, rotate.ErrTestFailed) {
-					t.Fatalf("%s = %v, want ErrTestFailed", s, err)
+	for _, be := range backends {
+		for _, tt := range tests {
+			t.Run(be.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				f := newFixtureOn(t, be, string(mustMarshal(t, &keys.Set{Current: a, Next: b})), rotate.Options{})
+				token := f.startRotation(t)
+				// Something other than createSecret filled the pending version.
+				if _, err := f.client.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+					SecretId: aws.String(secretName), ClientRequestToken: aws.String(token),
+					SecretString: aws.String(tt.pending(t)), VersionStages: []string{"AWSPENDING"},
+				}); err != nil {
+					t.Fatal(err)
 				}
-				var se *rotate.StepError
-				if !errors.As(err, &se) || se.Step != s || se.SecretID != secretName {
-					t.Errorf("%s: error %v is not a *StepError for the step", s, err)
+				if err := f.step(token, rotate.StepCreate); err != nil {
+					t.Fatalf("createSecret must leave an existing pending value alone: %v", err)
 				}
-			}
-			got := f.current(t)
-			if got.Current.Kid != a.Kid || kid(got.Next) != b.Kid {
-				t.Error("a rejected pending version became current")
-			}
-			if n := len(f.emf.withMetric(t, "SPKeyRotationFailures")); n != 2 {
-				t.Errorf("%d failure metrics, want 2", n)
-			}
-			checkEMF(t, f.emf.withMetric(t, "SPKeyRotationFailures")[0], "SPKeyRotationFailures", "Count", 1, nil)
-		})
+				for _, s := range []string{rotate.StepTest, rotate.StepFinish} {
+					err := f.step(token, s)
+					if !errors.Is(err, rotate.ErrTestFailed) {
+						t.Fatalf("%s = %v, want ErrTestFailed", s, err)
+					}
+					var se *rotate.StepError
+					if !errors.As(err, &se) || se.Step != s || se.SecretID != secretName {
+						t.Errorf("%s: error %v is not a *StepError for the step", s, err)
+					}
+				}
+				got := f.current(t)
+				if got.Current.Kid != a.Kid || kid(got.Next) != b.Kid {
+					t.Error("a rejected pending version became current")
+				}
+				if n := len(f.emf.withMetric(t, "SPKeyRotationFailures")); n != 2 {
+					t.Errorf("%d failure metrics, want 2", n)
+				}
+				checkEMF(t, f.emf.withMetric(t, "SPKeyRotationFailures")[0], "SPKeyRotationFailures", "Count", 1, nil)
+			})
+		}
 	}
 }
 

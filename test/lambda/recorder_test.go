@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 )
 
 // awsCall is one AWS API call a function made, as IAM authorizes it.

@@ -3,10 +3,7 @@ package smkeys_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -15,53 +12,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/samlflex/samlflex/internal/awsfake/moto"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 )
 
-// startMoto runs moto_server (an independent Secrets Manager emulator) on
-// a free 127.0.0.1 port until the test ends, so that the admin writes are
-// checked against a second implementation of the staging-label rules, not
-// only against smfake, which was written with the same reading of them.
-// Without moto_server the test is skipped, except with CI=true, where it
-// fails: CI must not pass by skipping.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("moto_server is not installed (python: moto[server]); CI requires it")
-		}
-		t.Skip("moto_server not installed; smfake covers the same operations")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not listen on %s within 30s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// motoServer is an independent Secrets Manager emulator, so that the
+// admin writes are checked against a second implementation of the
+// staging-label rules, not only against smfake, which was written with the
+// same reading of them.
+var motoServer moto.Shared
+
+func TestMain(m *testing.M) { os.Exit(motoServer.Run(m)) }
 
 // racingAPI makes another writer's version AWSCURRENT right before the
 // admin's PutSecretValue, as a rotation finishing at that moment would.
@@ -79,9 +41,9 @@ func (r racingAPI) PutSecretValue(ctx context.Context, in *secretsmanager.PutSec
 
 func TestAdminAgainstMoto(t *testing.T) {
 	t.Parallel()
-	ep := startMoto(t)
+	srv := motoServer.Get(t)
 	client := secretsmanager.New(secretsmanager.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(ep),
+		Region: moto.Region, BaseEndpoint: aws.String(srv.URL()), HTTPClient: srv.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 	})
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

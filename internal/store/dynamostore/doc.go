@@ -20,5 +20,7 @@
 // It is tested against dynalite (scripts/dynalite), which speaks the real
 // DynamoDB protocol but has no TTL and no transactions, so nothing here
 // relies on either: expired assertion records are treated as absent by the
-// write condition itself, and TTL is only housekeeping.
+// write condition itself, and TTL is only housekeeping. The conformance
+// suite and CreateTables also run against moto_server (moto_test.go),
+// which has TTL, so the tables are checked in their production shape.
 package dynamostore

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,7 +25,11 @@ import (
 // never mistaken for "no such account".
 func TestFailedCallsWriteNothing(t *testing.T) {
 	t.Parallel()
-	d := newTestDB(t)
+	failedCallsWriteNothing(t, newTestDB(t))
+}
+
+func failedCallsWriteNothing(t *testing.T, d *testDB) {
+	t.Helper()
 	tb := d.tables(t)
 	good := New(d.client, tb)
 	deadClient, err := dynamoclient.New(t.Context(), closedEndpoint(t), fastRetries)
@@ -76,9 +81,13 @@ func TestFailedCallsWriteNothing(t *testing.T) {
 // write_id) instead of reporting a version conflict or a replay.
 func TestLostResponseIsNotAConflict(t *testing.T) {
 	t.Parallel()
-	d := newTestDB(t)
+	lostResponseIsNotAConflict(t, newTestDB(t))
+}
+
+func lostResponseIsNotAConflict(t *testing.T, d *testDB) {
+	t.Helper()
 	tb := d.tables(t)
-	target, err := url.Parse(dynalite(t))
+	target, err := url.Parse(d.endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +112,8 @@ func TestLostResponseIsNotAConflict(t *testing.T) {
 	}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(srv.Close)
-	client, err := dynamoclient.New(t.Context(), srv.URL, fastRetries)
+	// d.opts first: on moto they carry the account the tables are in.
+	client, err := dynamoclient.New(t.Context(), srv.URL, append(slices.Clone(d.opts), fastRetries)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +150,7 @@ func TestLostResponseIsNotAConflict(t *testing.T) {
 			t.Errorf("%s with a lost first answer: %v", tc.name, err)
 		}
 		if n := putItems.Load(); n != 2 {
-			t.Errorf("%s: %d PutItem attempts reached dynalite, want 2 (lost + retry)", tc.name, n)
+			t.Errorf("%s: %d PutItem attempts reached the emulator, want 2 (lost + retry)", tc.name, n)
 		}
 	}
 

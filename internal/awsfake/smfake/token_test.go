@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/samlflex/samlflex/internal/keys/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 )
 
 const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
