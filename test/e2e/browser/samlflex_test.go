@@ -235,22 +235,52 @@ func (s *site) serve(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago. Another
-// process could take it before samlflex binds it; samlflex then fails to
-// start, with its error in the test output.
+// freePort returns a loopback TCP port that was free a moment ago, for a
+// samlflex serve that must know its base URL before it starts.
+//
+// It is picked below the kernel's ephemeral range: every listener on :0 and
+// every outgoing connection of the parallel tests (50 posts at once, the
+// browser, the IdP) takes its port from that range, so a port picked there
+// could be taken between this check and samlflex's bind (seen in CI as
+// "address already in use"). Below it only other freePort calls compete,
+// and those never hand out a port twice.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var lo, hi int
+		if _, err := fmt.Sscan(string(b), &lo, &hi); err == nil && lo > 11000 {
+			low = lo
+		}
 	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		t.Fatalf("listener address %v is not TCP", l.Addr())
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 200 {
+		var r [2]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			t.Fatal(err)
+		}
+		port := 10000 + (int(r[0])<<8|int(r[1]))%(low-10000)
+		if portsGiven[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		portsGiven[port] = true
+		return port
 	}
-	return addr.Port
+	t.Fatal("no free loopback port below the ephemeral range")
+	return 0
 }
+
+// portsGiven are the ports freePort handed out in this test binary.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // newAccountSID returns a random Twilio Account SID (AC + 32 hex digits).
 func newAccountSID(t *testing.T) string {
