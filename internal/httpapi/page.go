@@ -3,6 +3,7 @@ package httpapi
 import (
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/samlflex/samlflex/internal/acs"
@@ -80,7 +81,13 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	// The detail may quote IdP- or client-controlled text (a StatusMessage,
 	// an issuer, a role): cut it so that one request cannot write a huge
 	// log line.
-	level("refused", "request_id", id, "code", string(code), "status", status, "err", acs.ClipTo(err.Error(), maxErrLog), "path", acs.Clip(r.URL.Path))
+	attrs := []any{"request_id", id, "code", string(code), "status", status, "err", acs.ClipTo(err.Error(), maxErrLog), "path", acs.Clip(r.URL.Path)}
+	trace := samlflex.TraceOf(err)
+	if trace != nil {
+		// The whole decision trace, under the request id the page shows.
+		attrs = append(attrs, slog.Any("trace", acs.TraceLogValue(trace)))
+	}
+	level("refused", attrs...)
 	title := "Sign-in failed"
 	switch {
 	case status == http.StatusNotFound:
@@ -94,7 +101,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	h.Set("X-Samlflex-Error", string(code))
 	setPageSecurityHeaders(h)
 	w.WriteHeader(status)
-	errorPage(w, title, samlflex.PublicOf(err), string(code), id)
+	errorPage(w, title, samlflex.PublicOf(err), string(code), id, traceRows(trace)...)
 }
 
 func setPageSecurityHeaders(h http.Header) {

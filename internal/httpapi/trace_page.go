@@ -4,6 +4,8 @@ import (
 	"html"
 	"io"
 	"strings"
+
+	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // traceRow is one failed check as the error page shows it: what was
@@ -48,3 +50,14 @@ func writeTraceTable(w io.Writer, rows []traceRow) {
 
 // traceTableStyle keeps long URLs and fingerprints inside the table.
 const traceTableStyle = `table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f5f5f7}h2{font-size:1.1rem}`
+
+// traceRows are the failed checks of a trace, for the page. Checks that
+// passed stay in the log and in `samlflex account check`: the page is
+// for what to fix.
+func traceRows(t *samlflex.Trace) []traceRow {
+	var rows []traceRow
+	for _, c := range t.Failed() {
+		rows = append(rows, traceRow{Check: c.Name, Expected: c.Expected, Received: c.Received, Setting: c.Setting, Note: c.Note})
+	}
+	return rows
+}
