@@ -9,7 +9,8 @@ import (
 )
 
 // TestDefaultStack synthesizes the stack once with the default Config and
-// checks the contract with the runtime and the settings.
+// checks the contract with the runtime and the settings the stack promises
+// (routes, TTL, rotation schedule, scoped roles).
 func TestDefaultStack(t *testing.T) {
 	s := synth(t, Config{})
 	fnID := map[string]string{

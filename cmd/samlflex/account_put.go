@@ -12,6 +12,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/idpmeta"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -28,6 +29,9 @@ Where the values come from (Flex setup guide, "Configure Salesforce"):
   --idp-sso-url   the "Default Redirect URL": Salesforce's SP-initiated
                   endpoint, https://DOMAIN.my.salesforce.com/idp/endpoint/HttpRedirect
   --start-url     where agents land after signing in (the agent desktop)
+  --idp-metadata  instead of the first three: Salesforce's Identity Provider
+                  metadata (Setup, Identity Provider, Download Metadata), a
+                  file or an https URL (docs/idp-metadata.md)
 
 Example:
   samlflex account put --account-sid AC0123456789abcdef0123456789abcdef \
@@ -51,6 +55,9 @@ type putOptions struct {
 	expectVersion rawFlag
 	settings      settingValues
 	flex          flexFlags
+	// idpMetadata fills the IdP certificate(s), issuer and SSO URL from
+	// the IdP's SAML metadata; idpEntityID picks one IdP of several.
+	idpMetadata, idpEntityID string
 }
 
 func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
@@ -60,6 +67,8 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.Var(&o.expectVersion, "expect-version", "save only if the stored version is `N` (the \"version\" of get --output json);\n0 means create only")
 	fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex, to print the URLs for Salesforce\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
+	fs.StringVar(&o.idpMetadata, "idp-metadata", "", "the IdP's SAML metadata, a `FILE` or an https URL: sets the IdP certificates,\nissuer and SSO URL (not together with --idp-cert, --idp-issuer, --idp-sso-url)")
+	fs.StringVar(&o.idpEntityID, "idp-metadata-entity-id", "", "the `ENTITYID` to import when the metadata describes several IdPs")
 	o.storage.register(fs, getenv)
 	o.flex.register(fs, getenv)
 	return fs, o
@@ -87,6 +96,18 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	}
 	if o.output != "text" && o.output != "json" {
 		return a.usageError(c, "--output must be text or json")
+	}
+	// The certificate, issuer and SSO URL of one IdP belong together: mixing
+	// imported and typed values would save a set no IdP published, so the
+	// two ways are exclusive (docs/idp-metadata.md).
+	if given["idp-metadata"] {
+		for _, f := range []string{"idp-cert", "idp-issuer", "idp-sso-url"} {
+			if given[f] {
+				return a.usageError(c, "--idp-metadata sets the IdP certificates, issuer and SSO URL: leave out --%s, or leave out --idp-metadata", f)
+			}
+		}
+	} else if given["idp-metadata-entity-id"] {
+		return a.usageError(c, "--idp-metadata-entity-id needs --idp-metadata")
 	}
 	if o.baseURL != "" {
 		if err := checkBaseURL(o.baseURL); err != nil {
@@ -124,6 +145,21 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	created := expect == 0
 
 	problems := applySettings(o.settings, &putState{acct: &acct, certSources: &certSources, given: given})
+	if given["idp-metadata"] {
+		m, err := (&idpmeta.Loader{}).Import(ctx, o.idpMetadata, o.idpEntityID, now)
+		if err != nil {
+			problems = append(problems, problem{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)})
+		} else {
+			m.Apply(&acct)
+			certSources = certSources[:0]
+			for i := range m.Certificates {
+				certSources = append(certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
+			}
+			for _, n := range m.Notes {
+				fmt.Fprintf(a.stderr, "samlflex account put: --idp-metadata: %s\n", n)
+			}
+		}
+	}
 	flexSecret, flexProblems := o.flex.apply(&acct, given)
 	problems = append(problems, flexProblems...)
 	// The secret is checked (and later stored) in the key/secret store that
@@ -155,14 +191,20 @@ func runPut(ctx context.Context, a *app, args []string) int {
 		if !errors.As(err, &ve) {
 			return a.failure(c, "%v", err)
 		}
-		unreadable := false
+		unreadable, metadataFailed := false, false
 		for _, p := range problems {
 			unreadable = unreadable || p.Field == "idp_certificates"
+			metadataFailed = metadataFailed || p.Flag == "--idp-metadata"
 		}
 		for _, fe := range ve.Problems {
 			if fe.Field == "idp_certificates" && unreadable {
 				// "At least one certificate is required" only repeats
 				// that the file given could not be read.
+				continue
+			}
+			if metadataFailed && (fe.Field == "idp_issuer" || fe.Field == "idp_sso_url") {
+				// Both would have come from the metadata that could
+				// not be used: the import problem says it all.
 				continue
 			}
 			problems = append(problems, problem{Field: fe.Field, Flag: flagFor(fe.Field, acct, certSources), Message: fe.Message})
@@ -236,4 +278,20 @@ func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// metadataProblem is the admin's sentence for a refused metadata import:
+// the public message, and the detail when it adds something (the detail
+// names our own limits and the document's structure, never its content
+// beyond short, cut identifiers).
+func metadataProblem(err error) string {
+	pub := samlflex.PublicOf(err)
+	var e *samlflex.Error
+	if errors.As(err, &e) && e.Err != nil {
+		return pub + " (" + e.Err.Error() + ")"
+	}
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	return pub
 }

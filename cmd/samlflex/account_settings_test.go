@@ -86,7 +86,7 @@ func TestFlagForAndRank(t *testing.T) {
 }
 
 // TestBoolSettingsSpellings: --flag, --flag=false and --flag false all
-// work (the README writes the space form).
+// work (the docs write the space form).
 func TestBoolSettingsSpellings(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -294,7 +294,7 @@ func printAccount(w io.Writer, acct samlflex.Account, baseURL string, now time.T
 }
 
 // printChecklist is every value of the Salesforce connected app, in the
-// order of its SAML settings screen, ready to paste (issue: admins had to
+// order of its SAML settings screen, ready to paste (otherwise admins
 // gather them from the guide).
 func printChecklist(w io.Writer, acct samlflex.Account, u samlflex.URLs) {
 	m := acct.Mapping()

@@ -21,26 +21,25 @@ import (
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
-// envChildArgs, when set, makes TestChildProcess run samlflex with these
-// arguments (separated by newlines) in this process: the crash test
+// envChildArgs, when set, makes the test binary run samlflex with these
+// arguments (separated by newlines) instead of the tests: the crash test
 // re-executes the test binary so that it can kill samlflex with SIGKILL.
 const envChildArgs = "SAMLFLEX_TEST_CHILD_ARGS"
 
-// TestChildProcess is the child's entry point; it skips unless a test
-// started it.
-func TestChildProcess(t *testing.T) {
-	args := os.Getenv(envChildArgs)
-	if args == "" {
-		t.Skip("child process: runs only when a test re-executes the binary")
+// TestMain is the child's entry point when a test re-executes the binary
+// (a test that skipped in every normal run would count as a skip).
+func TestMain(m *testing.M) {
+	if args := os.Getenv(envChildArgs); args != "" {
+		os.Exit(run(context.Background(), strings.Split(args, "\n"), os.Stdout, os.Stderr, os.Getenv))
 	}
-	os.Exit(run(context.Background(), strings.Split(args, "\n"), os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(m.Run())
 }
 
 // startChild runs `samlflex args...` in a child process and waits until
 // base answers /healthz. The returned channel is closed when it exits.
 func startChild(t *testing.T, base string, args ...string) (*exec.Cmd, <-chan struct{}) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), envChildArgs+"="+strings.Join(args, "\n"))
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -63,8 +63,8 @@ func NewRotate(cfg config.Config, deps RotateDeps, logger *slog.Logger) (func(co
 	warn := time.Duration(cfg.CertWarnDays) * 24 * time.Hour
 	return func(ctx context.Context, raw json.RawMessage) error {
 		var probe struct {
-			Step   string `json:"Step"`
-			Action string `json:"action"`
+			Step string `json:"Step"`
+			ScanEvent
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
 			return fmt.Errorf("rotate function: event is not JSON: %w", err)

@@ -11,8 +11,8 @@ import (
 // statement for sns:Publish whose principal covers CloudWatch (the
 // service principal, or "*" as in SNS's default policy, which limits it to
 // the owner account by condition). Conditions and Deny statements are not
-// evaluated: this catches the policy that has no Allow at all (issue 13:
-// enforceSSL left only a Deny), not every way a policy can be wrong.
+// evaluated: this catches the policy that has no Allow at all (an older
+// stack's, where enforceSSL left only a Deny), not every way a policy can be wrong.
 func allowsCloudWatchPublish(policy string) (bool, string) {
 	if strings.TrimSpace(policy) == "" {
 		return true, "no topic policy: SNS's default lets the owner account's alarms publish"

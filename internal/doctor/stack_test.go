@@ -72,8 +72,8 @@ func (f *fakeTopics) GetTopicAttributes(_ context.Context, _ *sns.GetTopicAttrib
 
 const (
 	topicARN = "arn:aws:sns:us-east-1:123456789012:Samlflex-AlarmTopic"
-	// cdkPolicy is what the stack had before issue 13's fix: enforceSSL's
-	// Deny and nothing else.
+	// denyOnly is the topic policy an older stack had: enforceSSL's Deny and
+	// nothing else, so CloudWatch could deliver no alarm.
 	denyOnly = `{"Version":"2012-10-17","Statement":[{"Sid":"AllowPublishThroughSSLOnly","Effect":"Deny","Principal":"*","Action":"sns:Publish","Resource":"` + topicARN + `","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
 	withCW   = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sns:Publish","Resource":"x"},{"Sid":"CloudWatchAlarms","Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"x"}]}`
 )
@@ -174,7 +174,7 @@ func TestAllowsCloudWatchPublish(t *testing.T) {
 		want         bool
 		seen         string
 	}{
-		{"the issue's deny-only policy", denyOnly, false, "among 1 statements (Deny)"},
+		{"an older stack's deny-only policy", denyOnly, false, "among 1 statements (Deny)"},
 		{"service principal", withCW, true, "CloudWatchAlarms"},
 		{"service principal in a list, actions in a list", `{"Statement":[{"Effect":"Allow","Principal":{"Service":["events.amazonaws.com","cloudwatch.amazonaws.com"]},"Action":["sns:Subscribe","sns:Publish"]}]}`, true, "allows sns:Publish"},
 		{"SNS default policy", `{"Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:Publish"],"Condition":{"StringEquals":{"AWS:SourceOwner":"123456789012"}}}]}`, true, "SNS:Publish"},

@@ -175,8 +175,8 @@ func TestAPIErrorReachable(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Code != 20003 || apiErr.Status != http.StatusUnauthorized {
 		t.Fatalf("errors.As(APIError) = %+v from %v", apiErr, err)
 	}
-	if !errors.Is(err, &samlflex.Error{Code: samlflex.CodeFlexCredentialsInvalid}) {
-		t.Errorf("errors.Is(code) false for %v", err)
+	if samlflex.CodeOf(err) != samlflex.CodeFlexCredentialsInvalid {
+		t.Errorf("CodeOf = %q for %v", samlflex.CodeOf(err), err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 const formOverhead = 16 << 10
 
 // BodyLimit caps the whole form body for a SAMLResponse cap of max bytes.
-// The cap applies to the decoded form value (what the README promises);
+// The cap applies to the decoded form value (what docs/security.md promises);
 // URL-encoding can triple it at worst (every character as %XX; base64's
 // '+', '/' and '=' are the ones a browser encodes), so a response at the
 // cap always fits and a body beyond this is refused before it is read.

@@ -28,8 +28,8 @@ func rawPost(body string) *http.Request {
 	return r
 }
 
-// TestSizeCaps: the cap applies to the decoded SAMLResponse value (as the
-// README says), whatever URL-encoding did to it; the whole body has its
+// TestSizeCaps: the cap applies to the decoded SAMLResponse value (as
+// docs/security.md says), whatever URL-encoding did to it; the whole body has its
 // own, higher cap. Both are tested at their edges.
 func TestSizeCaps(t *testing.T) {
 	t.Parallel()
@@ -52,7 +52,7 @@ func TestSizeCaps(t *testing.T) {
 		{"value one over the cap", max, plus(max + 1), samlflex.CodeResponseTooLarge},
 		{"body at its cap", max, pad("SAMLResponse="+strings.Repeat("A", max), limit), samlflex.CodeMalformedResponse},
 		{"body one over its cap", max, pad("SAMLResponse="+strings.Repeat("A", max), limit+1), samlflex.CodeResponseTooLarge},
-		// The case: a 256,000-character response under the
+		// A regression: a 256,000-character response under the
 		// default 256 KiB cap used to get 413 for its encoded body.
 		{"256,000 characters, default cap", 0, plus(256000), samlflex.CodeMalformedResponse},
 		{"default cap plus one", 0, "SAMLResponse=" + strings.Repeat("A", samlflex.DefaultMaxResponseBytes+1), samlflex.CodeResponseTooLarge},

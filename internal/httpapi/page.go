@@ -38,33 +38,33 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#6
 `)
 }
 
-// statusFor maps a code to an HTTP status: 4xx for what the request or the
-// settings got wrong, 5xx only for our own or our dependencies' failures.
+// statusByClass maps the core's failure classes (samlflex.Codes gives each
+// code one) to HTTP statuses: 4xx for what the request or the settings got
+// wrong, 5xx only for our own or our dependencies' failures. The status
+// of a code is decided here and only here; docs/errors.md's table is
+// checked against it (TestErrorsDocTable).
+var statusByClass = map[samlflex.Class]int{
+	samlflex.ClassInput:       http.StatusBadRequest,
+	samlflex.ClassTooLarge:    http.StatusRequestEntityTooLarge,
+	samlflex.ClassRefused:     http.StatusForbidden,
+	samlflex.ClassNotFound:    http.StatusNotFound,
+	samlflex.ClassNotAllowed:  http.StatusMethodNotAllowed,
+	samlflex.ClassConflict:    http.StatusConflict,
+	samlflex.ClassUnavailable: http.StatusServiceUnavailable,
+	samlflex.ClassUpstream:    http.StatusBadGateway,
+	samlflex.ClassServer:      http.StatusInternalServerError,
+}
+
+// statusFor is the HTTP status of a code. A code outside the catalogue
+// (none is built today) refuses the login with 403, as the switch this
+// replaced did by default.
 func statusFor(code samlflex.Code) int {
-	switch code {
-	case samlflex.CodeUnknownAccount, samlflex.CodeNotFound:
-		return http.StatusNotFound
-	case samlflex.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case samlflex.CodeResponseTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case samlflex.CodeBadRequest, samlflex.CodeMalformedResponse:
-		return http.StatusBadRequest
-	case samlflex.CodeStoreUnavailable, samlflex.CodeKeysUnavailable, samlflex.CodeFlexUnavailable, samlflex.CodeServerBusy:
-		return http.StatusServiceUnavailable
-	case samlflex.CodeFlexCredentialsInvalid, samlflex.CodeFlexInstanceNotFound, samlflex.CodeFlexUserLimit, samlflex.CodeFlexRejected:
-		return http.StatusBadGateway
-	case samlflex.CodeInternal, samlflex.CodeInvalidConfig:
-		return http.StatusInternalServerError
-	case samlflex.CodeAssertionReplayed:
-		return http.StatusConflict
-	case samlflex.CodeResponseTooComplex:
-		return http.StatusBadRequest
-	case samlflex.CodeAssertionTooOld:
-		return http.StatusForbidden
-	default:
-		return http.StatusForbidden
+	if info, ok := samlflex.Lookup(code); ok {
+		if status, ok := statusByClass[info.Class]; ok {
+			return status
+		}
 	}
+	return http.StatusForbidden
 }
 
 // renderError writes the error page. It never shows err.Error(): the page

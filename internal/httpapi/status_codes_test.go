@@ -7,7 +7,7 @@ import (
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// TestStatusForHardeningCodes: the codes added for issue 9 are client
+// TestStatusForHardeningCodes: the codes of the XML hardening are client
 // errors, never 5xx (they are not samlflex's fault) and never the default
 // by accident for the one that is a 400.
 func TestStatusForHardeningCodes(t *testing.T) {

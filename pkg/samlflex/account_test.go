@@ -3,6 +3,7 @@ package samlflex
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -143,15 +144,15 @@ func TestErrorType(t *testing.T) {
 	if err.Error() != "assertion_expired: at 5" || CodeOf(err) != CodeAssertionExpired || PublicOf(err) == "" {
 		t.Fatalf("%v", err)
 	}
-	if !errors.Is(err, &Error{Code: CodeAssertionExpired}) || errors.Is(err, &Error{Code: CodeIssuerMismatch}) {
-		t.Fatal("errors.Is by code")
+	if wrapped := fmt.Errorf("outer: %w", err); CodeOf(wrapped) != CodeAssertionExpired {
+		t.Fatal("CodeOf does not see through wrapping")
 	}
 	if CodeOf(errors.New("x")) != CodeInternal {
 		t.Fatal("unknown errors are internal")
 	}
-	for code, msg := range publicMessages {
-		if len(msg) < 20 || strings.Contains(msg, "%") {
-			t.Errorf("%s: public message %q", code, msg)
+	for _, c := range Codes() {
+		if len(c.Public) < 20 || strings.Contains(c.Public, "%") {
+			t.Errorf("%s: public message %q", c.Code, c.Public)
 		}
 	}
 }

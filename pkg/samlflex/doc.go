@@ -14,6 +14,16 @@
 // tested with a pinned clock and golden files alone. Callers log the
 // details that errors carry.
 //
+// The core knows neither HTTP nor the CLI. An error carries a Code, and
+// the catalogue (Codes) gives each code a public message and a neutral
+// Class; internal/httpapi maps a class to an HTTP status. A public message tells an admin what to change, and the
+// rule for naming it is: a setting is named by its stored name, the JSON
+// name of the Account field (max_authn_age, idp_initiated,
+// flex.instance_sid), which every tool shows and maps to its own flag; a
+// message never names an HTTP status, a CLI command or a command-line
+// flag, since those belong to the layers above and change with them
+// (TestPublicMessagesNameNoLayer checks it).
+//
 // XML signatures are verified with github.com/russellhaering/goxmldsig
 // (the library under gosaml2); samlflex never hand-rolls XML-DSig or c14n.
 // It parses each response once and adds what the library leaves to its

@@ -73,7 +73,7 @@ func TestAssertionAge(t *testing.T) {
 			}
 			_, err := newTestVerifier(t, a, now).Verify(encode(tc.doc), Expect{RequestID: testRequestID})
 			wantCode(t, err, tc.want)
-			if tc.want == CodeAssertionTooOld && !strings.Contains(PublicOf(err), "--max-authn-age") {
+			if tc.want == CodeAssertionTooOld && !strings.Contains(PublicOf(err), "max_authn_age") {
 				t.Fatalf("public message %q does not name the setting", PublicOf(err))
 			}
 		})

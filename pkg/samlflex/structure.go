@@ -197,3 +197,37 @@ func checkStructure(root, assertion *etree.Element) error {
 	}
 	return nil
 }
+
+// singleAssertion enforces exactly one Assertion in the whole document,
+// directly inside the Response, and no EncryptedAssertion. Counting in the
+// whole tree (not only the Response's children) refuses assertions hidden
+// in Extensions, Advice or ds:Object, the hiding places of wrapping attacks.
+func singleAssertion(root *etree.Element) (*etree.Element, error) {
+	var found []*etree.Element
+	encrypted := false
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		for _, c := range e.ChildElements() {
+			switch {
+			case c.Tag == "Assertion" && c.NamespaceURI() == nsAssertion:
+				found = append(found, c)
+			case c.Tag == "EncryptedAssertion":
+				encrypted = true
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	if encrypted {
+		return nil, Errorf(CodeEncryptedAssertion, "response carries an EncryptedAssertion")
+	}
+	switch {
+	case len(found) == 0:
+		return nil, Errorf(CodeMalformedResponse, "response has no Assertion")
+	case len(found) > 1:
+		return nil, Errorf(CodeMultipleAssertions, "response holds %d assertions", len(found))
+	case found[0].Parent() != root:
+		return nil, Errorf(CodeMultipleAssertions, "the assertion is not a direct child of the Response")
+	}
+	return found[0], nil
+}

@@ -363,33 +363,3 @@ func TestVerifySalesforceCapture(t *testing.T) {
 	_, err = newV(acct, now).Verify(encode([]byte(tampered)), exp)
 	wantCode(t, err, CodeSignatureInvalid)
 }
-
-func TestConsume(t *testing.T) {
-	t.Parallel()
-	v := newTestVerifier(t, testAccount(t), testNow)
-	a, err := v.Verify(readTestdata(t, "response-signed.b64"), Expect{RequestID: testRequestID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := &memCache{seen: map[string]time.Time{}}
-	wantCode(t, Consume(cache, testSID, a), "")
-	wantCode(t, Consume(cache, testSID, a), CodeAssertionReplayed)
-	if exp := cache.seen[testSID+"#"+a.ID]; !exp.Equal(a.NotOnOrAfter) {
-		t.Fatalf("kept until %s, want %s", exp, a.NotOnOrAfter)
-	}
-	wantCode(t, Consume(brokenCache{}, testSID, a), CodeStoreUnavailable)
-}
-
-type memCache struct{ seen map[string]time.Time }
-
-func (m *memCache) MarkUsed(key string, exp time.Time) (bool, error) {
-	if _, ok := m.seen[key]; ok {
-		return false, nil
-	}
-	m.seen[key] = exp
-	return true, nil
-}
-
-type brokenCache struct{}
-
-func (brokenCache) MarkUsed(string, time.Time) (bool, error) { return false, errors.New("down") }

@@ -23,8 +23,8 @@
 // test/e2e/samlidp driven with net/http, its signed response posted to the
 // ACS with the login cookie), the session token verified with go-jose
 // against the metadata function's JWKS, and the replay refused.
-// TestFigures logs the figures of the closing note (bootstrap
-// sizes, cold start, calls per login); its only assertion is a size guard.
+// TestFigures logs the deployment figures (bootstrap sizes, cold start,
+// calls per login); its only assertion is a size guard.
 //
 // The test builds the RIE itself (go install, pinned version, cached under
 // the user cache directory) and needs dynalite

@@ -21,7 +21,7 @@ import (
 // Sizes are in MB of 2^20 bytes, as ls -lh and du -h count them.
 const (
 	mb = 1 << 20
-	// sizeTarget is the target for each bootstrap. It is logged,
+	// sizeTarget is the size aimed at for each bootstrap. It is logged,
 	// not enforced: the binaries do not meet it yet.
 	sizeTarget = 8 * mb
 	// sizeGuard is a regression guard above today's sizes, not the target:
@@ -33,8 +33,8 @@ const (
 // figures (a new RIE and bootstrap each time).
 const coldStarts = 3
 
-// TestFigures reports the figures of the closing note, benchmark
-// style: t.Logf lines, and no timed assertions, because timings depend on
+// TestFigures reports the deployment figures (bootstrap sizes, cold
+// start, calls per login), benchmark style: t.Logf lines, and no timed assertions, because timings depend on
 // the machine. The one assertion is the size guard.
 //
 //	go test -run TestFigures -v ./test/lambda
@@ -64,7 +64,7 @@ func figureBootstrapSize(t *testing.T) {
 		t.Logf("bootstrap %-8s linux/arm64 %6.2f MB (%9d bytes)  target %d MB  guard %d MB",
 			n, float64(fi.Size())/mb, fi.Size(), sizeTarget/mb, sizeGuard/mb)
 		if fi.Size() > sizeGuard {
-			t.Errorf("bootstrap %s is %.2f MB, over the %d MB regression guard (the issue's target is %d MB)",
+			t.Errorf("bootstrap %s is %.2f MB, over the %d MB regression guard (the target is %d MB)",
 				n, float64(fi.Size())/mb, sizeGuard/mb, sizeTarget/mb)
 		}
 	}

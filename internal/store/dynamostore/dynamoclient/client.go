@@ -20,8 +20,10 @@ import (
 // loading the config reads the environment and may call the credential
 // endpoint).
 //
-// With endpoint empty it uses the default chain (Lambda role, region from
-// AWS_REGION). With an endpoint (dynalite or DynamoDB Local, for tests and
+// With endpoint empty it uses the default credential chain (environment,
+// shared profile, SSO, instance or task role) and the region from the
+// environment or profile: the CLI runs on an admin's machine, and the
+// Lambda functions do not use this package (see the package doc). With an endpoint (dynalite or DynamoDB Local, for tests and
 // `samlflex dev`) it uses region us-east-1 and static dummy credentials:
 // emulators check neither, and this keeps a developer's real credentials
 // from being signed into requests to a local port. optFns (for example a

@@ -1,0 +1,113 @@
+package samlflex
+
+// Subject, authentication statement and attributes of a verified
+// assertion.
+
+import (
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// checkSubject reads the NameID and finds a bearer SubjectConfirmation for
+// our ACS that is valid now (profiles 4.1.4.2). It returns its
+// InResponseTo.
+func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Duration, out *Assertion) (string, error) {
+	subjects := childElems(a, nsAssertion, "Subject")
+	if len(subjects) != 1 {
+		return "", Errorf(CodeMalformedResponse, "assertion has %d Subject elements, want 1", len(subjects))
+	}
+	s := subjects[0]
+	ids := childElems(s, nsAssertion, "NameID")
+	if len(ids) != 1 {
+		return "", Errorf(CodeAttributeMissing, "subject has %d NameID elements, want 1", len(ids))
+	}
+	nameID, err := textOnly(ids[0])
+	if err != nil {
+		return "", err
+	}
+	out.NameID = strings.TrimSpace(nameID)
+	out.NameIDFormat = ids[0].SelectAttrValue("Format", "")
+	if out.NameID == "" {
+		return "", Errorf(CodeAttributeMissing, "NameID is empty")
+	}
+
+	var firstErr error
+	for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
+		if sc.SelectAttrValue("Method", "") != cmBearer {
+			continue
+		}
+		data := firstChild(sc, nsAssertion, "SubjectConfirmationData")
+		if data == nil {
+			firstErr = orErr(firstErr, Errorf(CodeMalformedResponse, "bearer confirmation without SubjectConfirmationData"))
+			continue
+		}
+		if r := data.SelectAttrValue("Recipient", ""); r != v.urls.ACS {
+			firstErr = orErr(firstErr, Errorf(CodeRecipientMismatch, "Recipient %q, want %q", r, v.urls.ACS))
+			continue
+		}
+		nb, err := timeAttr(data, "NotBefore", false)
+		if err != nil {
+			return "", err
+		}
+		noa, err := timeAttr(data, "NotOnOrAfter", true)
+		if err != nil {
+			return "", err
+		}
+		if err := checkWindow(nb, noa, now, skew, "SubjectConfirmationData"); err != nil {
+			firstErr = orErr(firstErr, err)
+			continue
+		}
+		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
+		return data.SelectAttrValue("InResponseTo", ""), nil
+	}
+	if firstErr == nil {
+		firstErr = Errorf(CodeMalformedResponse, "no bearer SubjectConfirmation")
+	}
+	return "", firstErr
+}
+
+func orErr(first, next error) error {
+	if first != nil {
+		return first
+	}
+	return next
+}
+
+func readAuthn(a *etree.Element, out *Assertion) error {
+	st := firstChild(a, nsAssertion, "AuthnStatement")
+	if st == nil {
+		return Errorf(CodeMalformedResponse, "assertion has no AuthnStatement")
+	}
+	t, err := timeAttr(st, "AuthnInstant", true)
+	if err != nil {
+		return err
+	}
+	out.AuthnInstant = t
+	out.SessionIndex = st.SelectAttrValue("SessionIndex", "")
+	return nil
+}
+
+// readAttributes collects every AttributeStatement's values by Name.
+func readAttributes(a *etree.Element) (map[string][]string, error) {
+	attrs := map[string][]string{}
+	for _, st := range childElems(a, nsAssertion, "AttributeStatement") {
+		for _, at := range childElems(st, nsAssertion, "Attribute") {
+			name := at.SelectAttrValue("Name", "")
+			if name == "" {
+				return nil, Errorf(CodeMalformedResponse, "attribute without Name")
+			}
+			vals := attrs[name]
+			for _, val := range childElems(at, nsAssertion, "AttributeValue") {
+				t, err := textOnly(val)
+				if err != nil {
+					return nil, err
+				}
+				vals = append(vals, t)
+			}
+			attrs[name] = vals
+		}
+	}
+	return attrs, nil
+}
