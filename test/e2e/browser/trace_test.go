@@ -158,3 +158,30 @@ func TestFailurePageLegacyEntityID(t *testing.T) {
 		}
 	}
 }
+
+// TestFailurePageClockAhead: an IdP whose clock is 20 minutes ahead: the
+// page shows the assertion's times, samlflex's time and the difference.
+func TestFailurePageClockAhead(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{idpInitiated: "refuse"})
+	idp := samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost",
+		ClockOffset: 20 * time.Minute})
+	s.switchIdP(t, idp)
+	ctx := newBrowser(t)
+	do(ctx, t, "open the login link", chromedp.Navigate(s.LoginURL))
+	do(ctx, t, "wait for the IdP's login form", chromedp.WaitVisible(chromedp.ID("login")))
+	logInAtIdP(ctx, t)
+	out := waitOutcome(ctx, t)
+	if out.Code != "assertion_not_yet_valid" {
+		t.Fatalf("page code %q, want assertion_not_yet_valid; page:\n%s", out.Code, out.Text)
+	}
+	for _, w := range []string{"conditions_time", "samlflex time ", "NotBefore ", "before NotBefore: the IdP's clock is ahead", "--clock-skew"} {
+		if !strings.Contains(out.Text, w) {
+			t.Errorf("page lacks %q:\n%s", w, out.Text)
+		}
+	}
+	// The difference is about 20 minutes (the login took a moment).
+	if !strings.Contains(out.Text, "samlflex's time is 19m") && !strings.Contains(out.Text, "samlflex's time is 20m") {
+		t.Errorf("page does not show a difference of about 20 minutes:\n%s", out.Text)
+	}
+}

@@ -124,7 +124,7 @@ function attributeStatement(attributes) {
 // AuthnRequest ID, or '' for an unsolicited (IdP-initiated) response, in
 // which case both InResponseTo attributes are left out.
 async function loginResponse(entities, cfg, user, requestID) {
-  const now = new Date();
+  const now = new Date(Date.now() + (cfg.clockOffsetMs || 0));
   const values = {
     ID: newID(),
     AssertionID: newID(),
