@@ -185,3 +185,44 @@ func TestFailurePageClockAhead(t *testing.T) {
 		t.Errorf("page does not show a difference of about 20 minutes:\n%s", out.Text)
 	}
 }
+
+// TestFailurePageIdPSide: what the IdP gets wrong by itself: a profile
+// without access to the connected app (a status error, whose likely cause
+// the page names) and a SHA-1 signature (refused, and the other problems
+// of the same response listed with it: here another org's issuer).
+func TestFailurePageIdPSide(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{idpInitiated: "refuse"})
+	idp := samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost",
+		SHA1: true, DenyUser: bobUser})
+	s.switchIdP(t, idp)
+	s.stopServe()
+	runCLI(t, s.bin, "account", "put", "--data", s.data, "--account-sid", s.SID, "--idp-issuer", "https://other-org.my.salesforce.com")
+	s.serve(t)
+	for _, tc := range []struct {
+		user, password, code string
+		want                 []string
+	}{
+		{bobUser, bobPassword, "status_not_success", []string{"status", "Success", "Requester", "access to the connected app"}},
+		{aliceUser, alicePassword, "sha1_not_allowed", []string{"signature_algorithm", "rsa-sha1", "stays refused",
+			"issuer", "https://other-org.my.salesforce.com", idp.Issuer}},
+	} {
+		ctx := newBrowser(t)
+		do(ctx, t, tc.code+": open the login link", chromedp.Navigate(s.LoginURL))
+		do(ctx, t, "log in at the IdP as "+tc.user,
+			chromedp.WaitVisible(chromedp.ID("login")),
+			chromedp.SendKeys(chromedp.ID("username"), tc.user),
+			chromedp.SendKeys(chromedp.ID("password"), tc.password),
+			chromedp.Click(chromedp.ID("login")))
+		out := waitOutcome(ctx, t)
+		if out.Code != tc.code {
+			t.Errorf("page code %q, want %q; page:\n%s", out.Code, tc.code, out.Text)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.Text, w) {
+				t.Errorf("%s: page lacks %q:\n%s", tc.code, w, out.Text)
+			}
+		}
+	}
+}

@@ -63,7 +63,7 @@ function newEntities(cfg, baseURL) {
     signingCert: cfg.certPEM,
     wantAuthnRequestsSigned: false,
     nameIDFormat: [NAMEID_UNSPECIFIED],
-    requestSignatureAlgorithm: Constants.algorithms.signature.RSA_SHA256,
+    requestSignatureAlgorithm: cfg.sha1 ? Constants.algorithms.signature.RSA_SHA1 : Constants.algorithms.signature.RSA_SHA256,
     singleSignOnService: [
       { Binding: BINDING.redirect, Location: `${baseURL}/sso` },
       { Binding: BINDING.post, Location: `${baseURL}/sso` },
@@ -136,7 +136,7 @@ async function loginResponse(entities, cfg, user, requestID) {
     IssueInstant: now.toISOString(),
     NotBefore: now.toISOString(),
     NotOnOrAfter: new Date(now.getTime() + VALIDITY_MS).toISOString(),
-    StatusCode: Constants.StatusCode.Success,
+    StatusCode: cfg.denyUser && cfg.denyUser === user.username ? Constants.StatusCode.Requester : Constants.StatusCode.Success,
     NameIDFormat: NAMEID_UNSPECIFIED,
     NameID: user.username,
   };
