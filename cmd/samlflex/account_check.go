@@ -313,6 +313,9 @@ func printCheck(w io.Writer, o checkOutcome) {
 		if c.Note != "" {
 			fmt.Fprintf(w, "       note:     %s\n", c.Note)
 		}
+		if c.Message != "" {
+			fmt.Fprintf(w, "       message:  %s\n", c.Message)
+		}
 		if !c.OK {
 			fmt.Fprintf(w, "       fix:      %s\n", c.Setting)
 		}

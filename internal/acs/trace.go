@@ -30,6 +30,9 @@ func TraceLogValue(t *samlflex.Trace) slog.Value {
 		if c.Note != "" {
 			group = append(group, slog.String("note", Clip(c.Note)))
 		}
+		if c.Message != "" {
+			group = append(group, slog.String("message", Clip(c.Message)))
+		}
 		if !c.OK {
 			group = append(group, slog.String("setting", c.Setting))
 		}

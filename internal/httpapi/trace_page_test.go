@@ -117,3 +117,22 @@ func TestRefusalShowsAndLogsTrace(t *testing.T) {
 		t.Fatalf("log line %+v\n%s", line, e.logs.String())
 	}
 }
+
+// TestStatusPageNeverEchoesStatusMessage: the StatusMessage is free text
+// that anyone can post unsigned: the page shows the standard status name
+// only, the log has the message.
+func TestStatusPageNeverEchoesStatusMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	resp := e.do(acsPost(t, golden(t, "status-denied.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	page := wantError(t, resp, http.StatusForbidden, samlflex.CodeStatusNotSuccess)
+	if !strings.Contains(page, "<code>status</code>") || !strings.Contains(page, "Requester/RequestDenied") || !strings.Contains(page, "access to the connected app") {
+		t.Errorf("page:\n%s", page)
+	}
+	if strings.Contains(page, "User does not have access") {
+		t.Errorf("page echoes the StatusMessage:\n%s", page)
+	}
+	if !strings.Contains(e.logs.String(), `"message":"StatusMessage: User does not have access to this service provider"`) {
+		t.Errorf("log lacks the StatusMessage:\n%s", e.logs.String())
+	}
+}

@@ -28,7 +28,11 @@ type Check struct {
 	// Note adds what an admin needs to read the values: a clock
 	// difference, "presented, not trusted", the likely cause of a status.
 	Note string `json:"note,omitempty"`
-	OK   bool   `json:"ok"`
+	// Message is the IdP's own free text (a StatusMessage), read before
+	// any signature is checked: for the log and `samlflex account check`,
+	// never for the error page, which must not echo what anyone can post.
+	Message string `json:"message,omitempty"`
+	OK      bool   `json:"ok"`
 	// Code is the error code of a failed check ("" when OK).
 	Code Code `json:"code,omitempty"`
 }
@@ -98,7 +102,7 @@ func (t *Trace) Check(name string) (Check, bool) {
 func (t *Trace) add(c Check) {
 	// Expected values are the account's own settings; Received and Note
 	// quote the response.
-	c.Received, c.Note = truncateDetail(c.Received), truncateDetail(c.Note)
+	c.Received, c.Note, c.Message = truncateDetail(c.Received), truncateDetail(c.Note), truncateDetail(c.Message)
 	if c.OK {
 		c.Code = ""
 	}

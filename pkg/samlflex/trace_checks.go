@@ -50,14 +50,19 @@ func statusCheck(root *etree.Element, err error) Check {
 	if s := firstChild(code, nsProtocol, "StatusCode"); s != nil {
 		sub = s.SelectAttrValue("Value", "")
 	}
+	// The page shows Received: only the standard status names, never
+	// free text, as the error message does (statusName). The URIs of a
+	// non-standard status and the StatusMessage go to Message: the log
+	// and `samlflex account check` show it.
 	c.Received = statusName(top, sub)
 	if c.Received == "" {
-		c.Received = strings.TrimSpace(top + " " + sub)
+		c.Received = "a non-standard status"
+		c.Message = "status " + strings.TrimSpace(top+" "+sub)
 	} else if c.Received == "Success" {
 		return c
 	}
 	if m := firstChild(status, nsProtocol, "StatusMessage"); m != nil {
-		c.Received += ": " + truncateDetail(strings.TrimSpace(m.Text()))
+		c.Message = strings.TrimSpace(c.Message + " StatusMessage: " + strings.TrimSpace(m.Text()))
 	}
 	if !c.OK {
 		c.Note = "not signed by a trusted certificate (IdPs rarely sign errors). Likely cause: the user's profile or permission set has no access to the connected app; the Salesforce login history has the reason"

@@ -17,6 +17,7 @@ type wantCheck struct {
 	expected string // substring
 	received string // substring
 	note     string // substring
+	message  string // substring
 }
 
 func assertChecks(t *testing.T, tr *Trace, wants []wantCheck) {
@@ -30,7 +31,7 @@ func assertChecks(t *testing.T, tr *Trace, wants []wantCheck) {
 		if c.OK != w.ok || c.Code != w.code {
 			t.Errorf("check %s: ok %v code %q; want ok %v code %q (%+v)", w.name, c.OK, c.Code, w.ok, w.code, c)
 		}
-		for _, s := range []struct{ what, got, want string }{{"expected", c.Expected, w.expected}, {"received", c.Received, w.received}, {"note", c.Note, w.note}} {
+		for _, s := range []struct{ what, got, want string }{{"expected", c.Expected, w.expected}, {"received", c.Received, w.received}, {"note", c.Note, w.note}, {"message", c.Message, w.message}} {
 			if !strings.Contains(s.got, s.want) {
 				t.Errorf("check %s: %s %q lacks %q", w.name, s.what, s.got, s.want)
 			}
@@ -118,7 +119,7 @@ func TestTraceReportsEveryFailure(t *testing.T) {
 		{name: "profile not assigned: status", file: "status-denied.xml", expect: Expect{RequestID: testRequestID}, wantCode: CodeStatusNotSuccess,
 			wantFail: []string{CheckStatus},
 			checks: []wantCheck{{name: CheckStatus, code: CodeStatusNotSuccess, expected: "Success",
-				received: "Requester/RequestDenied: User does not have access to this service provider", note: "profile or permission set"}}},
+				received: "Requester/RequestDenied", message: "StatusMessage: User does not have access to this service provider", note: "profile or permission set"}}},
 		{name: "SHA-1 refused, and every other check still reported", file: "response-signed-sha1.xml", urls: &legacy,
 			expect: Expect{RequestID: testRequestID}, wantCode: CodeSHA1NotAllowed,
 			wantFail: []string{CheckAlgorithm, CheckDestination, CheckAudience, CheckRecipient},
