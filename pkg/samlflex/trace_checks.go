@@ -319,6 +319,8 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 		irt.Received = "none (IdP-initiated)"
 		if !v.acct.IdPInitiatedAllowed() {
 			irt.OK, irt.Code = false, CodeUnsolicitedNotAllowed
+		} else if v.acct.IdPInitiatedEffective() == IdPInitiatedBounce {
+			irt.Note = "idp_initiated is bounce: the ACS answers this response with a new login request to the IdP instead of signing in with it"
 		}
 	case exp.RequestID == "":
 		irt.OK, irt.Code = false, CodeUnknownRequest
