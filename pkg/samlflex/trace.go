@@ -41,8 +41,9 @@ type Check struct {
 // evaluate them. The primary error (Verify's *Error, the X-Samlflex-Error
 // header) is the first failed check in this order; the ones before
 // CheckIssuer stop the verification (until the signature holds, nothing
-// else in the response can be trusted), the ones after it are all
-// evaluated.
+// else in the response can be trusted; a refused SHA-1 is the exception:
+// the signature is still checked, for the trace only), the ones after it
+// are all evaluated. docs/decision-trace.md has the table.
 const (
 	CheckStatus            = "status"
 	CheckAlgorithm         = "signature_algorithm"
