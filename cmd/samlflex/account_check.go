@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/idpmeta"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -52,6 +53,8 @@ type checkOptions struct {
 	baseURL   string
 	output    string
 	settings  settingValues
+	// idpMetadata and idpEntityID are account put's --idp-metadata.
+	idpMetadata, idpEntityID string
 }
 
 func newCheckFlags(getenv func(string) string) (*flag.FlagSet, *checkOptions) {
@@ -63,6 +66,8 @@ func newCheckFlags(getenv func(string) string) (*flag.FlagSet, *checkOptions) {
 	fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex: the Entity Id and ACS URL derive from it\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	o.settings = registerSettings(fs)
+	fs.StringVar(&o.idpMetadata, "idp-metadata", "", "the IdP's SAML metadata, a `FILE` or an https URL, instead of --idp-cert,\n--idp-issuer and --idp-sso-url (as for account put)")
+	fs.StringVar(&o.idpEntityID, "idp-metadata-entity-id", "", "the `ENTITYID` to import when the metadata describes several IdPs")
 	o.storage.register(fs, getenv)
 	return fs, o
 }
@@ -101,6 +106,15 @@ func runCheck(ctx context.Context, a *app, args []string) int {
 	}
 	if err := checkBaseURL(o.baseURL); err != nil {
 		return a.usageError(c, "--base-url %q: %s", o.baseURL, err)
+	}
+	if given["idp-metadata"] {
+		for _, f := range []string{"idp-cert", "idp-issuer", "idp-sso-url"} {
+			if given[f] {
+				return a.usageError(c, "--idp-metadata sets the IdP certificates, issuer and SSO URL: leave out --%s, or leave out --idp-metadata", f)
+			}
+		}
+	} else if given["idp-metadata-entity-id"] {
+		return a.usageError(c, "--idp-metadata-entity-id needs --idp-metadata")
 	}
 	at := a.now()
 	if o.at != "" {
@@ -144,7 +158,7 @@ func runCheck(ctx context.Context, a *app, args []string) int {
 // checkAccount builds the settings to check against: the stored account
 // (when there is a store to read) changed by the settings flags given.
 func (a *app) checkAccount(ctx context.Context, c command, o *checkOptions, sid string, given map[string]bool, at time.Time) (samlflex.Account, int, bool) {
-	withSettings := false
+	withSettings := given["idp-metadata"]
 	for _, s := range accountSettings {
 		withSettings = withSettings || (s.flag != "" && s.flag != "account-sid" && given[s.flag])
 	}
@@ -175,6 +189,20 @@ func (a *app) checkAccount(ctx context.Context, c command, o *checkOptions, sid 
 		}
 	}
 	problems := applySettings(o.settings, &putState{acct: &acct, certSources: &certSources, given: given})
+	if given["idp-metadata"] {
+		// As of --at: metadata whose validUntil has passed since the
+		// capture still describes the IdP that signed it.
+		m, err := (&idpmeta.Loader{}).Import(ctx, o.idpMetadata, o.idpEntityID, at)
+		if err != nil {
+			problems = append(problems, problem{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)})
+		} else {
+			m.Apply(&acct)
+			certSources = certSources[:0]
+			for i := range m.Certificates {
+				certSources = append(certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
+			}
+		}
+	}
 	// Validated as of --at: a certificate that has expired since the
 	// capture was valid when it was signed.
 	if err := acct.Validate(at); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -255,4 +256,32 @@ func without(args []string, flag string, n int) []string {
 		out = append(out, args[i])
 	}
 	return out
+}
+
+// TestCheckIdPMetadata: the IdP's metadata gives the certificate and
+// issuer to check against, as for account put, and is not mixed with the
+// manual flags.
+func TestCheckIdPMetadata(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pemText, err := os.ReadFile(checkTestdata("keys/idp-rsa.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemText)
+	if block == nil {
+		t.Fatal("no PEM block")
+	}
+	meta := writeIdPMetadata(t, dir, block.Bytes, bindingRedirect)
+	env := map[string]string{"SAMLFLEX_DATA": filepath.Join(dir, "none")}
+	args := []string{"account", "check", "--account-sid", sidA, "--response", checkTestdata("response-signed.b64"),
+		"--at", goldenAt, "--base-url", checkBase, "--request-id", goldenReqID, "--idp-metadata", meta}
+	r := mustCLI(t, exitOK, env, append(args, "--output", "json")...)
+	if c := decodeCheck(t, r.stdout); !c.Accepted || c.Identity == nil {
+		t.Fatalf("not accepted with the metadata's certificate and issuer:\n%s", r.stdout)
+	}
+	r = mustCLI(t, exitUsage, env, append(args, "--idp-issuer", "https://acme.my.salesforce.com")...)
+	if !strings.Contains(r.stderr, "leave out --idp-issuer") {
+		t.Fatalf("stderr:\n%s", r.stderr)
+	}
 }
