@@ -28,6 +28,8 @@ type app struct {
 	// listening, with what it prints in its banner. Tests use it to learn
 	// the port chosen for 127.0.0.1:0.
 	onServing func(serving)
+	// stdin is read by commands that take - for a file (nil: os.Stdin).
+	stdin io.Reader
 }
 
 // serving describes a started server.
@@ -67,6 +69,8 @@ func commands() []command {
 			synopsis: "samlflex account get --account-sid AC... [--base-url URL] [--output text|json] [storage]", about: getAbout, run: runGet},
 		{name: "account list", summary: "list the accounts",
 			synopsis: "samlflex account list [--base-url URL] [--output text|json] [storage]", about: listAbout, run: runList},
+		{name: "account check", summary: "check a captured SAML response offline: every check, expected and received",
+			synopsis: "samlflex account check --account-sid AC... --response FILE|- [--at TIME] [--request-id ID] [--base-url URL] [--output text|json] [settings] [storage]", about: checkAbout, run: runCheck},
 		{name: "account delete", summary: "delete an account's settings",
 			synopsis: "samlflex account delete --account-sid AC... [storage]", about: deleteAbout, run: runDelete},
 		{name: "flex check", summary: "check an account's Flex connection with Twilio (read-only)",
@@ -106,7 +110,7 @@ type group struct {
 // serve, doctor) are listed between them by topLevel.
 func groups() []group {
 	return []group{
-		{name: "account", summary: "create, show, list and delete account settings (put, get, list, delete)",
+		{name: "account", summary: "create, show, list, check and delete account settings (put, get, list, check, delete)",
 			about: accountGroupAbout, footer: accountGroupFooter},
 		{name: "flex", summary: "check an account's Flex connection with Twilio (flex check)",
 			about: "samlflex flex works with an account's Flex connection (the Flex connector;\nsee docs/flex.md). Its settings are saved with `samlflex account put --flex-...`."},

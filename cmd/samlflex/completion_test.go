@@ -28,7 +28,7 @@ func TestBashCompletion(t *testing.T) {
 	}{
 		{"samlflex ", []string{"account", "flex", "keys", "store", "doctor", "dev", "serve", "completion"}, nil},
 		{"samlflex ac", []string{"account"}, []string{"flex"}},
-		{"samlflex account ", []string{"put", "get", "list", "delete"}, []string{"check"}},
+		{"samlflex account ", []string{"put", "get", "list", "check", "delete"}, []string{"rotate"}},
 		{"samlflex flex ", []string{"check"}, nil},
 		{"samlflex account put --allow", []string{"--allow-sha1", "--allow-idp-initiated", "--allowed-redirect"}, []string{"--account-sid"}},
 		{"samlflex account put --max-", []string{"--max-authn-age", "--max-response-bytes"}, nil},

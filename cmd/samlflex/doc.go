@@ -4,7 +4,8 @@
 //
 //	samlflex dev       everything on this computer, with a demo IdP
 //	samlflex serve     the service provider on net/http (embedded store, file keys)
-//	samlflex account   put|get|list|delete the settings of a Flex account
+//	samlflex account   put|get|list|delete the settings of a Flex account;
+//	                   check a captured response against them, offline
 //	samlflex flex      check: an account's Flex connection with Twilio (read-only)
 //	samlflex keys      show|rotate|revoke the SP key set (file keys or Secrets Manager)
 //	samlflex store     migrate: an older bbolt data directory to SQLite
@@ -31,7 +32,8 @@
 //
 // Exit codes: 0 success, 1 a runtime failure (store unreachable, account
 // not found, version conflict), 2 a usage or validation error (bad flag,
-// invalid settings; nothing was written). Results go to stdout, errors to
+// invalid settings; nothing was written). account check: 0 accepted, 1
+// refused, 2 usage. Results go to stdout, errors to
 // stderr; servers log to stdout (log/slog: text on a terminal, JSON otherwise,
 // --log-format); dev prints its start banner to stdout, serve (whose stdout
 // a collector may read) to stderr.

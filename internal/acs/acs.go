@@ -67,8 +67,12 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		defer release()
 	}
 	now := s.now()
-	a, err := v.Verify(in.SAMLResponse, samlflex.Expect{RequestID: state.RequestID})
+	a, trace, err := v.VerifyTrace(in.SAMLResponse, samlflex.Expect{RequestID: state.RequestID})
 	if err != nil {
+		// The attribute checks join the trace (once the signature held),
+		// so that the page lists a missing roles attribute together with,
+		// say, a wrong audience: one round trip to Salesforce, not two.
+		trace.CheckMapping(acct.Mapping())
 		return nil, err
 	}
 	if a.Unsolicited && acct.IdPInitiatedEffective() == samlflex.IdPInitiatedBounce {
@@ -76,7 +80,8 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	}
 	id, err := samlflex.Map(a, acct.Mapping())
 	if err != nil {
-		return nil, err
+		trace.CheckMapping(acct.Mapping())
+		return nil, samlflex.WithTrace(err, trace)
 	}
 	p, err := s.plan(ctx, acct, in.RelayState)
 	if err != nil {

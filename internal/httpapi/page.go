@@ -3,6 +3,7 @@ package httpapi
 import (
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/samlflex/samlflex/internal/acs"
@@ -18,17 +19,22 @@ const maxErrLog = acs.MaxLogText + 128
 // fields, and html/template's reflection (MethodByName) stops the linker
 // from dropping unused methods, which grew every Lambda bootstrap by
 // megabytes.
-func errorPage(w io.Writer, title, message, code, requestID string) {
+//
+// rows are the failed checks of the decision trace (none for errors that
+// are not about a SAML response).
+func errorPage(w io.Writer, title, message, code, requestID string, rows ...traceRow) {
 	e := html.EscapeString
 	_, _ = io.WriteString(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>`+e(title)+` · samlflex</title>
 <style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.4rem}.box{border-left:4px solid #c0392b;background:#fdf2f1;padding:1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#666}code{font-size:1rem}</style></head>
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#666}code{font-size:1rem}`+traceTableStyle+`</style></head>
 <body><h1>`+e(title)+`</h1><p class="box" id="message">`+e(message)+`</p>
 <dl><dt>Error code</dt><dd><code id="code">`+e(code)+`</code></dd><dt>Request ID</dt><dd><code id="request-id">`+e(requestID)+`</code></dd></dl>
-<p>Administrators: the samlflex log has the details under this request ID.</p></body></html>
+`)
+	writeTraceTable(w, rows)
+	_, _ = io.WriteString(w, `<p>Administrators: the samlflex log has the details under this request ID.</p></body></html>
 `)
 }
 
@@ -75,7 +81,13 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	// The detail may quote IdP- or client-controlled text (a StatusMessage,
 	// an issuer, a role): cut it so that one request cannot write a huge
 	// log line.
-	level("refused", "request_id", id, "code", string(code), "status", status, "err", acs.ClipTo(err.Error(), maxErrLog), "path", acs.Clip(r.URL.Path))
+	attrs := []any{"request_id", id, "code", string(code), "status", status, "err", acs.ClipTo(err.Error(), maxErrLog), "path", acs.Clip(r.URL.Path)}
+	trace := samlflex.TraceOf(err)
+	if trace != nil {
+		// The whole decision trace, under the request id the page shows.
+		attrs = append(attrs, slog.Any("trace", acs.TraceLogValue(trace)))
+	}
+	level("refused", attrs...)
 	title := "Sign-in failed"
 	switch {
 	case status == http.StatusNotFound:
@@ -89,7 +101,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	h.Set("X-Samlflex-Error", string(code))
 	setPageSecurityHeaders(h)
 	w.WriteHeader(status)
-	errorPage(w, title, samlflex.PublicOf(err), string(code), id)
+	errorPage(w, title, samlflex.PublicOf(err), string(code), id, traceRows(trace)...)
 }
 
 func setPageSecurityHeaders(h http.Header) {

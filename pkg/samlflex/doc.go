@@ -7,6 +7,9 @@
 // time window, InResponseTo), the mapping of attributes to a Flex identity
 // (Map, ParseRoles), SP-initiated AuthnRequests (NewAuthnRequest), SP
 // metadata (Metadata) and the one error type with stable codes (Error).
+// A refusal carries the decision trace (Trace, trace.go): every check with
+// the expected and the received value, which the error page, the log and
+// `samlflex account check` all show.
 //
 // It must not import an AWS SDK, aws-lambda-go, net/http, internal/... or
 // a logger: it does no I/O and never logs, so that the same rules run in

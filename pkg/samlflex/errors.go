@@ -70,6 +70,10 @@ type Error struct {
 	Code   Code
 	Public string
 	Err    error
+	// Trace, when set, is the decision trace of the response that was
+	// refused: every check with the expected and the received value
+	// (trace.go). Code is its first failed check.
+	Trace *Trace
 }
 
 // Error returns "code: detail" for logs. It is never shown to a browser.

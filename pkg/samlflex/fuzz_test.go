@@ -57,12 +57,17 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(strings.Replace(resp, "<ds:KeyInfo>", "<ds:KeyInfo>"+strings.Repeat("<E/>", 500), 1)))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
-		a, err := v.Verify(encode(in), Expect{RequestID: testRequestID})
+		a, tr, err := v.VerifyTrace(encode(in), Expect{RequestID: testRequestID})
 		if err != nil {
 			if CodeOf(err) == CodeInternal || PublicOf(err) == "" {
 				t.Fatalf("untyped refusal: %v", err)
 			}
+			// The decision trace agrees with the refusal.
+			wantTraceAgrees(t, err)
 			return
+		}
+		if failed := tr.Failed(); len(failed) > 0 {
+			t.Fatalf("accepted, but the trace shows failed checks: %+v", failed)
 		}
 		want, ok := golden[a.ID]
 		if !ok {

@@ -125,7 +125,8 @@ func (a *Assertion) ReplayKey(accountSID string) string {
 // Verify decodes a base64 SAMLResponse form value (HTTP-POST binding) and
 // checks everything that decides whether it lets a person in. It fails
 // closed: any doubt is an *Error (never a warning flag, which is easy to
-// forget to check, as gosaml2's WarningInfo is).
+// forget to check, as gosaml2's WarningInfo is). The *Error carries the
+// decision trace (Error.Trace, VerifyTrace).
 //
 // Order matters: cheap structural checks run before any cryptography, and
 // every value used after signature verification is read from the verified
@@ -133,6 +134,26 @@ func (a *Assertion) ReplayKey(accountSID string) string {
 // wrapped or injected element outside the signed subtree cannot reach the
 // result (XML signature wrapping).
 func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
+	a, _, err := v.VerifyTrace(encoded, exp)
+	return a, err
+}
+
+// VerifyTrace is Verify that also returns the decision trace, accepted or
+// not (`samlflex account check` prints every check). The error is the
+// first failed check in the order of the Check* names (trace.go), so one
+// primary code names a refusal; once the signature holds, every other
+// check is still evaluated and in the trace, so that an admin sees all
+// that is wrong after one login.
+func (v *Verifier) VerifyTrace(encoded []byte, exp Expect) (*Assertion, *Trace, error) {
+	tr := &Trace{}
+	a, err := v.verify(encoded, exp, tr)
+	if err != nil {
+		return nil, tr, WithTrace(err, tr)
+	}
+	return a, tr, nil
+}
+
+func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, error) {
 	now := v.now()
 	if len(encoded) > v.acct.MaxResponse() {
 		return nil, Errorf(CodeResponseTooLarge, "encoded response is %d bytes, limit %d", len(encoded), v.acct.MaxResponse())
@@ -152,18 +173,38 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 	if root.SelectAttrValue("Version", "") != "2.0" {
 		return nil, Errorf(CodeMalformedResponse, "SAML version %q, want 2.0", root.SelectAttrValue("Version", ""))
 	}
-	if err := checkStatus(root); err != nil {
-		return nil, err
-	}
-	if err := checkAlgorithms(root, v.acct.AllowSHA1); err != nil {
-		return nil, err
-	}
-	rawAssertion, err := singleAssertion(root)
+	err = checkStatus(root)
+	tr.add(statusCheck(root, err))
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStructure(root, rawAssertion); err != nil {
+	// primary is the first failed check that does not stop the
+	// verification; every later return gives it precedence (fail).
+	var primary error
+	fail := func(err error) (*Assertion, error) {
+		if primary != nil {
+			return nil, primary
+		}
 		return nil, err
+	}
+	err = checkAlgorithms(root, v.acct.AllowSHA1)
+	tr.add(algorithmCheck(root, v.acct.AllowSHA1, err))
+	if err != nil {
+		// Refused SHA-1 stops nothing else: the signature is still
+		// checked (goxmldsig verifies SHA-1), only so that the trace can
+		// report the other problems of this response in the same round
+		// trip. The response stays refused with sha1_not_allowed.
+		if CodeOf(err) != CodeSHA1NotAllowed || checkAlgorithms(root, true) != nil {
+			return nil, err
+		}
+		primary = err
+	}
+	rawAssertion, err := singleAssertion(root)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkStructure(root, rawAssertion); err != nil {
+		return fail(err)
 	}
 
 	// Signature: on the Response (Salesforce's default), on the Assertion,
@@ -180,35 +221,54 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 		signed = "response"
 		inner := childElems(resp, nsAssertion, "Assertion")
 		if len(inner) != 1 {
-			return nil, Errorf(CodeMultipleAssertions, "signed response holds %d assertions", len(inner))
+			return fail(Errorf(CodeMultipleAssertions, "signed response holds %d assertions", len(inner)))
 		}
 		assertion = inner[0]
 		if hasSignatureChild(assertion) {
 			a, _, err := v.verifyDetached(assertion, now)
 			if err != nil {
-				return nil, err
+				tr.add(v.signatureCheck(assertion, err, now))
+				return fail(err)
 			}
 			assertion = a
 			signed = "response+assertion"
 		}
+		tr.add(v.signatureCheck(root, nil, now))
 	case errors.Is(err, dsig.ErrMissingSignature):
 		a, info, aerr := v.verifyDetached(rawAssertion, now)
 		if errors.Is(aerr, dsig.ErrMissingSignature) {
-			return nil, Errorf(CodeSignatureMissing, "neither the Response nor the Assertion carries a signature")
+			aerr = Errorf(CodeSignatureMissing, "neither the Response nor the Assertion carries a signature")
 		}
+		tr.add(v.signatureCheck(rawAssertion, aerr, now))
 		if aerr != nil {
-			return nil, aerr
+			return fail(aerr)
 		}
 		assertion, sigInfo, signed = a, info, "assertion"
 	default:
-		return nil, err
+		tr.add(v.signatureCheck(root, err, now))
+		return fail(err)
 	}
 	// The signature holds; before any value is read from the verified
 	// elements, the document must also survive the round trip (limits.go).
 	if err := roundTrip(raw); err != nil {
-		return nil, err
+		return fail(err)
 	}
 
+	// From here the content is trustworthy: every check is evaluated for
+	// the trace, and the first failed one (readVerified's order is the
+	// trace's) is the error.
+	out, err := v.readVerified(resp, root, assertion, now, exp, signed, sigInfo)
+	v.contentChecks(tr, resp, root, assertion, now, exp)
+	if err != nil || primary != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// readVerified reads and checks the verified elements, in the order of
+// the trace; it returns the first failure.
+func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.Time, exp Expect, signed string, sigInfo sigResult) (*Assertion, error) {
+	var err error
 	out := &Assertion{
 		ID:                 assertion.SelectAttrValue("ID", ""),
 		Signed:             signed,

@@ -83,6 +83,45 @@ func wantCode(t *testing.T, err error, code Code) {
 	if e.Public == "" {
 		t.Fatalf("error %v has no public message", err)
 	}
+	wantTraceAgrees(t, err)
+}
+
+// wantTraceAgrees holds the decision trace to Verify's answer: the
+// primary code is the first failed check's (for the codes that checks
+// name: a structural error such as malformed_response may stop Verify
+// anywhere), and no check that the
+// trace shows as passed carries a code.
+func wantTraceAgrees(t *testing.T, err error) {
+	t.Helper()
+	tr := TraceOf(err)
+	if tr == nil {
+		return
+	}
+	for _, c := range tr.Checks {
+		if c.OK == (c.Code != "") {
+			t.Fatalf("check %s: ok %v with code %q", c.Name, c.OK, c.Code)
+		}
+	}
+	failed := tr.Failed()
+	if len(failed) > 0 && isCheckCode(CodeOf(err)) && failed[0].Code != CodeOf(err) {
+		t.Fatalf("primary %s but the first failed check is %s (%s): %+v", CodeOf(err), failed[0].Name, failed[0].Code, tr.Checks)
+	}
+	if len(failed) == 0 && isCheckCode(CodeOf(err)) {
+		t.Fatalf("refused with %s but the trace shows no failed check: %+v", CodeOf(err), tr.Checks)
+	}
+}
+
+// isCheckCode: codes that a trace check names (the others are structural
+// and stop before or outside the checks).
+func isCheckCode(c Code) bool {
+	switch c {
+	case CodeStatusNotSuccess, CodeSHA1NotAllowed, CodeSignatureMissing, CodeSignatureInvalid, CodeCertificateUntrusted,
+		CodeCertificateExpired, CodeIssuerMismatch, CodeDestinationMismatch, CodeAssertionExpired, CodeAssertionNotYetValid,
+		CodeAudienceMismatch, CodeRecipientMismatch, CodeAssertionTooOld, CodeUnsolicitedNotAllowed, CodeUnknownRequest,
+		CodeInResponseToMismatch:
+		return true
+	}
+	return false
 }
 
 func TestVerifyGolden(t *testing.T) {
@@ -191,8 +230,11 @@ func TestVerifyGolden(t *testing.T) {
 				now = testNow
 			}
 			v := newTestVerifier(t, a, now)
-			got, err := v.Verify(encode(readTestdata(t, tc.file)), tc.expect)
+			got, tr, err := v.VerifyTrace(encode(readTestdata(t, tc.file)), tc.expect)
 			wantCode(t, err, tc.wantCode)
+			if err == nil && len(tr.Failed()) > 0 {
+				t.Fatalf("accepted, but the trace shows failed checks: %+v", tr.Failed())
+			}
 			if err == nil && tc.check != nil {
 				tc.check(t, got)
 			}

@@ -81,6 +81,8 @@ type siteOptions struct {
 	// flex, when set, gives the account a Flex connection: logins then
 	// provision the Flex user and deliver a Flex token (see flex_test.go).
 	flex *flexConnection
+	// users replace testUsers() at the IdP.
+	users []samlidp.User
 }
 
 // flexConnection is what an admin passes to `samlflex account put` to
@@ -106,7 +108,11 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	s.ACSURL = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2"
 	s.EntityID = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2/metadata"
 	s.Landing = startLanding(t, s.BaseURL, s.SID)
-	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: testUsers(), Host: "localhost",
+	users := testUsers()
+	if opts.users != nil {
+		users = opts.users
+	}
+	s.IdP = samlidp.Start(t, samlidp.Options{SPEntityID: s.EntityID, SPACSURL: s.ACSURL, Users: users, Host: "localhost",
 		IgnoreAuthnRequests: opts.idpIgnoresRequests})
 
 	dir := t.TempDir()

@@ -10,10 +10,18 @@ const { parseArgs } = require('node:util');
 const USAGE = `usage: node server.js --sp-entity-id ID --sp-acs-url URL --key FILE --cert FILE --users FILE
        [--port N (0 = any free port)] [--host localhost] [--issuer URL]
        [--config FILE.json] [--exit-with-stdin] [--ignore-authn-requests]
+       [--clock-offset-seconds N] [--sha1] [--deny-user USERNAME]
 
 --ignore-authn-requests answers an AuthnRequest from a signed-in browser
 with an unsolicited Response (no InResponseTo), like an IdP that can only
 do IdP-initiated logins.
+
+--clock-offset-seconds N moves the IdP's clock by N seconds (negative:
+behind) in the responses it signs, to test an IdP whose clock is wrong.
+--sha1 signs responses with RSA-SHA1 (and SHA-1 digests), as old
+Salesforce certificates do. --deny-user answers that user's logins with
+the status Requester, as Salesforce does for a profile without access to
+the connected app.
 
 --config is a JSON object with the same keys in camelCase
 (port, host, issuer, spEntityId, spAcsUrl, key, cert, users); flags win.
@@ -39,6 +47,9 @@ function load(argv) {
       users: { type: 'string' },
       'exit-with-stdin': { type: 'boolean' },
       'ignore-authn-requests': { type: 'boolean' },
+      'clock-offset-seconds': { type: 'string' },
+      sha1: { type: 'boolean' },
+      'deny-user': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -65,9 +76,15 @@ function load(argv) {
     usersFile: pick('users', 'users') || '',
     exitWithStdin: Boolean(values['exit-with-stdin'] || file.exitWithStdin),
     ignoreAuthnRequests: Boolean(values['ignore-authn-requests'] || file.ignoreAuthnRequests),
+    clockOffsetMs: 1000 * Number(pick('clock-offset-seconds', 'clockOffsetSeconds') ?? 0),
+    sha1: Boolean(values.sha1 || file.sha1),
+    denyUser: pick('deny-user', 'denyUser') || '',
   };
 
   const problems = [];
+  if (!Number.isFinite(cfg.clockOffsetMs)) {
+    problems.push(`--clock-offset-seconds must be a number, got ${pick('clock-offset-seconds', 'clockOffsetSeconds')}`);
+  }
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
     problems.push(`--port must be an integer in 0..65535, got ${pick('port', 'port')}`);
   }

@@ -63,7 +63,7 @@ function newEntities(cfg, baseURL) {
     signingCert: cfg.certPEM,
     wantAuthnRequestsSigned: false,
     nameIDFormat: [NAMEID_UNSPECIFIED],
-    requestSignatureAlgorithm: Constants.algorithms.signature.RSA_SHA256,
+    requestSignatureAlgorithm: cfg.sha1 ? Constants.algorithms.signature.RSA_SHA1 : Constants.algorithms.signature.RSA_SHA256,
     singleSignOnService: [
       { Binding: BINDING.redirect, Location: `${baseURL}/sso` },
       { Binding: BINDING.post, Location: `${baseURL}/sso` },
@@ -124,7 +124,7 @@ function attributeStatement(attributes) {
 // AuthnRequest ID, or '' for an unsolicited (IdP-initiated) response, in
 // which case both InResponseTo attributes are left out.
 async function loginResponse(entities, cfg, user, requestID) {
-  const now = new Date();
+  const now = new Date(Date.now() + (cfg.clockOffsetMs || 0));
   const values = {
     ID: newID(),
     AssertionID: newID(),
@@ -136,7 +136,7 @@ async function loginResponse(entities, cfg, user, requestID) {
     IssueInstant: now.toISOString(),
     NotBefore: now.toISOString(),
     NotOnOrAfter: new Date(now.getTime() + VALIDITY_MS).toISOString(),
-    StatusCode: Constants.StatusCode.Success,
+    StatusCode: cfg.denyUser && cfg.denyUser === user.username ? Constants.StatusCode.Requester : Constants.StatusCode.Success,
     NameIDFormat: NAMEID_UNSPECIFIED,
     NameID: user.username,
   };

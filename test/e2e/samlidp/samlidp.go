@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +42,14 @@ type Options struct {
 	// browser with an unsolicited Response, like an IdP that can only do
 	// IdP-initiated logins.
 	IgnoreAuthnRequests bool
+	// ClockOffset moves the IdP's clock in the responses it signs (an IdP
+	// whose clock is ahead: positive), whole seconds.
+	ClockOffset time.Duration
+	// SHA1 signs with RSA-SHA1 (old Salesforce certificates).
+	SHA1 bool
+	// DenyUser is answered with the status Requester (a Salesforce
+	// profile without access to the connected app).
+	DenyUser string
 }
 
 // IdP is a running test IdP.
@@ -120,6 +129,15 @@ func Start(t testing.TB, opts Options) *IdP {
 	}
 	if opts.IgnoreAuthnRequests {
 		args = append(args, "--ignore-authn-requests")
+	}
+	if opts.SHA1 {
+		args = append(args, "--sha1")
+	}
+	if opts.DenyUser != "" {
+		args = append(args, "--deny-user", opts.DenyUser)
+	}
+	if opts.ClockOffset != 0 {
+		args = append(args, "--clock-offset-seconds", strconv.FormatInt(int64(opts.ClockOffset/time.Second), 10))
 	}
 	cmd := exec.Command(node, args...)
 	cmd.Dir = dir
