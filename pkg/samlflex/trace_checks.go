@@ -120,7 +120,7 @@ func (v *Verifier) signatureCheck(el *etree.Element, err error, now time.Time) C
 	case f.signerCert == nil:
 		c.Received = "a KeyInfo certificate that does not parse"
 	default:
-		c.Received = certSummary(f.signerCert)
+		c.Received = presentedSummary(f.signerCert)
 	}
 	trusted := false
 	for _, s := range v.certs {
@@ -145,6 +145,17 @@ func certSummary(c *x509.Certificate) string {
 	sum := sha256.Sum256(c.Raw)
 	return fmt.Sprintf("SHA-256 %s, subject %s, valid %s to %s", hex.EncodeToString(sum[:]),
 		truncateDetail(c.Subject.String()), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
+}
+
+// presentedSummary is the certificate a response presents, before anything
+// is trusted: its fingerprint and validity only. Its subject is text chosen
+// by whoever posted the response, and the trace is shown on a page of this
+// site, so it never goes there (the fingerprint is what an admin compares
+// with Salesforce's anyway).
+func presentedSummary(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return fmt.Sprintf("SHA-256 %s, valid %s to %s", hex.EncodeToString(sum[:]),
+		c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 }
 
 // contentChecks adds every check that follows the signature, on the
