@@ -104,12 +104,7 @@ func (e *env) sealed(t *testing.T, st session.LoginState) *http.Cookie {
 
 func acsPost(t *testing.T, samlResponse, relay string, c *http.Cookie) *http.Request {
 	t.Helper()
-	form := url.Values{"SAMLResponse": {samlResponse}}
-	if relay != "" {
-		form.Set("RelayState", relay)
-	}
-	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r := samlflextest.ACSPost(samlResponse, relay)
 	if c != nil {
 		r.AddCookie(c)
 	}

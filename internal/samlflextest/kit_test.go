@@ -111,3 +111,25 @@ func (f *fatalT) Fatalf(string, ...any) {
 	f.failed = true
 	panic("fatal")
 }
+
+func TestACSPost(t *testing.T) {
+	t.Parallel()
+	xml := samlflextest.Golden(t, "response-signed.xml")
+	if !strings.Contains(xml, `Destination="`+samlflextest.ACSURL+`"`) {
+		t.Fatalf("ACSURL %s is not the golden Destination", samlflextest.ACSURL)
+	}
+	r := samlflextest.ACSPost("PHJlc3Av", "/agent?x=1")
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != "POST" || r.URL.String() != samlflextest.ACSURL || r.PostForm.Get("SAMLResponse") != "PHJlc3Av" || r.PostForm.Get("RelayState") != "/agent?x=1" {
+		t.Fatalf("%s %s %v", r.Method, r.URL, r.PostForm)
+	}
+	r = samlflextest.ACSPost("x", "")
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.PostForm["RelayState"]; ok {
+		t.Fatal("empty relay was sent")
+	}
+}
