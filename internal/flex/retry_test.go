@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -232,7 +233,7 @@ func TestTransportErrorsRetriedAndScrubbed(t *testing.T) {
 
 	clock := newFakeClock()
 	tr := &countingTransport{next: http.DefaultTransport}
-	logs := &logBuffer{}
+	logs := &samlflextest.LogBuffer{}
 	c, err := New(Options{
 		BaseURL: "http://" + addr, HTTPClient: &http.Client{Transport: tr},
 		Now: clock.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0.99 },
