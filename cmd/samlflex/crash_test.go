@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/demo"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
@@ -42,7 +43,7 @@ func startChild(t *testing.T, base string, args ...string) (*exec.Cmd, <-chan st
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envChildArgs+"="+strings.Join(args, "\n"))
-	out := &syncBuffer{}
+	out := &samlflextest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -27,7 +28,7 @@ import (
 
 var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
 
-const testSID = "AC0123456789abcdef0123456789abcdef"
+const testSID = samlflextest.AccountSID
 
 // fastRetries keeps the SDK's retry loop (3 attempts, as in production) but
 // with a 1ms backoff cap, so failure tests finish in milliseconds.
