@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // Sizes are in MB of 2^20 bytes, as ls -lh and du -h count them.
@@ -165,7 +167,7 @@ func stubRuntimeInit(t *testing.T, bootstrap string, env map[string]string) time
 	defer srv.Close()
 	defer close(release) // before srv.Close, which waits for the handler
 
-	out := &lockedBuffer{}
+	out := &samlflextest.LogBuffer{}
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	for _, k := range sortedKeys(env) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
@@ -102,7 +103,7 @@ func TestLeastPrivilege(t *testing.T) {
 		// IdP-initiated: the golden response of account sid (allowed
 		// unsolicited). It has expired, so it is refused after the
 		// account read and the signature check.
-		form := url.Values{"SAMLResponse": {strings.TrimSpace(testdata(t, "unsolicited.b64"))}}.Encode()
+		form := url.Values{"SAMLResponse": {strings.TrimSpace(samlflextest.Golden(t, "unsolicited.b64"))}}.Encode()
 		runHTTPCases(t, acs, []httpCase{{name: "IdP-initiated response", event: formEvent(accountPath, form),
 			wantStatus: http.StatusForbidden, wantCode: "assertion_expired"}})
 

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const (
@@ -31,25 +33,6 @@ const (
 	stopTimeout = 10 * time.Second
 )
 
-// lockedBuffer collects a child process's output; the test reads it while
-// the process still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // function is one Lambda function: its bootstrap under a running RIE.
 type function struct {
 	name      string
@@ -58,7 +41,7 @@ type function struct {
 	// stdout is the RIE's stdout, which is where the bootstrap's stdout
 	// and stderr go (CloudWatch collects the same), interleaved with the
 	// RIE's START/END/REPORT lines. stderr is the RIE's own log.
-	stdout, stderr *lockedBuffer
+	stdout, stderr *samlflextest.LogBuffer
 	cmd            *exec.Cmd
 	exited         chan struct{} // closed when cmd.Wait returns
 	// mu serializes invocations: a Lambda execution environment, and the
@@ -111,8 +94,8 @@ func tryStart(t *testing.T, rieExe, name, bootstrap string, env map[string]strin
 		name:      name,
 		bootstrap: bootstrap,
 		url:       "http://" + addr + "/2015-03-31/functions/function/invocations",
-		stdout:    &lockedBuffer{},
-		stderr:    &lockedBuffer{},
+		stdout:    &samlflextest.LogBuffer{},
+		stderr:    &samlflextest.LogBuffer{},
 		exited:    make(chan struct{}),
 		client:    &http.Client{Timeout: invokeTimeout},
 	}

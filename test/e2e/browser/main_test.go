@@ -1,7 +1,6 @@
 package browser_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -74,23 +73,4 @@ func requireOrSkip(t *testing.T, msg string) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-}
-
-// lockedBuffer collects a child process's output; it is read by the test
-// while the process still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
