@@ -5,7 +5,6 @@ import (
 	"errors"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,12 +82,7 @@ func TestKill9DuringLogins(t *testing.T) {
 	data := t.TempDir()
 	// A fixed port across the restart: the captured responses name the
 	// ACS URL, which derives from it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := samlflextest.FreeAddr(t)
 	base := "http://" + addr
 	args := []string{"dev", "--addr", addr, "--data", data}
 	cmd, exited := startChild(t, base, args...)

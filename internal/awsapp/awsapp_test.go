@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -42,18 +41,6 @@ const (
 )
 
 var now = samlflextest.Now
-
-func dynaliteEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("dynalite endpoint missing: CI=true but SAMLFLEX_TEST_DYNAMODB_ENDPOINT is not set")
-		}
-		t.Skip("set SAMLFLEX_TEST_DYNAMODB_ENDPOINT (scripts/dynalite/start.sh PORT) to run")
-	}
-	return ep
-}
 
 // countingDDB counts the calls a request makes.
 type countingDDB struct {
@@ -176,7 +163,7 @@ func (f *fixture) get(path string) *http.Response {
 // (cached for the TTL), no Secrets Manager call (keys cached).
 func TestWarmLoginCost(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	smBefore := f.sm.Requests("")
 	if r := f.get("/v1/Accounts/" + sid + "/saml2/metadata"); r.StatusCode != 200 {
@@ -209,7 +196,7 @@ func TestWarmLoginCost(t *testing.T) {
 // unreachable: logins go on.
 func TestSecretsManagerDownKeepsLoginsGoing(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	if r := f.get("/.well-known/jwks.json"); r.StatusCode != 200 {
 		t.Fatalf("jwks %d", r.StatusCode)
@@ -242,7 +229,7 @@ func TestDynamoDBDownFailsClosed(t *testing.T) {
 // unknown events.
 func TestRotateDispatch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	var emf bytes.Buffer
 	handle, err := NewRotate(f.cfg, RotateDeps{DynamoDB: f.ddb, SecretsManager: f.smc, EMF: &emf, Now: samlflextest.Clock}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
@@ -283,7 +270,7 @@ func TestRotateDispatch(t *testing.T) {
 // (prefix + Account SID), provisions the user and delivers the Flex token.
 func TestFlexLoginOnAWS(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	tw := flextest.New(t, flextest.Options{Now: samlflextest.Clock})
 	f.cfg.FlexSecretPrefix = "samlflex/test/flex/"
 	h, err := NewHTTP(f.cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: samlflextest.Clock, FlexBaseURL: tw.URL}, slog.New(slog.NewJSONHandler(io.Discard, nil)))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,31 +19,14 @@ import (
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const day = 24 * time.Hour
 
-// manualClock is a settable clock shared by the rotation and the fake.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newKeySecret starts smfake on clk with the stack's placeholder secret
 // ("{}", as infra/data.go creates it) and returns a client and its ID.
-func newKeySecret(t *testing.T, clk *manualClock) (*smfake.Server, *secretsmanager.Client, string) {
+func newKeySecret(t *testing.T, clk *samlflextest.ManualClock) (*smfake.Server, *secretsmanager.Client, string) {
 	t.Helper()
 	sm := smfake.New(t)
 	sm.SetNow(clk.Now)
@@ -106,7 +88,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 
 	t.Run("derived validity", func(t *testing.T) {
 		t.Parallel()
-		clk := &manualClock{t: now}
+		clk := samlflextest.NewClock(now)
 		_, c, arn := newKeySecret(t, clk)
 		cfg := config.Config{KeysSecretID: arn, KeyRotationDays: config.MaxKeyRotationDays}
 		handle, err := NewRotate(cfg, RotateDeps{SecretsManager: c, EMF: io.Discard, Now: clk.Now}, logger)
@@ -135,7 +117,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 
 	t.Run("control: two-year certificates fail", func(t *testing.T) {
 		t.Parallel()
-		clk := &manualClock{t: now}
+		clk := samlflextest.NewClock(now)
 		_, c, arn := newKeySecret(t, clk)
 		r, err := rotate.New(c, rotate.Options{EMF: io.Discard, Now: clk.Now, Validity: rotate.DefaultValidity, Logger: logger})
 		if err != nil {
@@ -193,7 +175,7 @@ type emfLine struct {
 // error (the scan fails, RotateErrors alarms) rather than no metric.
 func TestKeySetAge(t *testing.T) {
 	t.Parallel()
-	clk := &manualClock{t: now}
+	clk := samlflextest.NewClock(now)
 	_, c, arn := newKeySecret(t, clk)
 	ctx := context.Background()
 	report := func() float64 {

@@ -2,7 +2,6 @@ package flex
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -224,12 +223,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestTransportErrorsRetriedAndScrubbed(t *testing.T) {
 	t.Parallel()
 	// A port on 127.0.0.1 with nothing listening: connection refused.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := samlflextest.FreeAddr(t)
 
 	clock := newFakeClock()
 	tr := &countingTransport{next: http.DefaultTransport}

@@ -2,9 +2,11 @@ package samlflextest_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/samlflextest"
@@ -132,4 +134,31 @@ func TestACSPost(t *testing.T) {
 	if _, ok := r.PostForm["RelayState"]; ok {
 		t.Fatal("empty relay was sent")
 	}
+}
+
+func TestManualClock(t *testing.T) {
+	t.Parallel()
+	c := samlflextest.NewClock(samlflextest.Now)
+	c.Advance(time.Minute)
+	if got := c.Now(); !got.Equal(samlflextest.Now.Add(time.Minute)) {
+		t.Fatalf("after Advance: %v", got)
+	}
+	c.Set(samlflextest.IssueInstant)
+	if got := c.Now(); !got.Equal(samlflextest.IssueInstant) {
+		t.Fatalf("after Set: %v", got)
+	}
+}
+
+// TestFreeAddr: the address is loopback and nothing listens on it.
+func TestFreeAddr(t *testing.T) {
+	t.Parallel()
+	addr := samlflextest.FreeAddr(t)
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("addr %s", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("port not free: %v", err)
+	}
+	l.Close()
 }

@@ -89,7 +89,7 @@ func figureBootstrapSize(t *testing.T) {
 //
 // These are host builds, not the arm64 ones, on a warm page cache.
 func figureColdStart(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)
@@ -258,7 +258,7 @@ func median(xs []float64) float64 {
 // by a proxy between the function and dynalite (ddbCounter), Secrets
 // Manager calls by smfake.
 func figureLoginCalls(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)

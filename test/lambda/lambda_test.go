@@ -22,7 +22,7 @@ const accountPath = "/v1/Accounts/" + sid + "/saml2"
 func TestFunctions(t *testing.T) {
 	// Prerequisites first, so that a missing one skips before anything is
 	// built or created.
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	t.Logf("go build of the 3 bootstraps: %v; RIE %s ready in %v", bootstraps.took.Round(time.Millisecond),

@@ -40,7 +40,7 @@ const (
 // grant fails the test here rather than a first production login. Grants
 // that no call used are logged.
 func TestLeastPrivilege(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	sf := loadStackFunctions(t)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
@@ -42,7 +43,7 @@ var loginUser = samlidp.User{
 // token verified against the JWKS of the metadata function, and the same
 // response refused when posted again.
 func TestLogin(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)

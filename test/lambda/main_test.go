@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // The Runtime Interface Emulator, pinned. The module has no semver tags
@@ -59,25 +61,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "lambda test:", err)
 	}
 	os.Exit(code)
-}
-
-// requireOrSkip skips t with msg, or fails it when CI=true: in CI a missing
-// tool must fail the run rather than silently shrink it.
-func requireOrSkip(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-func dynaliteEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		requireOrSkip(t, "dynalite endpoint missing: set SAMLFLEX_TEST_DYNAMODB_ENDPOINT (scripts/dynalite/start.sh PORT)")
-	}
-	return ep
 }
 
 func goTool() (string, error) {
@@ -183,7 +166,7 @@ func buildFunctions(out, goos, goarch string, extra ...string) error {
 func rieBinary(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
-		requireOrSkip(t, "the Lambda Runtime Interface Emulator runs on Linux and macOS only")
+		samlflextest.RequireOrSkip(t, "the Lambda Runtime Interface Emulator runs on Linux and macOS only")
 	}
 	rie.once.Do(func() {
 		start := time.Now()
@@ -191,7 +174,7 @@ func rieBinary(t *testing.T) string {
 		rie.took = time.Since(start)
 	})
 	if rie.err != nil {
-		requireOrSkip(t, fmt.Sprintf("cannot build the Lambda Runtime Interface Emulator %s@%s: %v", rieModule, rieVersion, rie.err))
+		samlflextest.RequireOrSkip(t, fmt.Sprintf("cannot build the Lambda Runtime Interface Emulator %s@%s: %v", rieModule, rieVersion, rie.err))
 	}
 	return rie.path
 }

@@ -55,15 +55,7 @@ type function struct {
 // default, 9001, would collide between functions and test runs).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
+	return samlflextest.FreeAddr(t)
 }
 
 // startFunction starts bootstrap under the RIE with exactly env (nothing

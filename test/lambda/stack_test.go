@@ -55,7 +55,7 @@ const keysSecret = "samlflex-keys"
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{ddbEndpoint: dynaliteEndpoint(t), sm: smfake.New(t), idpCert: samlflextest.Golden(t, "keys/idp-rsa.crt")}
+	s := &stack{ddbEndpoint: samlflextest.DynamoDBEndpoint(t), sm: smfake.New(t), idpCert: samlflextest.Golden(t, "keys/idp-rsa.crt")}
 	s.functionsDDB = s.ddbEndpoint
 	suffix := strings.ToLower(rand.Text()[:10])
 	s.tables = dynamostore.Tables{Accounts: "lambda-accounts-" + suffix, Assertions: "lambda-assertions-" + suffix}

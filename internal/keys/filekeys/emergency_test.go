@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // TestRotateNow: a new current key at once; a server process reading the
@@ -18,7 +19,7 @@ import (
 func TestRotateNow(t *testing.T) {
 	t.Parallel()
 	for _, retire := range []bool{false, true} {
-		clk := &clock{t: testNow}
+		clk := samlflextest.NewClock(testNow)
 		dir := t.TempDir()
 		admin, err := Open(dir, clk.Now, nil)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,9 @@ import (
 	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
-// clock is a settable Now for one test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable Now for one test.
+func newClock() *samlflextest.ManualClock {
+	return samlflextest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // newClient is the real SDK client pointed at the fake: one attempt, so
@@ -57,7 +41,7 @@ func newClient(srv *smfake.Server) *secretsmanager.Client {
 type fixture struct {
 	srv    *smfake.Server
 	client *secretsmanager.Client
-	clock  *clock
+	clock  *samlflextest.ManualClock
 	logs   *samlflextest.LogBuffer
 	logger *slog.Logger
 }

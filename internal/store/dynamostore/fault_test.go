@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -64,15 +63,7 @@ func writeDynamoBody(h http.Header, body string) {
 // closedEndpoint returns the URL of a loopback port with no listener.
 func closedEndpoint(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
+	return "http://" + samlflextest.FreeAddr(t)
 }
 
 // ops runs every Store method; each must fail against a broken backend.

@@ -40,7 +40,7 @@ func chromiumPath(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	requireOrSkip(t, "chromium not found (set CHROMIUM, or on Debian: apt-get install chromium)")
+	samlflextest.RequireOrSkip(t, "chromium not found (set CHROMIUM, or on Debian: apt-get install chromium)")
 	return ""
 }
 

@@ -64,13 +64,3 @@ func samlflexBinary(t *testing.T) string {
 	}
 	return build.path
 }
-
-// requireOrSkip skips t with msg, or fails it when CI=true: in CI a missing
-// tool must fail the run rather than silently shrink it (as samlidp does).
-func requireOrSkip(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
