@@ -162,3 +162,12 @@ func TestFreeAddr(t *testing.T) {
 	}
 	l.Close()
 }
+
+func TestLinesSplitLikeScanLines(t *testing.T) {
+	t.Parallel()
+	var buf samlflextest.LogBuffer
+	fmt.Fprint(&buf, "a\r\n\nb\n \nc")
+	if got := strings.Join(buf.Lines(), "|"); got != "a|b| |c" {
+		t.Fatalf("Lines = %q", got)
+	}
+}

@@ -49,11 +49,12 @@ func (b *LogBuffer) Bytes() []byte {
 // Contains reports whether s was written.
 func (b *LogBuffer) Contains(s string) bool { return strings.Contains(b.String(), s) }
 
-// Lines returns the non-empty lines written so far.
+// Lines returns the non-empty lines written so far, without their line
+// endings (\n or \r\n, as bufio.ScanLines splits them).
 func (b *LogBuffer) Lines() []string {
 	var out []string
 	for _, line := range strings.Split(b.String(), "\n") {
-		if strings.TrimSpace(line) != "" {
+		if line = strings.TrimSuffix(line, "\r"); line != "" {
 			out = append(out, line)
 		}
 	}

@@ -211,7 +211,7 @@ func reportLines(t *testing.T, fn *function, n int) []string {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var reports []string
-		for _, l := range lines(fn.stdout.String()) {
+		for _, l := range fn.stdout.Lines() {
 			if strings.HasPrefix(l, "REPORT RequestId: ") {
 				reports = append(reports, l)
 			}

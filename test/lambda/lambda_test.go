@@ -68,7 +68,7 @@ func TestFunctions(t *testing.T) {
 			fn.waitOutput(t, "the access log of request_id "+ev.requestID, func(l string) bool {
 				return strings.Contains(l, `"msg":"request"`) && strings.Contains(l, ev.requestID)
 			})
-			for _, l := range lines(fn.stdout.String()) {
+			for _, l := range fn.stdout.Lines() {
 				if strings.Contains(l, `"login cookie ignored"`) && strings.Contains(l, ev.requestID) {
 					t.Errorf("the login cookie from the login link was refused: %s", l)
 				}

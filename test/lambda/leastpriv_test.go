@@ -119,6 +119,9 @@ func TestLeastPrivilege(t *testing.T) {
 		if _, body := rot.invoke(t, []byte(ev)); !strings.Contains(string(body), "errorMessage") {
 			t.Fatalf("a rotation step with an unknown token succeeded: %s", body)
 		}
+		// The invoke can return before the RIE has copied the function's
+		// last lines to its stdout; wait for the metric, as above.
+		rot.waitOutput(t, "SPKeyRotationFailures", func(l string) bool { return strings.Contains(l, `"SPKeyRotationFailures"`) })
 	})
 	t.Run("alarm metrics are published under the alarms' names", func(t *testing.T) {
 		checkAlarmMetrics(t, rot, sf.AlarmMetrics)
@@ -193,7 +196,7 @@ func checkAlarmMetrics(t *testing.T, fn *function, alarmMetrics []string) {
 		t.Fatal("functions.json lists no alarm metrics")
 	}
 	published := map[string]bool{}
-	for _, l := range lines(fn.stdout.String()) {
+	for _, l := range fn.stdout.Lines() {
 		var doc struct {
 			AWS *struct {
 				CloudWatchMetrics []struct {

@@ -196,7 +196,7 @@ func checkLoginCookieCleared(t *testing.T, r httpResponse) {
 func checkLoginLog(t *testing.T, acs *function, idp *samlidp.IdP) {
 	t.Helper()
 	var logins []string
-	for _, l := range lines(acs.stdout.String()) {
+	for _, l := range acs.stdout.Lines() {
 		if strings.Contains(l, `"msg":"login"`) {
 			logins = append(logins, l)
 		}

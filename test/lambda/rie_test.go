@@ -1,7 +1,6 @@
 package lambda_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -199,7 +198,7 @@ func (f *function) waitOutput(t *testing.T, what string, match func(line string)
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		for _, line := range lines(f.stdout.String()) {
+		for _, line := range f.stdout.Lines() {
 			if match(line) {
 				return line
 			}
@@ -216,18 +215,6 @@ func (f *function) waitOutput(t *testing.T, what string, match func(line string)
 func rieLine(line string) bool {
 	return strings.HasPrefix(line, "START RequestId: ") || strings.HasPrefix(line, "END RequestId: ") ||
 		strings.HasPrefix(line, "REPORT RequestId: ")
-}
-
-func lines(s string) []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {
