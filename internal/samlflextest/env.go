@@ -28,7 +28,10 @@ func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
 	ep := os.Getenv(DynamoDBEndpointEnv)
 	if ep == "" {
-		RequireOrSkip(t, DynamoDBEndpointEnv+" is not set; start dynalite with scripts/dynalite/start.sh PORT")
+		RequireOrSkip(t, DynamoDBEndpointEnv+" is not set; to run the DynamoDB tests:\n"+
+			"  pid=$(scripts/dynalite/start.sh 4567)\n"+
+			"  "+DynamoDBEndpointEnv+"=http://127.0.0.1:4567 go test ./...\n"+
+			"  scripts/dynalite/stop.sh $pid")
 	}
 	return ep
 }
