@@ -48,10 +48,7 @@ func TestPreviousKeyRetires(t *testing.T) {
 	t.Parallel()
 	clk := samlflextest.NewClock(testNow)
 	dir := t.TempDir()
-	src, err := Open(dir, clk.Now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, clk.Now)
 	before, _ := src.Keys(context.Background())
 	old := before.Current.Kid
 	rotatedAt := testNow.Add(90 * 24 * time.Hour)
@@ -98,10 +95,7 @@ func TestEarlierFormatFileLoads(t *testing.T) {
 	t.Parallel()
 	clk := samlflextest.NewClock(testNow)
 	dir := t.TempDir()
-	src, err := Open(dir, clk.Now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, clk.Now)
 	rotated, err := src.Rotate(context.Background())
 	if err != nil {
 		t.Fatal(err)
