@@ -17,7 +17,6 @@ import (
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/config"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
 	"github.com/samlflex/samlflex/internal/samlflextest"
 )
@@ -101,7 +100,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 			if err := rotateOnce(ctx, c, arn, handle); err != nil {
 				t.Fatalf("rotation %d (day %d): %v", i+1, i*config.MaxKeyRotationDays, err)
 			}
-			set := currentSet(t, c, arn)
+			set := samlflextest.StoredKeySet(t, c, arn)
 			if err := set.Check(clk.Now(), nil); err != nil {
 				t.Fatalf("rotation %d: current set: %v", i+1, err)
 			}
@@ -142,19 +141,6 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 		}
 		t.Fatalf("all %d rotations passed with two-year certificates: the run does not test expiry", rotations)
 	})
-}
-
-func currentSet(t *testing.T, c *secretsmanager.Client, arn string) *keys.Set {
-	t.Helper()
-	out, err := c.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
 }
 
 // emfLine is one EMF document as CloudWatch reads it.

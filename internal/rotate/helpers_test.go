@@ -158,20 +158,7 @@ func putPending(t *testing.T, f *fixture, token, value string) {
 
 func (f *fixture) current(t *testing.T) *keys.Set {
 	t.Helper()
-	// The stage is named although AWSCURRENT is the documented default:
-	// moto's default is the version last put as AWSCURRENT, which
-	// UpdateSecretVersionStage does not change.
-	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{
-		SecretId: aws.String(secretName), VersionStage: aws.String("AWSCURRENT"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return samlflextest.StoredKeySet(t, f.client, secretName)
 }
 
 func mustMarshal(t *testing.T, s *keys.Set) []byte {

@@ -171,3 +171,8 @@ func TestLinesSplitLikeScanLines(t *testing.T) {
 		t.Fatalf("Lines = %q", got)
 	}
 }
+
+func (f *fatalT) Fatal(...any) {
+	f.failed = true
+	panic("fatal")
+}
