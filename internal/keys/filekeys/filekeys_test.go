@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,17 +13,12 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedNow() time.Time { return testNow }
-
-// logBuffer returns a JSON logger writing into a buffer, and the buffer.
-func logBuffer() (*slog.Logger, *bytes.Buffer) {
-	var buf bytes.Buffer
-	return slog.New(slog.NewJSONHandler(&buf, nil)), &buf
-}
 
 func mode(t *testing.T, path string) os.FileMode {
 	t.Helper()
@@ -79,7 +73,7 @@ func TestOpenTightensPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logger, logs := logBuffer()
+	logger, logs := samlflextest.NewLogger(nil)
 	if _, err := Open(dir, fixedNow, logger); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +163,7 @@ func TestRotate(t *testing.T) {
 func TestKeysKeepsServingWhenFileBreaks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	logger, logs := logBuffer()
+	logger, logs := samlflextest.NewLogger(nil)
 	src, err := Open(dir, fixedNow, logger)
 	if err != nil {
 		t.Fatal(err)
