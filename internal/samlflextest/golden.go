@@ -2,6 +2,7 @@ package samlflextest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,11 +25,17 @@ var root struct {
 // survive -trimpath.
 func ModuleRoot(t testing.TB) string {
 	t.Helper()
-	root.once.Do(func() { root.dir, root.err = findRoot() })
-	if root.err != nil {
-		t.Fatalf("samlflextest: %v", root.err)
+	dir, err := FindModuleRoot()
+	if err != nil {
+		t.Fatalf("samlflextest: %v", err)
 	}
-	return root.dir
+	return dir
+}
+
+// FindModuleRoot is ModuleRoot for a TestMain, which has no testing.TB.
+func FindModuleRoot() (string, error) {
+	root.once.Do(func() { root.dir, root.err = findRoot() })
+	return root.dir, root.err
 }
 
 func findRoot() (string, error) {
@@ -44,7 +51,7 @@ func findRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", os.ErrNotExist
+			return "", fmt.Errorf("no go.mod of module %s above the working directory: %w", modulePath, os.ErrNotExist)
 		}
 		dir = parent
 	}

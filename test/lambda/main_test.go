@@ -71,18 +71,6 @@ func goTool() (string, error) {
 	return p, nil
 }
 
-// repoRoot is the module root: the test runs in test/lambda.
-func repoRoot() (string, error) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(filepath.Join(root, "functions", "acs", "main.go")); err != nil {
-		return "", fmt.Errorf("module root not found from the test directory: %w", err)
-	}
-	return root, nil
-}
-
 // functionBootstrap returns the path of functions/<name> built as
 // <dir>/<name>/bootstrap. All three are built on the first call, in one go
 // build (which compiles them in parallel), for the host's GOOS/GOARCH
@@ -136,7 +124,7 @@ func buildFunctions(out, goos, goarch string, extra ...string) error {
 	if err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := samlflextest.FindModuleRoot()
 	if err != nil {
 		return err
 	}
