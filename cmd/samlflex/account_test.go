@@ -10,11 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 )
 
 const (
-	sidA = "AC0123456789abcdef0123456789abcdef"
+	sidA = samlflextest.AccountSID
 	sidB = "ACfedcba9876543210fedcba9876543210"
 )
 

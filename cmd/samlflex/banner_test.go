@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // runServing starts a server command in-process, waits until it listens,
@@ -15,7 +17,7 @@ func runServing(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &samlflextest.LogBuffer{}, &samlflextest.LogBuffer{}
 	ready := make(chan serving, 1)
 	a := &app{stdout: out, stderr: errb, getenv: func(string) string { return "" }, now: time.Now,
 		onServing: func(s serving) { ready <- s }}

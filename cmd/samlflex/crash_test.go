@@ -5,7 +5,6 @@ import (
 	"errors"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/demo"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
@@ -41,7 +41,7 @@ func startChild(t *testing.T, base string, args ...string) (*exec.Cmd, <-chan st
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), envChildArgs+"="+strings.Join(args, "\n"))
-	out := &syncBuffer{}
+	out := &samlflextest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -81,12 +81,7 @@ func TestKill9DuringLogins(t *testing.T) {
 	data := t.TempDir()
 	// A fixed port across the restart: the captured responses name the
 	// ACS URL, which derives from it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := samlflextest.FreeAddr(t)
 	base := "http://" + addr
 	args := []string{"dev", "--addr", addr, "--data", data}
 	cmd, exited := startChild(t, base, args...)

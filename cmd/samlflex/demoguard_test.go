@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/demo"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -19,7 +20,7 @@ func runDevOnce(t *testing.T, env map[string]string, args ...string) serving {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ready := make(chan serving, 1)
-	out := &syncBuffer{}
+	out := &samlflextest.LogBuffer{}
 	a := &app{stdout: out, stderr: out, getenv: func(k string) string { return env[k] }, now: time.Now,
 		onServing: func(s serving) { ready <- s }}
 	done := make(chan int, 1)

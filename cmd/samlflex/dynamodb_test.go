@@ -3,34 +3,19 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 )
-
-// dynamoEndpoint returns the dynalite endpoint of the test run, or skips
-// the test; with CI=true a missing endpoint fails instead, so that CI
-// cannot pass by skipping the DynamoDB path.
-func dynamoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SAMLFLEX_TEST_DYNAMODB_ENDPOINT is not set (start dynalite with scripts/dynalite/start.sh PORT)")
-		}
-		t.Skip("SAMLFLEX_TEST_DYNAMODB_ENDPOINT not set; start dynalite with scripts/dynalite/start.sh PORT")
-	}
-	return ep
-}
 
 // TestAccountDynamoDB runs put, get, list and delete against DynamoDB
 // (dynalite), through --dynamodb-table and through SAMLFLEX_ACCOUNTS_TABLE.
 func TestAccountDynamoDB(t *testing.T) {
 	t.Parallel()
-	ep := dynamoEndpoint(t)
+	ep := samlflextest.DynamoDBEndpoint(t)
 	var suffix [6]byte
 	_, _ = rand.Read(suffix[:])
 	tables := dynamostore.Tables{

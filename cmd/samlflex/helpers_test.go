@@ -14,9 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // result is one in-process run of the CLI.
@@ -105,32 +106,13 @@ func decodeAccount(t *testing.T, s string) accountOut {
 	return a
 }
 
-// syncBuffer is a bytes.Buffer that a server goroutine writes while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServer runs `samlflex <args>` (dev or serve) in-process until the
 // test ends, and returns what it reported once listening. The test's
 // cleanup cancels it and checks that it stopped cleanly.
-func startServer(t *testing.T, env map[string]string, args ...string) (serving, *syncBuffer) {
+func startServer(t *testing.T, env map[string]string, args ...string) (serving, *samlflextest.LogBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &samlflextest.LogBuffer{}, &samlflextest.LogBuffer{}
 	ready := make(chan serving, 1)
 	a := &app{stdout: out, stderr: errb, getenv: func(k string) string { return env[k] }, now: time.Now,
 		onServing: func(s serving) { ready <- s }}

@@ -19,6 +19,7 @@ import (
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // jwksKids fetches the JWKS of a running server.
@@ -184,15 +185,7 @@ func TestKeysEmergencyAWS(t *testing.T) {
 	}
 	stored := func() *keys.Set {
 		t.Helper()
-		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return samlflextest.StoredKeySet(t, client, secret)
 	}
 
 	if got := showKids(t, keysCLI(exitOK, "show").stdout); got["current"] != seed.Current.Kid || got["previous"] != seed.Previous.Kid {

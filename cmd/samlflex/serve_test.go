@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // TestServeShutdownWithSlowClients: Ctrl-C (here: cancel) stops serve
@@ -26,7 +28,7 @@ func TestServeShutdownWithSlowClients(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ready := make(chan serving, 1)
-	a := &app{stdout: &syncBuffer{}, stderr: &syncBuffer{}, getenv: func(string) string { return "" }, now: time.Now,
+	a := &app{stdout: &samlflextest.LogBuffer{}, stderr: &samlflextest.LogBuffer{}, getenv: func(string) string { return "" }, now: time.Now,
 		onServing: func(s serving) { ready <- s }}
 	done := make(chan int, 1)
 	go func() { done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}) }()

@@ -3,10 +3,8 @@ package acs
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -21,25 +20,16 @@ import (
 
 // The golden responses of pkg/samlflex/testdata name these.
 const (
-	testBase    = "https://sso.example.com"
-	testSID     = "AC0123456789abcdef0123456789abcdef"
-	goldenReqID = "_samlflex_0123456789abcdef0123456789abcdef"
-	startURL    = "https://flex.example.com/agent-desktop"
+	testBase    = samlflextest.BaseURL
+	testSID     = samlflextest.AccountSID
+	goldenReqID = samlflextest.RequestID
+	startURL    = samlflextest.StartURL
 	altURL      = "https://flex.example.com/supervisor"
 )
 
-var testNow = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
+var testNow = samlflextest.Now
 
 var errOutage = errors.New("injected outage")
-
-func testdata(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // faultStore is the embedded store with injectable outages, counting the
 // one-time writes that reached it.
@@ -82,9 +72,9 @@ func (k fakeKeys) Keys(context.Context) (*keys.Set, error) { return k.set, k.err
 
 func testAccount(t *testing.T, mode samlflex.IdPInitiatedMode) samlflex.Account {
 	t.Helper()
-	return samlflex.Account{AccountSID: testSID, FriendlyName: "Salesforce", IdPCertificates: []string{testdata(t, "keys/idp-rsa.crt")},
-		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-		StartURL: startURL, AllowedRedirects: []string{altURL}, IdPInitiated: mode, ClockSkew: samlflex.Duration(2 * time.Minute)}
+	a := samlflextest.Account(t)
+	a.AllowedRedirects, a.IdPInitiated, a.ClockSkew = []string{altURL}, mode, samlflex.Duration(2*time.Minute)
+	return a
 }
 
 // fixture is one Service over the embedded store holding one account.
@@ -119,16 +109,12 @@ func newFixture(t *testing.T, acct samlflex.Account, edit func(*Config)) *fixtur
 	if err != nil {
 		t.Fatal(err)
 	}
-	cur, err := keys.Generate(keys.P256, testNow.Add(-time.Hour), 48*time.Hour, "acs test", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := &keys.Set{Current: cur}
+	set := &keys.Set{Current: samlflextest.KeyPair(t, keys.P256, "acs test")}
 	// One buffer per fixture, read after Handle returns: slog's handler
 	// serialises the writes, so it needs no lock of its own.
 	logs, prov := &bytes.Buffer{}, &fakeProvisioner{}
 	cfg := Config{BaseURL: testBase, Store: st, Keys: fakeKeys{set: set}, Provisioner: prov,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return testNow }}
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: samlflextest.Clock}
 	if edit != nil {
 		edit(&cfg)
 	}

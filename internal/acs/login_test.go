@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -75,7 +76,7 @@ func TestStartLogin(t *testing.T) {
 			// The cookie answers the login it started: the verifier gets
 			// its request ID (a golden response names another one).
 			_, err = f.svc.Handle(context.Background(), Input{AccountSID: testSID, LoginCookie: login.Cookie,
-				SAMLResponse: []byte(testdata(t, "response-signed.b64"))})
+				SAMLResponse: []byte(samlflextest.Golden(t, "response-signed.b64"))})
 			if samlflex.CodeOf(err) != samlflex.CodeInResponseToMismatch {
 				t.Fatalf("answer to another request: %v", err)
 			}
@@ -92,7 +93,7 @@ func TestBounceDropsLongRelay(t *testing.T) {
 	acct.AllowedRedirects = []string{long}
 	f := newFixture(t, acct, nil)
 	res, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, RelayState: long,
-		SAMLResponse: []byte(testdata(t, "unsolicited.b64"))})
+		SAMLResponse: []byte(samlflextest.Golden(t, "unsolicited.b64"))})
 	if err != nil || !res.Bounce {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -142,7 +143,7 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, LoginCookie: cookie,
-		SAMLResponse: []byte(testdata(t, "response-signed.b64"))})
+		SAMLResponse: []byte(samlflextest.Golden(t, "response-signed.b64"))})
 	if err != nil || res.Token == "" {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -180,7 +181,7 @@ func TestAdmit(t *testing.T) {
 					return func() { released++ }, nil
 				}
 			})
-			_, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, SAMLResponse: []byte(testdata(t, tc.response))})
+			_, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, SAMLResponse: []byte(samlflextest.Golden(t, tc.response))})
 			if got := codeOf(err); got != tc.wantCode {
 				t.Fatalf("code %q (%v), want %q", got, err, tc.wantCode)
 			}

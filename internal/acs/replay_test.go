@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -25,7 +26,7 @@ func TestReplayRecordOutlivesAcceptance(t *testing.T) {
 	t.Parallel()
 	acct := testAccount(t, samlflex.IdPInitiatedAccept)
 	f := newFixture(t, acct, nil)
-	raw := testdata(t, "unsolicited.b64")
+	raw := samlflextest.Golden(t, "unsolicited.b64")
 	res, err := f.svc.Handle(context.Background(), Input{AccountSID: testSID, SAMLResponse: []byte(raw)})
 	if err != nil {
 		t.Fatal(err)

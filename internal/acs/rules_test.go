@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -123,7 +124,7 @@ func TestHandleRules(t *testing.T) {
 				}
 			})
 			sealWith = f
-			in := Input{AccountSID: testSID, SAMLResponse: []byte(testdata(t, tc.response)), RelayState: tc.relay, LoginCookie: tc.rawCookie, LogID: "req-1"}
+			in := Input{AccountSID: testSID, SAMLResponse: []byte(samlflextest.Golden(t, tc.response)), RelayState: tc.relay, LoginCookie: tc.rawCookie, LogID: "req-1"}
 			if tc.sid != "" {
 				in.AccountSID = tc.sid
 			}
@@ -236,7 +237,7 @@ func TestConfigErrorDoesNotBurnAssertion(t *testing.T) {
 			acct := testAccount(t, samlflex.IdPInitiatedAccept)
 			tc.broken(&acct)
 			f := newFixture(t, acct, tc.config)
-			in := Input{AccountSID: testSID, SAMLResponse: []byte(testdata(t, "unsolicited.b64"))}
+			in := Input{AccountSID: testSID, SAMLResponse: []byte(samlflextest.Golden(t, "unsolicited.b64"))}
 			if _, err := f.svc.Handle(context.Background(), in); samlflex.CodeOf(err) != samlflex.CodeInvalidConfig {
 				t.Fatalf("broken config: %v, want invalid_config", err)
 			}

@@ -11,9 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +28,7 @@ import (
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -38,34 +36,11 @@ import (
 
 // Values of the golden responses in pkg/samlflex/testdata.
 const (
-	base = "https://sso.example.com"
-	sid  = "AC0123456789abcdef0123456789abcdef"
+	base = samlflextest.BaseURL
+	sid  = samlflextest.AccountSID
 )
 
-var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
-
-func clock() time.Time { return now }
-
-func golden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func dynaliteEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("dynalite endpoint missing: CI=true but SAMLFLEX_TEST_DYNAMODB_ENDPOINT is not set")
-		}
-		t.Skip("set SAMLFLEX_TEST_DYNAMODB_ENDPOINT (scripts/dynalite/start.sh PORT) to run")
-	}
-	return ep
-}
+var now = samlflextest.Now
 
 // countingDDB counts the calls a request makes.
 type countingDDB struct {
@@ -111,7 +86,7 @@ type fixture struct {
 	sm   *smfake.Server
 	smc  *secretsmanager.Client
 	h    http.Handler
-	logs *bytes.Buffer
+	logs *samlflextest.LogBuffer
 }
 
 func newFixture(t *testing.T, ddbEndpoint string) *fixture {
@@ -126,13 +101,13 @@ func newFixture(t *testing.T, ddbEndpoint string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{cfg: cfg, ddb: &countingDDB{Client: client, calls: map[string]int{}}, sm: smfake.New(t), logs: &bytes.Buffer{}}
+	f := &fixture{cfg: cfg, ddb: &countingDDB{Client: client, calls: map[string]int{}}, sm: smfake.New(t), logs: &samlflextest.LogBuffer{}}
 	f.smc = secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.sm.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})
 	// The rotation at deploy seeds the secret; here a set is written
 	// directly.
-	cur, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader)
-	next, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "next", rand.Reader)
+	cur := samlflextest.KeyPair(t, keys.RSA2048, "cur")
+	next := samlflextest.KeyPair(t, keys.RSA2048, "next")
 	blob, err := keys.MarshalSet(&keys.Set{Current: cur, Next: next})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +115,7 @@ func newFixture(t *testing.T, ddbEndpoint string) *fixture {
 	if _, err := f.smc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(cfg.KeysSecretID), SecretString: aws.String(string(blob))}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHTTP(cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: clock}, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	h, err := NewHTTP(cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: samlflextest.Clock}, slog.New(slog.NewJSONHandler(f.logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +135,11 @@ func (f *fixture) setupTables(t *testing.T) {
 			_, _ = f.ddb.Client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(n)})
 		}
 	})
-	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
-		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-		StartURL: "https://flex.example.com/agent-desktop",
-		// These tests post an unsolicited golden response to measure and
-		// check one whole login on the AWS wiring; the default bounce has
-		// its own tests (internal/acs, internal/httpapi, the browser suite).
-		IdPInitiated: samlflex.IdPInitiatedAccept}
+	acct := samlflextest.Account(t)
+	// These tests post an unsolicited golden response to measure and
+	// check one whole login on the AWS wiring; the default bounce has
+	// its own tests (internal/acs, internal/httpapi, the browser suite).
+	acct.IdPInitiated = samlflex.IdPInitiatedAccept
 	if _, err := dynamostore.New(f.ddb.Client, tables).Put(ctx, acct, 0, now); err != nil {
 		t.Fatal(err)
 	}
@@ -174,11 +147,8 @@ func (f *fixture) setupTables(t *testing.T) {
 
 func (f *fixture) post(t *testing.T, file string) *http.Response {
 	t.Helper()
-	form := url.Values{"SAMLResponse": {golden(t, file)}}
-	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
-	f.h.ServeHTTP(w, r)
+	f.h.ServeHTTP(w, samlflextest.ACSPost(samlflextest.Golden(t, file), ""))
 	return w.Result()
 }
 
@@ -193,7 +163,7 @@ func (f *fixture) get(path string) *http.Response {
 // (cached for the TTL), no Secrets Manager call (keys cached).
 func TestWarmLoginCost(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	smBefore := f.sm.Requests("")
 	if r := f.get("/v1/Accounts/" + sid + "/saml2/metadata"); r.StatusCode != 200 {
@@ -226,7 +196,7 @@ func TestWarmLoginCost(t *testing.T) {
 // unreachable: logins go on.
 func TestSecretsManagerDownKeepsLoginsGoing(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	if r := f.get("/.well-known/jwks.json"); r.StatusCode != 200 {
 		t.Fatalf("jwks %d", r.StatusCode)
@@ -259,10 +229,10 @@ func TestDynamoDBDownFailsClosed(t *testing.T) {
 // unknown events.
 func TestRotateDispatch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
 	f.setupTables(t)
 	var emf bytes.Buffer
-	handle, err := NewRotate(f.cfg, RotateDeps{DynamoDB: f.ddb, SecretsManager: f.smc, EMF: &emf, Now: clock}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	handle, err := NewRotate(f.cfg, RotateDeps{DynamoDB: f.ddb, SecretsManager: f.smc, EMF: &emf, Now: samlflextest.Clock}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,10 +270,10 @@ func TestRotateDispatch(t *testing.T) {
 // (prefix + Account SID), provisions the user and delivers the Flex token.
 func TestFlexLoginOnAWS(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dynaliteEndpoint(t))
-	tw := flextest.New(t, flextest.Options{Now: clock})
+	f := newFixture(t, samlflextest.DynamoDBEndpoint(t))
+	tw := flextest.New(t, flextest.Options{Now: samlflextest.Clock})
 	f.cfg.FlexSecretPrefix = "samlflex/test/flex/"
-	h, err := NewHTTP(f.cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: clock, FlexBaseURL: tw.URL}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := NewHTTP(f.cfg, HTTPDeps{DynamoDB: f.ddb, SecretsManager: f.smc, Now: samlflextest.Clock, FlexBaseURL: tw.URL}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +289,7 @@ func TestFlexLoginOnAWS(t *testing.T) {
 	if _, err := st.Put(ctx, acct, acct.Version, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := flexconn.NewSMSecrets(f.smc, f.cfg.FlexSecretPrefix, 0, clock).PutAPISecret(ctx, sid, flextest.APISecret); err != nil {
+	if err := flexconn.NewSMSecrets(f.smc, f.cfg.FlexSecretPrefix, 0, samlflextest.Clock).PutAPISecret(ctx, sid, flextest.APISecret); err != nil {
 		t.Fatal(err)
 	}
 	r := f.post(t, "unsolicited.b64")
@@ -368,9 +338,9 @@ func TestEnvCredentials(t *testing.T) {
 func TestMaxRequestBodyCoversEveryAccount(t *testing.T) {
 	t.Parallel()
 	acct := func(limit int) *samlflex.Account {
-		return &samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
-			IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-			StartURL: "https://flex.example.com/agent-desktop", MaxResponseBytes: limit}
+		a := samlflextest.Account(t)
+		a.MaxResponseBytes = limit
+		return &a
 	}
 	largest := samlflex.LargestMaxResponseBytes
 	if want := min(httpapi.BodyLimit(largest), lambdaBodyCeiling); MaxRequestBody != want {

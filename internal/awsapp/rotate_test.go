@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,33 +17,15 @@ import (
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/config"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const day = 24 * time.Hour
 
-// manualClock is a settable clock shared by the rotation and the fake.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newKeySecret starts smfake on clk with the stack's placeholder secret
 // ("{}", as infra/data.go creates it) and returns a client and its ID.
-func newKeySecret(t *testing.T, clk *manualClock) (*smfake.Server, *secretsmanager.Client, string) {
+func newKeySecret(t *testing.T, clk *samlflextest.ManualClock) (*smfake.Server, *secretsmanager.Client, string) {
 	t.Helper()
 	sm := smfake.New(t)
 	sm.SetNow(clk.Now)
@@ -106,7 +87,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 
 	t.Run("derived validity", func(t *testing.T) {
 		t.Parallel()
-		clk := &manualClock{t: now}
+		clk := samlflextest.NewClock(now)
 		_, c, arn := newKeySecret(t, clk)
 		cfg := config.Config{KeysSecretID: arn, KeyRotationDays: config.MaxKeyRotationDays}
 		handle, err := NewRotate(cfg, RotateDeps{SecretsManager: c, EMF: io.Discard, Now: clk.Now}, logger)
@@ -119,7 +100,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 			if err := rotateOnce(ctx, c, arn, handle); err != nil {
 				t.Fatalf("rotation %d (day %d): %v", i+1, i*config.MaxKeyRotationDays, err)
 			}
-			set := currentSet(t, c, arn)
+			set := samlflextest.StoredKeySet(t, c, arn)
 			if err := set.Check(clk.Now(), nil); err != nil {
 				t.Fatalf("rotation %d: current set: %v", i+1, err)
 			}
@@ -135,7 +116,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 
 	t.Run("control: two-year certificates fail", func(t *testing.T) {
 		t.Parallel()
-		clk := &manualClock{t: now}
+		clk := samlflextest.NewClock(now)
 		_, c, arn := newKeySecret(t, clk)
 		r, err := rotate.New(c, rotate.Options{EMF: io.Discard, Now: clk.Now, Validity: rotate.DefaultValidity, Logger: logger})
 		if err != nil {
@@ -162,19 +143,6 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 	})
 }
 
-func currentSet(t *testing.T, c *secretsmanager.Client, arn string) *keys.Set {
-	t.Helper()
-	out, err := c.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // emfLine is one EMF document as CloudWatch reads it.
 type emfLine struct {
 	AWS struct {
@@ -193,7 +161,7 @@ type emfLine struct {
 // error (the scan fails, RotateErrors alarms) rather than no metric.
 func TestKeySetAge(t *testing.T) {
 	t.Parallel()
-	clk := &manualClock{t: now}
+	clk := samlflextest.NewClock(now)
 	_, c, arn := newKeySecret(t, clk)
 	ctx := context.Background()
 	report := func() float64 {

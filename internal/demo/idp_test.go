@@ -13,6 +13,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -150,7 +151,7 @@ func TestSignedResponseRefusedElsewhere(t *testing.T) {
 		wantCode samlflex.Code
 	}{
 		{"other account", func(t *testing.T) *samlflex.Verifier {
-			acct := Account(base, "AC0123456789abcdef0123456789abcdef", key)
+			acct := Account(base, samlflextest.AccountSID, key)
 			v, err := samlflex.NewVerifier(samlflex.VerifierConfig{Account: acct, BaseURL: base, Now: fixedNow})
 			if err != nil {
 				t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 )
 
@@ -147,7 +148,7 @@ func TestTokenVerifier(t *testing.T) {
 		{"expired", issue(t, set, nil), testNow.Add(time.Hour + time.Minute), TokenExpired},
 		{"issued in the future", issue(t, set, nil), testNow.Add(-5 * time.Minute), TokenNotYetValid},
 		{"tampered payload", tamper(t, issue(t, set, nil)), testNow, TokenSignatureInvalid},
-		{"wrong audience", issue(t, set, func(in *session.Input) { in.AccountSID = "AC0123456789abcdef0123456789abcdef" }), testNow, TokenAudienceMismatch},
+		{"wrong audience", issue(t, set, func(in *session.Input) { in.AccountSID = samlflextest.AccountSID }), testNow, TokenAudienceMismatch},
 		{"wrong issuer", issue(t, set, func(in *session.Input) { in.Issuer = "https://other.example" }), testNow, TokenIssuerMismatch},
 		{"key not published", issue(t, other, nil), testNow, TokenUnknownKey},
 		{"published kid, other key", signWith(t, jose.RS256, other.Current.Signer, set.Current.Kid, goodClaims), testNow, TokenSignatureInvalid},
@@ -253,7 +254,7 @@ func TestWhoami(t *testing.T) {
 		{"json", "application/json", `{"token":"` + issue(t, set, nil) + `"}`, http.StatusOK, ""},
 		{"tampered", "application/x-www-form-urlencoded", url.Values{"token": {tamper(t, issue(t, set, nil))}}.Encode(), http.StatusUnauthorized, TokenSignatureInvalid},
 		{"expired", "application/x-www-form-urlencoded", url.Values{"token": {expired}}.Encode(), http.StatusUnauthorized, TokenExpired},
-		{"wrong audience", "application/x-www-form-urlencoded", url.Values{"token": {issue(t, set, func(in *session.Input) { in.AccountSID = "AC0123456789abcdef0123456789abcdef" })}}.Encode(), http.StatusUnauthorized, TokenAudienceMismatch},
+		{"wrong audience", "application/x-www-form-urlencoded", url.Values{"token": {issue(t, set, func(in *session.Input) { in.AccountSID = samlflextest.AccountSID })}}.Encode(), http.StatusUnauthorized, TokenAudienceMismatch},
 		{"no token", "application/x-www-form-urlencoded", "", http.StatusUnauthorized, TokenMalformed},
 		{"bad json", "application/json", "{", http.StatusBadRequest, TokenMalformed},
 	}

@@ -25,12 +25,13 @@ import (
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 const (
-	testSID    = "AC0123456789abcdef0123456789abcdef"
+	testSID    = samlflextest.AccountSID
 	testIdPSSO = "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"
 )
 

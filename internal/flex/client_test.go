@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -69,7 +70,7 @@ func TestCredsRedacted(t *testing.T) {
 	t.Parallel()
 	secret := "s3cr3t-value"
 	c := Creds{Username: "SK123", Secret: secret}
-	logs := &logBuffer{}
+	logs := &samlflextest.LogBuffer{}
 	newJSONLogger(logs).Info("creds", "creds", c)
 	for _, s := range []string{
 		fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),

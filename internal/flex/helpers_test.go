@@ -1,7 +1,6 @@
 package flex
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -51,30 +51,12 @@ func (f *fakeClock) Slept() []time.Duration {
 	return append([]time.Duration(nil), f.slept...)
 }
 
-// logBuffer collects log output from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is one stand-in server plus a client wired to it on a fake clock.
 type env struct {
 	srv   *flextest.Server
 	c     *Client
 	clock *fakeClock
-	logs  *logBuffer
+	logs  *samlflextest.LogBuffer
 }
 
 // newEnv starts a stand-in and a client with a fake clock, a fixed jitter
@@ -85,7 +67,7 @@ func newEnv(t *testing.T, so flextest.Options, mod func(*Options)) env {
 	if so.Now == nil {
 		so.Now = clock.Now
 	}
-	e := env{srv: flextest.New(t, so), clock: clock, logs: &logBuffer{}}
+	e := env{srv: flextest.New(t, so), clock: clock, logs: &samlflextest.LogBuffer{}}
 	opts := Options{
 		BaseURL: e.srv.URL,
 		Now:     clock.Now,
@@ -129,7 +111,7 @@ func alice() Identity {
 }
 
 // newJSONLogger logs everything, as production JSON, into w.
-func newJSONLogger(w *logBuffer) *slog.Logger {
+func newJSONLogger(w *samlflextest.LogBuffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

@@ -2,7 +2,6 @@ package flex
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -223,16 +223,11 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestTransportErrorsRetriedAndScrubbed(t *testing.T) {
 	t.Parallel()
 	// A port on 127.0.0.1 with nothing listening: connection refused.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := samlflextest.FreeAddr(t)
 
 	clock := newFakeClock()
 	tr := &countingTransport{next: http.DefaultTransport}
-	logs := &logBuffer{}
+	logs := &samlflextest.LogBuffer{}
 	c, err := New(Options{
 		BaseURL: "http://" + addr, HTTPClient: &http.Client{Transport: tr},
 		Now: clock.Now, Sleep: clock.Sleep, Rand: func() float64 { return 0.99 },

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -175,7 +176,7 @@ func TestTokenRedacted(t *testing.T) {
 	t.Parallel()
 	tok := Token{AccessToken: "eyJ.secret.jwe", FlexUserSID: "FU1", Identity: "alice@example.com",
 		Expires: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	logs := &logBuffer{}
+	logs := &samlflextest.LogBuffer{}
 	newJSONLogger(logs).Info("t", "token", tok)
 	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", tok), logs.String()} {
 		if strings.Contains(s, "secret.jwe") || strings.Contains(s, "alice@") {

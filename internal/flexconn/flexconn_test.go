@@ -2,12 +2,9 @@ package flexconn_test
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,38 +17,26 @@ import (
 	"github.com/samlflex/samlflex/internal/flexconn"
 	"github.com/samlflex/samlflex/internal/httpapi"
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 const (
-	base        = "https://sso.example.com"
-	sid         = "AC0123456789abcdef0123456789abcdef"
+	base        = samlflextest.BaseURL
+	sid         = samlflextest.AccountSID
 	instanceSID = flextest.InstanceSID
 	keySID      = flextest.APIKeySID
 	apiSecret   = flextest.APISecret
 	delivery    = "https://flex-app.example.com/login"
 )
 
-var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
-
-func golden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-type staticKeys struct{ set *keys.Set }
-
-func (k staticKeys) Keys(context.Context) (*keys.Set, error) { return k.set, nil }
+var now = samlflextest.Now
 
 type env struct {
 	h    http.Handler
 	tw   *flextest.Server
-	logs *strings.Builder
+	logs *samlflextest.LogBuffer
 }
 
 func newEnv(t *testing.T, withSecret bool) *env {
@@ -74,14 +59,12 @@ func newEnvCreds(t *testing.T, withSecret, authToken bool) *env {
 	if authToken {
 		user, secret = sid, flextest.AuthToken
 	}
-	acct := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{golden(t, "keys/idp-rsa.crt")},
-		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-		StartURL: "https://flex.example.com/agent-desktop",
-		// These tests post an unsolicited golden response to reach the Flex
-		// step in one request; the default bounce has its own tests in
-		// internal/httpapi and the browser suite.
-		IdPInitiated: samlflex.IdPInitiatedAccept,
-		Flex:         &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: user, APIBaseURL: tw.URL, DeliveryURL: delivery}}
+	acct := samlflextest.Account(t)
+	// These tests post an unsolicited golden response to reach the Flex
+	// step in one request; the default bounce has its own tests in
+	// internal/httpapi and the browser suite.
+	acct.IdPInitiated = samlflex.IdPInitiatedAccept
+	acct.Flex = &samlflex.FlexConnection{InstanceSID: instanceSID, APIKeySID: user, APIBaseURL: tw.URL, DeliveryURL: delivery}
 	if err := acct.Validate(now); err != nil {
 		t.Fatal(err)
 	}
@@ -97,31 +80,23 @@ func newEnvCreds(t *testing.T, withSecret, authToken bool) *env {
 			t.Fatalf("secret file mode: %v %v", fi.Mode(), err)
 		}
 	}
-	logs := &strings.Builder{}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	logger, logs := samlflextest.NewLogger(nil)
 	prov := &flexconn.Provisioner{Secrets: secrets, NewClient: func(baseURL string) (*flex.Client, error) {
 		return flex.New(flex.Options{BaseURL: baseURL, Timeout: 500 * time.Millisecond, MaxElapsed: 2 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, Logger: logger})
 	}}
-	cur, _ := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader)
-	h, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: staticKeys{&keys.Set{Current: cur}}, Logger: logger,
-		Now: func() time.Time { return now }, Provisioner: prov})
+	cur := samlflextest.KeyPair(t, keys.RSA2048, "cur")
+	h, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: samlflextest.StaticKeys{Set: &keys.Set{Current: cur}}, Logger: logger,
+		Now: samlflextest.Clock, Provisioner: prov})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{h: h, tw: tw, logs: logs}
 }
 
-type lockedWriter struct{ w io.Writer }
-
-func (l *lockedWriter) Write(p []byte) (int, error) { return l.w.Write(p) }
-
 func (e *env) post(t *testing.T, file string) *http.Response {
 	t.Helper()
-	form := url.Values{"SAMLResponse": {golden(t, file)}}
-	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
+	e.h.ServeHTTP(w, samlflextest.ACSPost(samlflextest.Golden(t, file), ""))
 	return w.Result()
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -61,7 +62,7 @@ func TestUnsolicitedBounces(t *testing.T) {
 			if tc.cookie != nil {
 				c = tc.cookie(t, e)
 			}
-			resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), tc.relay, c))
+			resp := e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), tc.relay, c))
 			loc, _ := url.Parse(resp.Header.Get("Location"))
 			if resp.StatusCode != http.StatusSeeOther || loc.Host != "acme.my.salesforce.com" || loc.Query().Get("SAMLRequest") == "" ||
 				loc.Query().Get("RelayState") != "" || strings.Contains(loc.String(), "token") {
@@ -85,7 +86,7 @@ func TestBounceDoesNotBurnTheAssertion(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	for range 2 {
-		if resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "token=") {
+		if resp := e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "token=") {
 			t.Fatalf("bounce: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
@@ -97,7 +98,7 @@ func TestBounceDoesNotBurnTheAssertion(t *testing.T) {
 	if _, err := e.st.Put(context.Background(), a, a.Version, now); err != nil {
 		t.Fatal(err)
 	}
-	if resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), startURL+"#token=") {
+	if resp := e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), startURL+"#token=") {
 		t.Fatalf("accept after bounces: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
@@ -109,7 +110,7 @@ func TestBounceLoop(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	c := e.sealed(t, session.LoginState{RequestID: "_samlflex_bounce", Bounced: now.Add(-5 * time.Second).Unix()})
-	resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), "", c))
+	resp := e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", c))
 	page := wantError(t, resp, http.StatusForbidden, samlflex.CodeIdPInitiatedLoop)
 	if !strings.Contains(page, "idp_initiated") || resp.Header.Get("Location") != "" {
 		t.Fatalf("page:\n%s", page)
@@ -137,7 +138,7 @@ func TestBounceAnswered(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil)
 			c := e.sealed(t, session.LoginState{RequestID: goldenReqID, Bounced: now.Add(-5 * time.Second).Unix(), Relay: tc.cookieRelay})
-			resp := e.do(acsPost(t, golden(t, "response-signed.b64"), tc.postRelay, c))
+			resp := e.do(acsPost(t, samlflextest.Golden(t, "response-signed.b64"), tc.postRelay, c))
 			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), tc.want+"#token=") {
 				t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Location"))
 			}
@@ -150,11 +151,11 @@ func TestBounceAnswered(t *testing.T) {
 func TestIdPInitiatedModes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(a *samlflex.Account) { a.IdPInitiated = samlflex.IdPInitiatedAccept })
-	if resp := e.do(acsPost(t, golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), startURL+"#token=") {
+	if resp := e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), startURL+"#token=") {
 		t.Fatalf("accept: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	e = newEnv(t, func(a *samlflex.Account) { a.IdPInitiated = samlflex.IdPInitiatedRefuse })
-	wantError(t, e.do(acsPost(t, golden(t, "unsolicited.b64"), "", nil)), http.StatusForbidden, samlflex.CodeUnsolicitedNotAllowed)
+	wantError(t, e.do(acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)), http.StatusForbidden, samlflex.CodeUnsolicitedNotAllowed)
 }
 
 // TestLegacyLoginCookie: a login started before the upgrade (cookie
@@ -165,7 +166,7 @@ func TestLegacyLoginCookie(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute))
 	c.Name = legacyLoginCookie
-	resp := e.do(acsPost(t, golden(t, "response-signed.b64"), "", c))
+	resp := e.do(acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", c))
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), startURL+"#token=") {
 		t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("X-Samlflex-Error"))
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/demo"
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -34,7 +35,7 @@ type flow struct {
 	idp    *demo.IdP
 	user   demo.User
 	base   string // samlflex's public base URL, with the prefix
-	logs   *lockedBuffer
+	logs   *samlflextest.LogBuffer
 	cfg    Config
 	set    *keys.Set
 }
@@ -49,7 +50,7 @@ func newFlow(t *testing.T, prefix string, edit func(*samlflex.Account), conf fun
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*api.Load()).ServeHTTP(w, r) }))
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	f := &flow{ts: ts, base: ts.URL + prefix, logs: &lockedBuffer{}}
+	f := &flow{ts: ts, base: ts.URL + prefix, logs: &samlflextest.LogBuffer{}}
 
 	key, err := demo.GenerateIdPKey(now.Add(-time.Hour), rand.Reader)
 	if err != nil {
@@ -77,7 +78,7 @@ func newFlow(t *testing.T, prefix string, edit func(*samlflex.Account), conf fun
 		t.Fatal(err)
 	}
 	f.set = &keys.Set{Current: cur}
-	f.cfg = Config{BaseURL: f.base, Store: st, Keys: staticKeys{f.set}, Now: func() time.Time { return now },
+	f.cfg = Config{BaseURL: f.base, Store: st, Keys: samlflextest.StaticKeys{Set: f.set}, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))}
 	if conf != nil {
 		conf(&f.cfg)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,54 +18,30 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
-// The golden responses of pkg/samlflex/testdata name these.
+// The golden responses of pkg/samlflex/testdata name these (samlflextest).
 const (
-	base        = "https://sso.example.com"
-	sid         = "AC0123456789abcdef0123456789abcdef"
+	base        = samlflextest.BaseURL
+	sid         = samlflextest.AccountSID
 	otherSID    = "AC00000000000000000000000000000001"
-	goldenReqID = "_samlflex_0123456789abcdef0123456789abcdef"
-	startURL    = "https://flex.example.com/agent-desktop"
+	goldenReqID = samlflextest.RequestID
+	startURL    = samlflextest.StartURL
 	altURL      = "https://flex.example.com/supervisor"
 )
 
-var now = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
-
-func golden(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-type staticKeys struct{ set *keys.Set }
-
-func (k staticKeys) Keys(context.Context) (*keys.Set, error) { return k.set, nil }
+var now = samlflextest.Now
 
 type env struct {
 	srv  *Server
 	st   *boltstore.Store
 	set  *keys.Set
-	logs *bytes.Buffer
-}
-
-// lockedBuffer keeps the log safe for parallel requests.
-type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.Buffer.Write(p)
+	logs *samlflextest.LogBuffer
 }
 
 func newEnv(t *testing.T, edit func(*samlflex.Account)) *env {
@@ -76,32 +51,23 @@ func newEnv(t *testing.T, edit func(*samlflex.Account)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cert := golden(t, "keys/idp-rsa.crt")
-	a := samlflex.Account{AccountSID: sid, FriendlyName: "Salesforce", IdPCertificates: []string{cert},
-		IdPIssuer: "https://acme.my.salesforce.com", IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect",
-		StartURL: startURL, AllowedRedirects: []string{altURL}}
+	a := samlflextest.Account(t)
+	a.AllowedRedirects = []string{altURL}
 	if edit != nil {
 		edit(&a)
 	}
 	if _, err := st.Put(context.Background(), a, 0, now); err != nil {
 		t.Fatal(err)
 	}
-	cur, err := keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "samlflex test current", rand.Reader)
+	set := &keys.Set{Current: samlflextest.KeyPair(t, keys.RSA2048, "samlflex test current"),
+		Next: samlflextest.KeyPair(t, keys.P256, "samlflex test next")}
+	logger, logs := samlflextest.NewLogger(nil)
+	srv, err := New(Config{BaseURL: base, Store: st, Keys: samlflextest.StaticKeys{Set: set}, Now: samlflextest.Clock,
+		Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := keys.Generate(keys.P256, now.Add(-time.Hour), 48*time.Hour, "samlflex test next", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := &keys.Set{Current: cur, Next: next}
-	logs := &lockedBuffer{}
-	srv, err := New(Config{BaseURL: base, Store: st, Keys: staticKeys{set}, Now: func() time.Time { return now },
-		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{srv: srv, st: st, set: set, logs: &logs.Buffer}
+	return &env{srv: srv, st: st, set: set, logs: logs}
 }
 
 func (e *env) do(r *http.Request) *http.Response {
@@ -138,12 +104,7 @@ func (e *env) sealed(t *testing.T, st session.LoginState) *http.Cookie {
 
 func acsPost(t *testing.T, samlResponse, relay string, c *http.Cookie) *http.Request {
 	t.Helper()
-	form := url.Values{"SAMLResponse": {samlResponse}}
-	if relay != "" {
-		form.Set("RelayState", relay)
-	}
-	r := httptest.NewRequest(http.MethodPost, base+"/v1/Accounts/"+sid+"/saml2", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r := samlflextest.ACSPost(samlResponse, relay)
 	if c != nil {
 		r.AddCookie(c)
 	}
@@ -177,7 +138,7 @@ func htmlEscape(s string) string {
 func TestACSSuccessIssuesVerifiableToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	resp := e.do(acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	resp := e.do(acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("status %d %v", resp.StatusCode, resp.Header)
 	}
@@ -227,40 +188,40 @@ func TestACSRefusals(t *testing.T) {
 		code   samlflex.Code
 	}{
 		{"solicited response without login cookie", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "response-signed.b64"), "", nil)
+			return acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", nil)
 		}, 403, samlflex.CodeUnknownRequest},
 		{"forged login cookie is ignored", nil, func(t *testing.T, e *env) *http.Request {
 			c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute))
 			c.Value = strings.Replace(c.Value, ".", ".A", 1)
-			return acsPost(t, golden(t, "response-signed.b64"), "", c)
+			return acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", c)
 		}, 403, samlflex.CodeUnknownRequest},
 		{"login cookie of another account is ignored", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, otherSID, goldenReqID, now.Add(time.Minute)))
+			return acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, otherSID, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeUnknownRequest},
 		{"expired login cookie is ignored", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now))
+			return acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now))
 		}, 403, samlflex.CodeUnknownRequest},
 		{"cookie for another login", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, "_samlflex_other", now.Add(time.Minute)))
+			return acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, "_samlflex_other", now.Add(time.Minute)))
 		}, 403, samlflex.CodeInResponseToMismatch},
 		{"unsolicited refused", func(a *samlflex.Account) { a.AllowIdPInitiated = &off }, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "unsolicited.b64"), "", nil)
+			return acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)
 		}, 403, samlflex.CodeUnsolicitedNotAllowed},
 		{"tampered response", nil, func(t *testing.T, e *env) *http.Request {
-			x := strings.Replace(golden(t, "response-signed.xml"), "agent, supervisor", "admin", 1)
+			x := strings.Replace(samlflextest.Golden(t, "response-signed.xml"), "agent, supervisor", "admin", 1)
 			return acsPost(t, base64.StdEncoding.EncodeToString([]byte(x)), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeSignatureInvalid},
 		{"IdP status", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "status-denied.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
+			return acsPost(t, samlflextest.Golden(t, "status-denied.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeStatusNotSuccess},
 		{"no roles", nil, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
+			return acsPost(t, samlflextest.Golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute)))
 		}, 403, samlflex.CodeNoRoles},
 		{"Flex connection without a provisioner", func(a *samlflex.Account) {
 			a.IdPInitiated = samlflex.IdPInitiatedAccept
 			a.Flex = &samlflex.FlexConnection{InstanceSID: "GO0123456789abcdef0123456789abcdef", APIKeySID: "SK0123456789abcdef0123456789abcdef"}
 		}, func(t *testing.T, e *env) *http.Request {
-			return acsPost(t, golden(t, "unsolicited.b64"), "", nil)
+			return acsPost(t, samlflextest.Golden(t, "unsolicited.b64"), "", nil)
 		}, 500, samlflex.CodeInvalidConfig},
 		{"missing SAMLResponse", nil, func(t *testing.T, e *env) *http.Request {
 			return acsPost(t, "", "x", nil)
@@ -301,7 +262,7 @@ func TestACSReplayAndRelayState(t *testing.T) {
 	t.Parallel()
 	accept := func(a *samlflex.Account) { a.IdPInitiated = samlflex.IdPInitiatedAccept }
 	e := newEnv(t, accept)
-	unsolicited := golden(t, "unsolicited.b64")
+	unsolicited := samlflextest.Golden(t, "unsolicited.b64")
 	resp := e.do(acsPost(t, unsolicited, altURL, nil))
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), altURL+"#token=") {
 		t.Fatalf("allowlisted RelayState: %d %s", resp.StatusCode, resp.Header.Get("Location"))
@@ -321,7 +282,7 @@ func TestACSReplayAndRelayState(t *testing.T) {
 func TestACSConcurrentReplay(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	resp := golden(t, "response-signed.b64")
+	resp := samlflextest.Golden(t, "response-signed.b64")
 	c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute))
 	var wg sync.WaitGroup
 	codes := make(chan string, 50)
@@ -358,13 +319,13 @@ func (failingStore) MarkUsed(context.Context, string, time.Time, time.Time) erro
 func TestACSFailsClosed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	srv, err := New(Config{BaseURL: base, Store: failingStore{e.st}, Keys: staticKeys{e.set}, Now: func() time.Time { return now },
+	srv, err := New(Config{BaseURL: base, Store: failingStore{e.st}, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	srv.ServeHTTP(w, acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	wantError(t, w.Result(), http.StatusServiceUnavailable, samlflex.CodeStoreUnavailable)
 }
 
@@ -497,7 +458,7 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", c))
+	srv.ServeHTTP(w, acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", c))
 	if w.Code != http.StatusSeeOther || ks.refreshed != 1 {
 		t.Fatalf("status %d %s, refreshed %d", w.Code, w.Header().Get("X-Samlflex-Error"), ks.refreshed)
 	}

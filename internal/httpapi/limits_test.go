@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -126,7 +127,7 @@ func TestLimiter(t *testing.T) {
 func TestServerBusy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: staticKeys{e.set}, Now: func() time.Time { return now },
+	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
 		Logger: e.srv.cfg.Logger, ACSConcurrency: 1, ACSQueue: 0, ACSQueueWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestServerBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	srv.ServeHTTP(w, acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	resp := w.Result()
 	if resp.Header.Get("Retry-After") != retryAfter {
 		t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
@@ -144,7 +145,7 @@ func TestServerBusy(t *testing.T) {
 	wantError(t, resp, http.StatusServiceUnavailable, samlflex.CodeServerBusy)
 	release()
 	w = httptest.NewRecorder()
-	srv.ServeHTTP(w, acsPost(t, golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	srv.ServeHTTP(w, acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("after release: %d %s", w.Code, w.Header().Get("X-Samlflex-Error"))
 	}
@@ -156,7 +157,7 @@ func TestServerBusy(t *testing.T) {
 func TestHostileBurstStaysWithinLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: staticKeys{e.set}, Now: func() time.Time { return now },
+	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
 		Logger: e.srv.cfg.Logger, ACSConcurrency: 2, ACSQueue: 64, ACSQueueWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)

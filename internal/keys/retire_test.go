@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -93,7 +94,7 @@ func TestPreviousRetiresAt(t *testing.T) {
 func TestMaxTokenLifetimeCoversAccounts(t *testing.T) {
 	t.Parallel()
 	base := samlflex.Account{
-		AccountSID:      "AC0123456789abcdef0123456789abcdef",
+		AccountSID:      samlflextest.AccountSID,
 		IdPCertificates: []string{},
 	}
 	over := base

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // secret stands for input that must never reach a response or a log.
@@ -100,7 +103,7 @@ func TestHandleRefusesBadRequests(t *testing.T) {
 				called = true
 				_, _ = io.Copy(io.Discard, r.Body)
 			})
-			logger, logs := newTestLogger()
+			logger, logs := samlflextest.NewLogger(slog.LevelDebug)
 			resp, err := NewWithOptions(h, logger, tt.opts).Handle(t.Context(), ev)
 			if err != nil {
 				t.Fatalf("Handle returned a Lambda error: %v", err)
@@ -121,7 +124,7 @@ func TestHandleRefusesBadRequests(t *testing.T) {
 				t.Error("handler called for a refused request")
 			}
 			checkGenericResponse(t, resp, tt.wantStatus)
-			recs := logs.records(t)
+			recs := logs.Records(t)
 			if len(recs) != 1 || recs[0]["level"] != "WARN" || recs[0]["request_id"] != "Kx1cJkLmoAMEV-A=" {
 				t.Errorf("want one WARN record with request_id, got %v", recs)
 			}
@@ -167,7 +170,7 @@ func TestHandleRecoversPanics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ev := loadEvent(t, fixtureGET)
-			logger, logs := newTestLogger()
+			logger, logs := samlflextest.NewLogger(slog.LevelDebug)
 			resp, err := New(tt.handler, logger).Handle(t.Context(), ev)
 			if err != nil {
 				t.Fatalf("Handle returned a Lambda error: %v", err)
@@ -176,7 +179,7 @@ func TestHandleRecoversPanics(t *testing.T) {
 			if len(resp.Cookies) != 0 {
 				t.Errorf("cookies from the partial response leaked: %q", resp.Cookies)
 			}
-			recs := logs.records(t)
+			recs := logs.Records(t)
 			if len(recs) != 1 {
 				t.Fatalf("want one log record, got %v", recs)
 			}
@@ -265,7 +268,7 @@ func TestOversizedBase64RefusedBeforeDecoding(t *testing.T) {
 				b, _ := io.ReadAll(r.Body)
 				got = len(b)
 			})
-			logger, logs := newTestLogger()
+			logger, logs := samlflextest.NewLogger(slog.LevelDebug)
 			resp, err := NewWithOptions(h, logger, Options{MaxBody: maxBody}).Handle(t.Context(), ev)
 			if err != nil {
 				t.Fatal(err)

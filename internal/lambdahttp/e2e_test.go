@@ -3,11 +3,14 @@ package lambdahttp
 import (
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // acsLikeHandler does what the real ACS handler does at the HTTP level:
@@ -73,7 +76,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			logger, logs := newTestLogger()
+			logger, logs := samlflextest.NewLogger(slog.LevelDebug)
 			adapter := New(http.HandlerFunc(acsLikeHandler), logger)
 			out, err := lambda.NewHandler(adapter.Handle).Invoke(t.Context(), readFixture(t, tt.fixture))
 			if err != nil {

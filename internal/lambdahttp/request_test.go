@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // captured is what the handler saw. The body is read inside the handler and
@@ -33,7 +36,7 @@ func serveEvent(t *testing.T, ctx context.Context, ev events.APIGatewayV2HTTPReq
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		got = &captured{r: r, body: b}
 	})
-	logger, _ := newTestLogger()
+	logger, _ := samlflextest.NewLogger(slog.LevelDebug)
 	resp, err := New(h, logger).Handle(ctx, ev)
 	if err != nil {
 		t.Fatalf("Handle returned a Lambda error: %v", err)

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 func TestResponseTranslation(t *testing.T) {
@@ -226,7 +229,7 @@ func TestResponseTranslation(t *testing.T) {
 			if tt.method != "" {
 				ev.RequestContext.HTTP.Method = tt.method
 			}
-			logger, logs := newTestLogger()
+			logger, logs := samlflextest.NewLogger(slog.LevelDebug)
 			resp, err := New(tt.handler, logger).Handle(t.Context(), ev)
 			if err != nil {
 				t.Fatalf("Handle returned a Lambda error: %v", err)

@@ -51,10 +51,10 @@ func TestClearPendingOutcomes(t *testing.T) {
 				t.Fatalf("re-run: %v", err)
 			}
 			checkFinalVersions(t, f, token, true)
-			if n := len(f.logs.withMsg(t, "sp_key_rotated")); n != tt.wantAnnouncements {
+			if n := len(f.logs.WithMsg(t, "sp_key_rotated")); n != tt.wantAnnouncements {
 				t.Errorf("%d sp_key_rotated events, want %d", n, tt.wantAnnouncements)
 			}
-			if n := len(f.emf.withMetric(t, "SPKeyRotations")); n != tt.wantAnnouncements {
+			if n := len(f.emf.WithKey(t, "SPKeyRotations")); n != tt.wantAnnouncements {
 				t.Errorf("%d SPKeyRotations metrics, want %d", n, tt.wantAnnouncements)
 			}
 		})
@@ -94,7 +94,7 @@ func TestClearPendingOutcomes(t *testing.T) {
 			t.Fatalf("A: %v", err)
 		}
 		checkFinalVersions(t, f, token, true)
-		if n := len(f.logs.withMsg(t, "sp_key_rotated")); n != 2 {
+		if n := len(f.logs.WithMsg(t, "sp_key_rotated")); n != 2 {
 			t.Errorf("%d sp_key_rotated events, want the documented 2", n)
 		}
 	})

@@ -52,20 +52,20 @@ func checkRotated(t *testing.T, f *fixture, token string, initial *keys.Set) {
 	// Every invocation that lost the race to store the pending value
 	// generated keys too; none of them may have been stored or logged as
 	// created.
-	if n := len(f.logs.withMsg(t, "sp_key_rotation_pending_created")); n != 1 {
+	if n := len(f.logs.WithMsg(t, "sp_key_rotation_pending_created")); n != 1 {
 		t.Errorf("%d sp_key_rotation_pending_created events, want 1", n)
 	}
-	events := f.logs.withMsg(t, "sp_key_rotated")
+	events := f.logs.WithMsg(t, "sp_key_rotated")
 	if len(events) != 1 {
 		t.Errorf("%d sp_key_rotated events, want 1", len(events))
 	} else if events[0]["current_kid"] != got.Current.Kid || events[0]["next_kid"] != got.Next.Kid {
 		t.Errorf("sp_key_rotated names %v/%v, want %s/%s", events[0]["current_kid"], events[0]["next_kid"], got.Current.Kid, got.Next.Kid)
 	}
-	if n := len(f.emf.withMetric(t, "SPKeyRotations")); n != 1 {
+	if n := len(f.emf.WithKey(t, "SPKeyRotations")); n != 1 {
 		t.Errorf("%d SPKeyRotations metrics, want 1", n)
 	}
-	if n := len(f.emf.withMetric(t, "SPKeyRotationFailures")); n != 0 {
-		t.Errorf("%d SPKeyRotationFailures metrics, want 0: %v", n, f.logs.withMsg(t, "sp_key_rotation_failed"))
+	if n := len(f.emf.WithKey(t, "SPKeyRotationFailures")); n != 0 {
+		t.Errorf("%d SPKeyRotationFailures metrics, want 0: %v", n, f.logs.WithMsg(t, "sp_key_rotation_failed"))
 	}
 }
 
@@ -286,7 +286,7 @@ func TestInterleavings(t *testing.T) {
 				t.Fatalf("A's %s: %v", tt.aStep, err)
 			}
 			if tt.wantSkip != "" && len(skipsFor(t, f, tt.wantSkip)) <= skipsBefore {
-				t.Errorf("A did not log that it skipped its work because %q; log: %v", tt.wantSkip, f.logs.lines(t))
+				t.Errorf("A did not log that it skipped its work because %q; log: %v", tt.wantSkip, f.logs.Records(t))
 			}
 			f.runAll(t, token) // what Secrets Manager does next, or a late duplicate
 			checkRotated(t, f, token, initial)
@@ -296,7 +296,7 @@ func TestInterleavings(t *testing.T) {
 
 func skipsFor(t *testing.T, f *fixture, reason string) []map[string]any {
 	var out []map[string]any
-	for _, m := range f.logs.withMsg(t, "sp_key_rotation_step_skipped") {
+	for _, m := range f.logs.WithMsg(t, "sp_key_rotation_step_skipped") {
 		if m["reason"] == reason {
 			out = append(out, m)
 		}
@@ -330,7 +330,7 @@ func TestConcurrentFinishRejectsBadVersion(t *testing.T) {
 	if got := f.current(t); got.Current.Kid != a.Kid || kid(got.Next) != b.Kid {
 		t.Error("a rejected pending version became current")
 	}
-	if n := len(f.logs.withMsg(t, "sp_key_rotated")); n != 0 {
+	if n := len(f.logs.WithMsg(t, "sp_key_rotated")); n != 0 {
 		t.Errorf("%d sp_key_rotated events, want 0", n)
 	}
 }
@@ -374,7 +374,7 @@ func TestCreateSecretAdoptsOnlyARotation(t *testing.T) {
 			if got := f.current(t); got.Current.Kid != a.Kid {
 				t.Error("the current set changed")
 			}
-			if n := len(f.logs.withMsg(t, "sp_key_rotation_pending_created")); n != 0 {
+			if n := len(f.logs.WithMsg(t, "sp_key_rotation_pending_created")); n != 0 {
 				t.Errorf("%d sp_key_rotation_pending_created events, want 0", n)
 			}
 		})

@@ -1,15 +1,11 @@
 package rotate_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"reflect"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,71 +18,14 @@ import (
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
-
-// syncBuffer collects log or EMF lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) contains(s string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Contains(b.buf.String(), s)
-}
-
-// lines returns the JSON objects written, one per line.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("line is not one JSON object: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func (b *syncBuffer) withMsg(t *testing.T, msg string) []map[string]any {
-	var out []map[string]any
-	for _, m := range b.lines(t) {
-		if m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// withMetric returns the EMF documents that carry metric name.
-func (b *syncBuffer) withMetric(t *testing.T, name string) []map[string]any {
-	var out []map[string]any
-	for _, m := range b.lines(t) {
-		if _, ok := m[name]; ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 type fixture struct {
 	*service
 	client *secretsmanager.Client
-	logs   *syncBuffer
-	emf    *syncBuffer
+	logs   *samlflextest.LogBuffer
+	emf    *samlflextest.LogBuffer
 	rot    *rotate.Rotator
 	opts   rotate.Options // as given to rot, defaults filled
 }
@@ -141,8 +80,8 @@ func newFixtureOn(t *testing.T, b secretsBackend, raw string, opts rotate.Option
 	f := &fixture{
 		service: svc,
 		client:  svc.newClient(1),
-		logs:    &syncBuffer{},
-		emf:     &syncBuffer{},
+		logs:    &samlflextest.LogBuffer{},
+		emf:     &samlflextest.LogBuffer{},
 	}
 	ctx := context.Background()
 	if _, err := f.client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName)}); err != nil {
@@ -219,20 +158,7 @@ func putPending(t *testing.T, f *fixture, token, value string) {
 
 func (f *fixture) current(t *testing.T) *keys.Set {
 	t.Helper()
-	// The stage is named although AWSCURRENT is the documented default:
-	// moto's default is the version last put as AWSCURRENT, which
-	// UpdateSecretVersionStage does not change.
-	out, err := f.client.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{
-		SecretId: aws.String(secretName), VersionStage: aws.String("AWSCURRENT"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.ParseSet([]byte(aws.ToString(out.SecretString)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return samlflextest.StoredKeySet(t, f.client, secretName)
 }
 
 func mustMarshal(t *testing.T, s *keys.Set) []byte {

@@ -23,7 +23,7 @@ func TestRotationRecordsCurrentSince(t *testing.T) {
 		if got.Next.CurrentSince != (time.Time{}) {
 			t.Error("next key recorded as current")
 		}
-		if len(f.logs.withMsg(t, "sp_key_rotation_late_finish")) != 0 {
+		if len(f.logs.WithMsg(t, "sp_key_rotation_late_finish")) != 0 {
 			t.Error("a prompt rotation was reported as late")
 		}
 	}
@@ -43,7 +43,7 @@ func TestLateFinishWarns(t *testing.T) {
 	if got := f.current(t); got.Current.Kid != b.Kid || !got.Current.CurrentSince.Equal(created) {
 		t.Fatalf("rotation did not complete as stored: %s since %v", got.Current.Kid, got.Current.CurrentSince)
 	}
-	ev := f.logs.withMsg(t, "sp_key_rotation_late_finish")
+	ev := f.logs.WithMsg(t, "sp_key_rotation_late_finish")
 	if len(ev) != 1 || ev[0]["level"] != "WARN" || ev[0]["gap"] != "3h0m0s" {
 		t.Errorf("late-finish events = %v, want one Warn with gap 3h0m0s", ev)
 	}

@@ -67,7 +67,7 @@ func TestFullRotation(t *testing.T) {
 			}
 			checkFinalVersions(t, f, token, tt.initial != nil)
 
-			events := f.logs.withMsg(t, "sp_key_rotated")
+			events := f.logs.WithMsg(t, "sp_key_rotated")
 			if len(events) != 1 {
 				t.Fatalf("%d sp_key_rotated events, want 1", len(events))
 			}
@@ -81,12 +81,12 @@ func TestFullRotation(t *testing.T) {
 			if !strings.Contains(action, `"Verify Request Signatures"`) || !strings.Contains(action, fp) {
 				t.Errorf("action = %q: must tell admins to upload the certificate, named by fingerprint", action)
 			}
-			if f.logs.contains("PRIVATE KEY") {
+			if f.logs.Contains("PRIVATE KEY") {
 				t.Error("key material in the logs")
 			}
-			docs := f.emf.withMetric(t, "SPKeyRotations")
-			if len(docs) != 1 || len(f.emf.lines(t)) != 1 {
-				t.Fatalf("EMF output = %v, want one SPKeyRotations document", f.emf.lines(t))
+			docs := f.emf.WithKey(t, "SPKeyRotations")
+			if len(docs) != 1 || len(f.emf.Records(t)) != 1 {
+				t.Fatalf("EMF output = %v, want one SPKeyRotations document", f.emf.Records(t))
 			}
 			checkEMF(t, docs[0], "SPKeyRotations", "Count", 1, nil)
 		})
@@ -175,10 +175,10 @@ func TestRerunAfterFailure(t *testing.T) {
 			if tt.recovers {
 				wantFailures = 0
 			}
-			if n := len(f.emf.withMetric(t, "SPKeyRotationFailures")); n != wantFailures {
+			if n := len(f.emf.WithKey(t, "SPKeyRotationFailures")); n != wantFailures {
 				t.Errorf("%d failure metrics, want %d", n, wantFailures)
 			}
-			if n := len(f.logs.withMsg(t, "sp_key_rotation_failed")); n != wantFailures {
+			if n := len(f.logs.WithMsg(t, "sp_key_rotation_failed")); n != wantFailures {
 				t.Errorf("%d failure log events, want %d", n, wantFailures)
 			}
 			// Secrets Manager's retry: every step again, then once more.
@@ -193,10 +193,10 @@ func TestRerunAfterFailure(t *testing.T) {
 			if n := f.srv.Requests("PutSecretValue"); n != tt.wantPuts+1 { // +1: the fixture's initial put
 				t.Errorf("%d pending puts, want %d", n-1, tt.wantPuts)
 			}
-			if n := len(f.logs.withMsg(t, "sp_key_rotated")); n != 1 {
+			if n := len(f.logs.WithMsg(t, "sp_key_rotated")); n != 1 {
 				t.Errorf("%d sp_key_rotated events, want 1", n)
 			}
-			if n := len(f.emf.withMetric(t, "SPKeyRotations")); n != 1 {
+			if n := len(f.emf.WithKey(t, "SPKeyRotations")); n != 1 {
 				t.Errorf("%d SPKeyRotations metrics, want 1", n)
 			}
 		})
@@ -210,7 +210,7 @@ func TestFinishIsIdempotent(t *testing.T) {
 	f.runAll(t, token)
 	before := f.srv.Versions(secretName)
 	updates, puts := f.srv.Requests("UpdateSecretVersionStage"), f.srv.Requests("PutSecretValue")
-	emfLines := len(f.emf.lines(t))
+	emfLines := len(f.emf.Records(t))
 
 	for range 3 {
 		for _, s := range []string{rotate.StepFinish, rotate.StepCreate, rotate.StepTest, rotate.StepFinish} {
@@ -225,7 +225,7 @@ func TestFinishIsIdempotent(t *testing.T) {
 	if f.srv.Requests("UpdateSecretVersionStage") != updates || f.srv.Requests("PutSecretValue") != puts {
 		t.Error("re-running a finished rotation wrote to Secrets Manager")
 	}
-	if len(f.emf.lines(t)) != emfLines || len(f.logs.withMsg(t, "sp_key_rotated")) != 1 {
+	if len(f.emf.Records(t)) != emfLines || len(f.logs.WithMsg(t, "sp_key_rotated")) != 1 {
 		t.Error("re-running a finished rotation announced it again")
 	}
 }
@@ -283,10 +283,10 @@ func TestTestSecretRejectsBadPendingVersion(t *testing.T) {
 				if got.Current.Kid != a.Kid || kid(got.Next) != b.Kid {
 					t.Error("a rejected pending version became current")
 				}
-				if n := len(f.emf.withMetric(t, "SPKeyRotationFailures")); n != 2 {
+				if n := len(f.emf.WithKey(t, "SPKeyRotationFailures")); n != 2 {
 					t.Errorf("%d failure metrics, want 2", n)
 				}
-				checkEMF(t, f.emf.withMetric(t, "SPKeyRotationFailures")[0], "SPKeyRotationFailures", "Count", 1, nil)
+				checkEMF(t, f.emf.WithKey(t, "SPKeyRotationFailures")[0], "SPKeyRotationFailures", "Count", 1, nil)
 			})
 		}
 	}
@@ -334,7 +334,7 @@ func TestHandleRejects(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Handle = %v, want %v", err, tt.wantErr)
 			}
-			if len(f.emf.withMetric(t, "SPKeyRotationFailures")) != 1 || len(f.logs.withMsg(t, "sp_key_rotation_failed")) != 1 {
+			if len(f.emf.WithKey(t, "SPKeyRotationFailures")) != 1 || len(f.logs.WithMsg(t, "sp_key_rotation_failed")) != 1 {
 				t.Error("a rejected invocation was not logged and counted")
 			}
 		})

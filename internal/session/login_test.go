@@ -1,27 +1,23 @@
 package session
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
-const loginSID = "AC0123456789abcdef0123456789abcdef"
+const loginSID = samlflextest.AccountSID
 
 func genPair(t *testing.T, name string) *keys.Pair {
 	t.Helper()
-	p, err := keys.Generate(keys.P256, testNowLogin.Add(-time.Hour), 48*time.Hour, name, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return samlflextest.KeyPair(t, keys.P256, name)
 }
 
-var testNowLogin = time.Date(2026, 1, 15, 10, 0, 10, 0, time.UTC)
+var testNowLogin = samlflextest.Now
 
 // TestOpenLogin: a sealed cookie opens with every key set that still holds
 // its key, and every tampering, foreign key, other account or expiry is

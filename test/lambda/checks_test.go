@@ -70,7 +70,7 @@ var lambdaErrorReport = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \{"e
 // none containing a forbidden string.
 func checkStdout(t *testing.T, fn *function, forbidden []string) {
 	t.Helper()
-	for _, l := range lines(fn.stdout.String()) {
+	for _, l := range fn.stdout.Lines() {
 		for _, f := range forbidden {
 			if f != "" && strings.Contains(l, f) {
 				t.Errorf("%s logged %q: %s", fn.name, f, l)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/doctor"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // TestDoctor runs the checks of `samlflex doctor` (internal/doctor, the
@@ -32,7 +33,7 @@ import (
 // transport dials that server for sso.example.com (like curl --resolve)
 // and trusts the test CA, so TLS is verified for the real host name.
 func TestDoctor(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)

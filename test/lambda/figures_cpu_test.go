@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // cpuRuns is how many times each warm invocation is repeated for the CPU
@@ -89,10 +91,10 @@ func hostCPU() string {
 // warm for each kind of request. One function runs at a time.
 func figureCPU(t *testing.T) {
 	if _, ok := cpuTime(os.Getpid()); !ok {
-		requireOrSkip(t, "CPU figures need /proc (Linux)")
+		samlflextest.RequireOrSkip(t, "CPU figures need /proc (Linux)")
 		return
 	}
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // Sizes are in MB of 2^20 bytes, as ls -lh and du -h count them.
@@ -87,7 +89,7 @@ func figureBootstrapSize(t *testing.T) {
 //
 // These are host builds, not the arm64 ones, on a warm page cache.
 func figureColdStart(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)
@@ -165,7 +167,7 @@ func stubRuntimeInit(t *testing.T, bootstrap string, env map[string]string) time
 	defer srv.Close()
 	defer close(release) // before srv.Close, which waits for the handler
 
-	out := &lockedBuffer{}
+	out := &samlflextest.LogBuffer{}
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	for _, k := range sortedKeys(env) {
@@ -209,7 +211,7 @@ func reportLines(t *testing.T, fn *function, n int) []string {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var reports []string
-		for _, l := range lines(fn.stdout.String()) {
+		for _, l := range fn.stdout.Lines() {
 			if strings.HasPrefix(l, "REPORT RequestId: ") {
 				reports = append(reports, l)
 			}
@@ -256,7 +258,7 @@ func median(xs []float64) float64 {
 // by a proxy between the function and dynalite (ddbCounter), Secrets
 // Manager calls by smfake.
 func figureLoginCalls(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)

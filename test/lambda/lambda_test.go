@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/awsapp"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const accountPath = "/v1/Accounts/" + sid + "/saml2"
@@ -21,7 +22,7 @@ const accountPath = "/v1/Accounts/" + sid + "/saml2"
 func TestFunctions(t *testing.T) {
 	// Prerequisites first, so that a missing one skips before anything is
 	// built or created.
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	t.Logf("go build of the 3 bootstraps: %v; RIE %s ready in %v", bootstraps.took.Round(time.Millisecond),
@@ -55,10 +56,10 @@ func TestFunctions(t *testing.T) {
 	t.Run("acs", func(t *testing.T) {
 		t.Parallel()
 		fn := st.start(t, "acs", keysSecret)
-		golden := strings.TrimSpace(testdata(t, "unsolicited.b64"))
+		golden := strings.TrimSpace(samlflextest.Golden(t, "unsolicited.b64"))
 		// response-signed answers the AuthnRequest _samlflex_0123...; its
 		// InResponseTo does not matter here (expired first).
-		solicited := strings.TrimSpace(testdata(t, "response-signed.b64"))
+		solicited := strings.TrimSpace(samlflextest.Golden(t, "response-signed.b64"))
 		const relay = "https://flex.example.com/agent-desktop?tab=1"
 		var cookieValue string
 		noCookieWarning := func(t *testing.T, ev httpEvent) {
@@ -67,7 +68,7 @@ func TestFunctions(t *testing.T) {
 			fn.waitOutput(t, "the access log of request_id "+ev.requestID, func(l string) bool {
 				return strings.Contains(l, `"msg":"request"`) && strings.Contains(l, ev.requestID)
 			})
-			for _, l := range lines(fn.stdout.String()) {
+			for _, l := range fn.stdout.Lines() {
 				if strings.Contains(l, `"login cookie ignored"`) && strings.Contains(l, ev.requestID) {
 					t.Errorf("the login cookie from the login link was refused: %s", l)
 				}
@@ -137,7 +138,7 @@ func TestFunctions(t *testing.T) {
 		})
 		// Neither the SAML response (in any form) nor the login cookie
 		// may reach the log.
-		xmlText := testdata(t, "unsolicited.xml")
+		xmlText := samlflextest.Golden(t, "unsolicited.xml")
 		checkStdout(t, fn, []string{golden[:64], golden[len(golden)/2 : len(golden)/2+64], url.QueryEscape(golden)[:64],
 			solicited[len(solicited)/2 : len(solicited)/2+64], "jane.doe@acme.example", "Jane Doe", "<samlp:Response",
 			xmlText[len(xmlText)/2 : len(xmlText)/2+64], cookieValue})

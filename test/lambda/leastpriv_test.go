@@ -14,6 +14,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
@@ -39,7 +40,7 @@ const (
 // grant fails the test here rather than a first production login. Grants
 // that no call used are logged.
 func TestLeastPrivilege(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	sf := loadStackFunctions(t)
@@ -102,7 +103,7 @@ func TestLeastPrivilege(t *testing.T) {
 		// IdP-initiated: the golden response of account sid (allowed
 		// unsolicited). It has expired, so it is refused after the
 		// account read and the signature check.
-		form := url.Values{"SAMLResponse": {strings.TrimSpace(testdata(t, "unsolicited.b64"))}}.Encode()
+		form := url.Values{"SAMLResponse": {strings.TrimSpace(samlflextest.Golden(t, "unsolicited.b64"))}}.Encode()
 		runHTTPCases(t, acs, []httpCase{{name: "IdP-initiated response", event: formEvent(accountPath, form),
 			wantStatus: http.StatusForbidden, wantCode: "assertion_expired"}})
 
@@ -118,6 +119,9 @@ func TestLeastPrivilege(t *testing.T) {
 		if _, body := rot.invoke(t, []byte(ev)); !strings.Contains(string(body), "errorMessage") {
 			t.Fatalf("a rotation step with an unknown token succeeded: %s", body)
 		}
+		// The invoke can return before the RIE has copied the function's
+		// last lines to its stdout; wait for the metric, as above.
+		rot.waitOutput(t, "SPKeyRotationFailures", func(l string) bool { return strings.Contains(l, `"SPKeyRotationFailures"`) })
 	})
 	t.Run("alarm metrics are published under the alarms' names", func(t *testing.T) {
 		checkAlarmMetrics(t, rot, sf.AlarmMetrics)
@@ -192,7 +196,7 @@ func checkAlarmMetrics(t *testing.T, fn *function, alarmMetrics []string) {
 		t.Fatal("functions.json lists no alarm metrics")
 	}
 	published := map[string]bool{}
-	for _, l := range lines(fn.stdout.String()) {
+	for _, l := range fn.stdout.Lines() {
 		var doc struct {
 			AWS *struct {
 				CloudWatchMetrics []struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
@@ -42,7 +43,7 @@ var loginUser = samlidp.User{
 // token verified against the JWKS of the metadata function, and the same
 // response refused when posted again.
 func TestLogin(t *testing.T) {
-	dynaliteEndpoint(t)
+	samlflextest.DynamoDBEndpoint(t)
 	rieBinary(t)
 	functionBootstrap(t, "acs")
 	st := newStack(t)
@@ -195,7 +196,7 @@ func checkLoginCookieCleared(t *testing.T, r httpResponse) {
 func checkLoginLog(t *testing.T, acs *function, idp *samlidp.IdP) {
 	t.Helper()
 	var logins []string
-	for _, l := range lines(acs.stdout.String()) {
+	for _, l := range acs.stdout.Lines() {
 		if strings.Contains(l, `"msg":"login"`) {
 			logins = append(logins, l)
 		}

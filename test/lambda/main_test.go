@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // The Runtime Interface Emulator, pinned. The module has no semver tags
@@ -61,43 +63,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requireOrSkip skips t with msg, or fails it when CI=true: in CI a missing
-// tool must fail the run rather than silently shrink it.
-func requireOrSkip(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-func dynaliteEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("SAMLFLEX_TEST_DYNAMODB_ENDPOINT")
-	if ep == "" {
-		requireOrSkip(t, "dynalite endpoint missing: set SAMLFLEX_TEST_DYNAMODB_ENDPOINT (scripts/dynalite/start.sh PORT)")
-	}
-	return ep
-}
-
 func goTool() (string, error) {
 	p, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("go not in PATH: %w", err)
 	}
 	return p, nil
-}
-
-// repoRoot is the module root: the test runs in test/lambda.
-func repoRoot() (string, error) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(filepath.Join(root, "functions", "acs", "main.go")); err != nil {
-		return "", fmt.Errorf("module root not found from the test directory: %w", err)
-	}
-	return root, nil
 }
 
 // functionBootstrap returns the path of functions/<name> built as
@@ -153,7 +124,7 @@ func buildFunctions(out, goos, goarch string, extra ...string) error {
 	if err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := samlflextest.FindModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -183,7 +154,7 @@ func buildFunctions(out, goos, goarch string, extra ...string) error {
 func rieBinary(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
-		requireOrSkip(t, "the Lambda Runtime Interface Emulator runs on Linux and macOS only")
+		samlflextest.RequireOrSkip(t, "the Lambda Runtime Interface Emulator runs on Linux and macOS only")
 	}
 	rie.once.Do(func() {
 		start := time.Now()
@@ -191,7 +162,7 @@ func rieBinary(t *testing.T) string {
 		rie.took = time.Since(start)
 	})
 	if rie.err != nil {
-		requireOrSkip(t, fmt.Sprintf("cannot build the Lambda Runtime Interface Emulator %s@%s: %v", rieModule, rieVersion, rie.err))
+		samlflextest.RequireOrSkip(t, fmt.Sprintf("cannot build the Lambda Runtime Interface Emulator %s@%s: %v", rieModule, rieVersion, rie.err))
 	}
 	return rie.path
 }

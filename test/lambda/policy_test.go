@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // stackFunctions is infra/testdata/functions.json: each function's role
@@ -31,7 +33,7 @@ type policyStatement struct {
 
 func loadStackFunctions(t *testing.T) stackFunctions {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "infra", "testdata", "functions.json"))
+	b, err := os.ReadFile(filepath.Join(samlflextest.ModuleRoot(t), "infra", "testdata", "functions.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

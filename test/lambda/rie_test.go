@@ -1,7 +1,6 @@
 package lambda_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const (
@@ -31,25 +32,6 @@ const (
 	stopTimeout = 10 * time.Second
 )
 
-// lockedBuffer collects a child process's output; the test reads it while
-// the process still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // function is one Lambda function: its bootstrap under a running RIE.
 type function struct {
 	name      string
@@ -58,7 +40,7 @@ type function struct {
 	// stdout is the RIE's stdout, which is where the bootstrap's stdout
 	// and stderr go (CloudWatch collects the same), interleaved with the
 	// RIE's START/END/REPORT lines. stderr is the RIE's own log.
-	stdout, stderr *lockedBuffer
+	stdout, stderr *samlflextest.LogBuffer
 	cmd            *exec.Cmd
 	exited         chan struct{} // closed when cmd.Wait returns
 	// mu serializes invocations: a Lambda execution environment, and the
@@ -72,15 +54,7 @@ type function struct {
 // default, 9001, would collide between functions and test runs).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
+	return samlflextest.FreeAddr(t)
 }
 
 // startFunction starts bootstrap under the RIE with exactly env (nothing
@@ -111,8 +85,8 @@ func tryStart(t *testing.T, rieExe, name, bootstrap string, env map[string]strin
 		name:      name,
 		bootstrap: bootstrap,
 		url:       "http://" + addr + "/2015-03-31/functions/function/invocations",
-		stdout:    &lockedBuffer{},
-		stderr:    &lockedBuffer{},
+		stdout:    &samlflextest.LogBuffer{},
+		stderr:    &samlflextest.LogBuffer{},
 		exited:    make(chan struct{}),
 		client:    &http.Client{Timeout: invokeTimeout},
 	}
@@ -224,7 +198,7 @@ func (f *function) waitOutput(t *testing.T, what string, match func(line string)
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		for _, line := range lines(f.stdout.String()) {
+		for _, line := range f.stdout.Lines() {
 			if match(line) {
 				return line
 			}
@@ -241,18 +215,6 @@ func (f *function) waitOutput(t *testing.T, what string, match func(line string)
 func rieLine(line string) bool {
 	return strings.HasPrefix(line, "START RequestId: ") || strings.HasPrefix(line, "END RequestId: ") ||
 		strings.HasPrefix(line, "REPORT RequestId: ")
-}
-
-func lines(s string) []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {

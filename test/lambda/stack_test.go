@@ -3,8 +3,6 @@ package lambda_test
 import (
 	"context"
 	"crypto/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -23,11 +22,11 @@ import (
 
 // Values of the golden responses in pkg/samlflex/testdata.
 const (
-	baseURL   = "https://sso.example.com"
-	sid       = "AC0123456789abcdef0123456789abcdef"
-	idpIssuer = "https://acme.my.salesforce.com"
-	idpSSOURL = "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"
-	startURL  = "https://flex.example.com/agent-desktop"
+	baseURL   = samlflextest.BaseURL
+	sid       = samlflextest.AccountSID
+	idpIssuer = samlflextest.IdPIssuer
+	idpSSOURL = samlflextest.IdPSSOURL
+	startURL  = samlflextest.StartURL
 )
 
 // setupTimeout bounds each call the test itself makes to dynalite or the
@@ -54,18 +53,9 @@ type stack struct {
 // keysSecret holds a key set; the rotation at deploy would have written it.
 const keysSecret = "samlflex-keys"
 
-func testdata(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "pkg", "samlflex", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{ddbEndpoint: dynaliteEndpoint(t), sm: smfake.New(t), idpCert: testdata(t, "keys/idp-rsa.crt")}
+	s := &stack{ddbEndpoint: samlflextest.DynamoDBEndpoint(t), sm: smfake.New(t), idpCert: samlflextest.Golden(t, "keys/idp-rsa.crt")}
 	s.functionsDDB = s.ddbEndpoint
 	suffix := strings.ToLower(rand.Text()[:10])
 	s.tables = dynamostore.Tables{Accounts: "lambda-accounts-" + suffix, Assertions: "lambda-assertions-" + suffix}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 // TestRotateNow: a new current key at once; a server process reading the
@@ -18,16 +19,10 @@ import (
 func TestRotateNow(t *testing.T) {
 	t.Parallel()
 	for _, retire := range []bool{false, true} {
-		clk := &clock{t: testNow}
+		clk := samlflextest.NewClock(testNow)
 		dir := t.TempDir()
-		admin, err := Open(dir, clk.Now, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		server, err := Open(dir, clk.Now, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		admin := openIn(t, dir, clk.Now)
+		server := openIn(t, dir, clk.Now)
 		before, _ := server.Keys(context.Background())
 		clk.Set(testNow.Add(time.Hour))
 		after, err := admin.RotateNow(context.Background(), retire)
@@ -58,19 +53,13 @@ func TestRotateNow(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	src, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, fixedNow)
 	ctx := context.Background()
 	rotated, err := src.Rotate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	server := openIn(t, dir, fixedNow)
 	if _, err := src.Revoke(ctx, rotated.Current.Kid); !errors.Is(err, keys.ErrRevokeCurrent) {
 		t.Errorf("revoking the current key: %v, want ErrRevokeCurrent", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,17 +13,12 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedNow() time.Time { return testNow }
-
-// logBuffer returns a JSON logger writing into a buffer, and the buffer.
-func logBuffer() (*slog.Logger, *bytes.Buffer) {
-	var buf bytes.Buffer
-	return slog.New(slog.NewJSONHandler(&buf, nil)), &buf
-}
 
 func mode(t *testing.T, path string) os.FileMode {
 	t.Helper()
@@ -38,10 +32,7 @@ func mode(t *testing.T, path string) os.FileMode {
 func TestOpenGeneratesAndReloads(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state") // Open creates missing dirs
-	src, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, fixedNow)
 	path := filepath.Join(dir, FileName)
 	if got := mode(t, path); got != 0o600 {
 		t.Errorf("key file mode = %04o, want 0600", got)
@@ -62,10 +53,7 @@ func TestOpenGeneratesAndReloads(t *testing.T) {
 		}
 	}
 
-	again, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := openIn(t, dir, fixedNow)
 	set2, err := again.Keys(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +73,7 @@ func TestOpenTightensPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logger, logs := logBuffer()
+	logger, logs := samlflextest.NewLogger(nil)
 	if _, err := Open(dir, fixedNow, logger); err != nil {
 		t.Fatal(err)
 	}
@@ -118,20 +106,24 @@ func TestOpenRefusesCorruptFile(t *testing.T) {
 	}
 }
 
+// openIn opens a Source on dir, failing the test on error.
+func openIn(t *testing.T, dir string, now func() time.Time) *Source {
+	t.Helper()
+	src, err := Open(dir, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func TestRotate(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	src, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, fixedNow)
 	ctx := context.Background()
 	before, _ := src.Keys(ctx)
 	// A second process serving the same directory must notice the rotation.
-	server, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	server := openIn(t, dir, fixedNow)
 
 	after, err := src.Rotate(ctx)
 	if err != nil {
@@ -161,10 +153,7 @@ func TestRotate(t *testing.T) {
 	if served.Current.Kid != after.Current.Kid || served.Next.Kid != after.Next.Kid {
 		t.Error("another Source on the same file did not pick up the rotation")
 	}
-	reopened, err := Open(dir, fixedNow, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reopened := openIn(t, dir, fixedNow)
 	got, _ := reopened.Keys(ctx)
 	if got.Previous.Kid != after.Previous.Kid || got.Current.Kid != after.Current.Kid || got.Next.Kid != after.Next.Kid {
 		t.Error("the rotated set was not persisted")
@@ -174,7 +163,7 @@ func TestRotate(t *testing.T) {
 func TestKeysKeepsServingWhenFileBreaks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	logger, logs := logBuffer()
+	logger, logs := samlflextest.NewLogger(nil)
 	src, err := Open(dir, fixedNow, logger)
 	if err != nil {
 		t.Fatal(err)

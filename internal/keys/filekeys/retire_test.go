@@ -6,31 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 )
-
-// clock is a settable Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // published reports whether kid is in the JWKS built from src (what
 // /.well-known/jwks.json serves) and among the keys that open login
@@ -64,12 +46,9 @@ func published(t *testing.T, src *Source, kid string) (inJWKS, opensCookies bool
 // the JWKS and the login-cookie keys, while the file still holds it.
 func TestPreviousKeyRetires(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: testNow}
+	clk := samlflextest.NewClock(testNow)
 	dir := t.TempDir()
-	src, err := Open(dir, clk.Now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, clk.Now)
 	before, _ := src.Keys(context.Background())
 	old := before.Current.Kid
 	rotatedAt := testNow.Add(90 * 24 * time.Hour)
@@ -114,12 +93,9 @@ func TestPreviousKeyRetires(t *testing.T) {
 // known), as before.
 func TestEarlierFormatFileLoads(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: testNow}
+	clk := samlflextest.NewClock(testNow)
 	dir := t.TempDir()
-	src, err := Open(dir, clk.Now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openIn(t, dir, clk.Now)
 	rotated, err := src.Rotate(context.Background())
 	if err != nil {
 		t.Fatal(err)

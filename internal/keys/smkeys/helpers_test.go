@@ -1,13 +1,9 @@
 package smkeys_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,26 +16,12 @@ import (
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
-// clock is a settable Now for one test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable Now for one test.
+func newClock() *samlflextest.ManualClock {
+	return samlflextest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // newClient is the real SDK client pointed at the fake: one attempt, so
@@ -59,52 +41,15 @@ func newClient(srv *smfake.Server) *secretsmanager.Client {
 type fixture struct {
 	srv    *smfake.Server
 	client *secretsmanager.Client
-	clock  *clock
-	logs   *syncBuffer
+	clock  *samlflextest.ManualClock
+	logs   *samlflextest.LogBuffer
 	logger *slog.Logger
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// events returns the log lines with msg.
-func (b *syncBuffer) events(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if ev["msg"] == msg {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	srv := smfake.New(t)
-	logs := &syncBuffer{}
+	logs := &samlflextest.LogBuffer{}
 	f := &fixture{srv: srv, client: newClient(srv), clock: newClock(), logs: logs,
 		logger: slog.New(slog.NewJSONHandler(logs, nil))}
 	srv.SetNow(f.clock.Now)

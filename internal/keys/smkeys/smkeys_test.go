@@ -43,7 +43,7 @@ func TestSeedOnEmptySecret(t *testing.T) {
 	if got.Current.Kid != set.Current.Kid || got.Next.Kid != set.Next.Kid {
 		t.Error("the stored set differs from the seeded one")
 	}
-	if len(f.logs.events(t, "sp_keys_seeded")) != 1 {
+	if len(f.logs.WithMsg(t, "sp_keys_seeded")) != 1 {
 		t.Error("seeding was not logged")
 	}
 }
@@ -299,7 +299,7 @@ func TestServesCachedSetWhileSecretsManagerIsDown(t *testing.T) {
 	if got.Current.Kid != want.Current.Kid {
 		t.Error("served a different set")
 	}
-	warns := f.logs.events(t, "sp_keys_stale")
+	warns := f.logs.WithMsg(t, "sp_keys_stale")
 	if len(warns) != 1 || warns[0]["level"] != "WARN" {
 		t.Fatalf("want one WARN sp_keys_stale event, got %v", warns)
 	}

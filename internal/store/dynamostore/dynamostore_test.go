@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,33 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/internal/store/storetest"
 )
-
-// endpointEnv names the dynalite (or DynamoDB Local) endpoint to test
-// against. scripts/dynalite/start.sh starts one.
-const endpointEnv = "SAMLFLEX_TEST_DYNAMODB_ENDPOINT"
-
-// dynalite returns the test endpoint, skipping the test when there is
-// none, except in CI, where a missing emulator must fail the run rather
-// than let the DynamoDB backend go untested unnoticed.
-func dynalite(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv(endpointEnv)
-	if ep != "" {
-		return ep
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("dynalite endpoint missing: CI=true but %s is not set", endpointEnv)
-	}
-	t.Skipf("%s is not set; to run the DynamoDB tests:\n"+
-		"  pid=$(scripts/dynalite/start.sh 4567)\n"+
-		"  %s=http://127.0.0.1:4567 go test -race ./internal/store/dynamostore\n"+
-		"  scripts/dynalite/stop.sh $pid", endpointEnv, endpointEnv)
-	return ""
-}
 
 // testDB hands out fresh tables on one endpoint. Names carry a random
 // per-run prefix so that concurrent runs (two developers, CI shards) on one
@@ -56,7 +33,7 @@ type testDB struct {
 
 func newTestDB(t *testing.T, optFns ...func(*dynamodb.Options)) *testDB {
 	t.Helper()
-	return newTestDBAt(t, dynalite(t), optFns...)
+	return newTestDBAt(t, samlflextest.DynamoDBEndpoint(t), optFns...)
 }
 
 // newTestDBAt is newTestDB on any emulator's endpoint.

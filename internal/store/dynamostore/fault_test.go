@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/dynamostore/dynamoclient"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -27,7 +27,7 @@ import (
 
 var t0 = time.Date(2025, time.March, 14, 15, 9, 26, 0, time.UTC)
 
-const testSID = "AC0123456789abcdef0123456789abcdef"
+const testSID = samlflextest.AccountSID
 
 // fastRetries keeps the SDK's retry loop (3 attempts, as in production) but
 // with a 1ms backoff cap, so failure tests finish in milliseconds.
@@ -63,15 +63,7 @@ func writeDynamoBody(h http.Header, body string) {
 // closedEndpoint returns the URL of a loopback port with no listener.
 func closedEndpoint(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
+	return "http://" + samlflextest.FreeAddr(t)
 }
 
 // ops runs every Store method; each must fail against a broken backend.

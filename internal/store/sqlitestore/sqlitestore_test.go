@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest/sweeptest"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/storetest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
@@ -307,106 +308,20 @@ func TestPutRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestCloseIsIdempotent(t *testing.T) {
+func TestEmbeddedStore(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t, Options{SweepEvery: time.Hour})
-	for i := range 2 {
-		if err := s.Close(); err != nil {
-			t.Fatalf("Close #%d: %v", i+1, err)
-		}
-	}
-	// Calls after Close fail instead of panicking.
-	if _, err := s.Get(t.Context(), "x"); err == nil {
-		t.Fatal("Get after Close succeeded")
-	}
-}
-
-func TestSweep(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name      string
-		now       time.Time
-		wantSwept int
-		wantKept  []string
-	}{
-		{"NothingExpired", t0, 0, []string{"a", "b", "c"}},
-		{"BeforeFirstExpiry", t0.Add(time.Minute - time.Nanosecond), 0, []string{"a", "b", "c"}},
-		// At exactly expiresAt the record has expired, as in MarkUsed.
-		{"AtFirstExpiry", t0.Add(time.Minute), 1, []string{"b", "c"}},
-		{"Some", t0.Add(90 * time.Minute), 2, []string{"c"}},
-		{"All", t0.Add(48 * time.Hour), 3, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s, _ := open(t, Options{})
-			defer s.Close()
-			markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
-			n, err := s.Sweep(tc.now)
-			if err != nil {
-				t.Fatalf("Sweep: %v", err)
-			}
-			if n != tc.wantSwept {
-				t.Errorf("Sweep = %d, want %d", n, tc.wantSwept)
-			}
-			if got := keys(t, s); strings.Join(got, ",") != strings.Join(tc.wantKept, ",") {
-				t.Errorf("kept %v, want %v", got, tc.wantKept)
-			}
-			// Kept records still block replays.
-			for _, k := range tc.wantKept {
-				if err := s.MarkUsed(t.Context(), k, tc.now.Add(time.Hour), tc.now); !errors.Is(err, store.ErrAlreadyExists) {
-					t.Errorf("MarkUsed(%s) after Sweep: %v, want ErrAlreadyExists", k, err)
-				}
-			}
-		})
-	}
-}
-
-func TestBackgroundSweeper(t *testing.T) {
-	t.Parallel()
-	// SweepEvery is left 0 so that Open starts no ticker; the test drives
-	// the same loop with its own tick channel and the Options.Now clock.
-	now := t0.Add(90 * time.Minute)
-	s, _ := open(t, Options{Now: func() time.Time { return now }})
-	markUsed(t, s, map[string]time.Duration{"a": time.Minute, "b": time.Hour, "c": 24 * time.Hour})
-
-	type result struct {
-		n   int
-		err error
-	}
-	results := make(chan result, 1)
-	s.afterSweep = func(n int, err error) { results <- result{n, err} }
-	tick := make(chan time.Time)
-	stopped := make(chan struct{})
-	s.startSweeper(tick, func() { close(stopped) })
-
-	tick <- time.Time{} // the tick's own time is ignored; Now decides
-	if r := <-results; r.err != nil || r.n != 2 {
-		t.Fatalf("first sweep = %d, %v; want 2, nil", r.n, r.err)
-	}
-	tick <- time.Time{}
-	if r := <-results; r.err != nil || r.n != 0 {
-		t.Fatalf("second sweep = %d, %v; want 0, nil", r.n, r.err)
-	}
-	if got := keys(t, s); strings.Join(got, ",") != "c" {
-		t.Fatalf("kept %v, want [c]", got)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-stopped:
-	default:
-		t.Fatal("Close returned before the sweeper stopped its ticker")
-	}
-}
-
-func markUsed(t *testing.T, s *Store, ttl map[string]time.Duration) {
-	t.Helper()
-	for k, d := range ttl {
-		if err := s.MarkUsed(t.Context(), k, t0.Add(d), t0); err != nil {
-			t.Fatalf("MarkUsed(%s): %v", k, err)
-		}
-	}
+	sweeptest.Run(t, sweeptest.Backend{
+		Open: func(t *testing.T, now func() time.Time, every time.Duration) sweeptest.Store {
+			s, _ := open(t, Options{Now: now, SweepEvery: every})
+			return s
+		},
+		Keys: func(t *testing.T, s sweeptest.Store) []string { return keys(t, s.(*Store)) },
+		StartSweeper: func(s sweeptest.Store, tick <-chan time.Time, after func(int, error), stopped func()) {
+			st := s.(*Store)
+			st.afterSweep = after
+			st.startSweeper(tick, stopped)
+		},
+	})
 }
 
 // keys lists the assertion keys in the file, in order.

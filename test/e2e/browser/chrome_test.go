@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 const (
@@ -38,7 +40,7 @@ func chromiumPath(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	requireOrSkip(t, "chromium not found (set CHROMIUM, or on Debian: apt-get install chromium)")
+	samlflextest.RequireOrSkip(t, "chromium not found (set CHROMIUM, or on Debian: apt-get install chromium)")
 	return ""
 }
 
@@ -49,7 +51,7 @@ func chromiumPath(t *testing.T) string {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
-	output := &lockedBuffer{}
+	output := &samlflextest.LogBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Headless,

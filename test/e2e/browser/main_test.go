@@ -1,7 +1,6 @@
 package browser_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -64,33 +63,4 @@ func samlflexBinary(t *testing.T) string {
 		t.Fatal(build.err)
 	}
 	return build.path
-}
-
-// requireOrSkip skips t with msg, or fails it when CI=true: in CI a missing
-// tool must fail the run rather than silently shrink it (as samlidp does).
-func requireOrSkip(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// lockedBuffer collects a child process's output; it is read by the test
-// while the process still writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

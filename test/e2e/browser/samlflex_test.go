@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/test/e2e/samlidp"
 )
 
@@ -64,7 +65,7 @@ type site struct {
 	IdP      *samlidp.IdP
 	Landing  *landing
 
-	log *lockedBuffer // samlflex serve's stdout and stderr, of every run
+	log *samlflextest.LogBuffer // samlflex serve's stdout and stderr, of every run
 
 	bin, data string
 	port      int
@@ -103,7 +104,7 @@ func newSite(t *testing.T, opts siteOptions) *site {
 	// The account's entity ID and ACS URL derive from the base URL, and
 	// the IdP must know them before samlflex runs: pick the port first.
 	port := freePort(t)
-	s := &site{BaseURL: "http://127.0.0.1:" + strconv.Itoa(port), SID: newAccountSID(t), log: &lockedBuffer{}}
+	s := &site{BaseURL: "http://127.0.0.1:" + strconv.Itoa(port), SID: newAccountSID(t), log: &samlflextest.LogBuffer{}}
 	s.LoginURL = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2/login"
 	s.ACSURL = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2"
 	s.EntityID = s.BaseURL + "/v1/Accounts/" + s.SID + "/saml2/metadata"
