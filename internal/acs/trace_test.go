@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -37,7 +38,7 @@ func TestHandleCombinesTraces(t *testing.T) {
 				tc.edit(&acct)
 			}
 			f := newFixture(t, acct, nil)
-			_, err := f.svc.Handle(t.Context(), Input{AccountSID: testSID, SAMLResponse: []byte(testdata(t, tc.response)),
+			_, err := f.svc.Handle(t.Context(), Input{AccountSID: testSID, SAMLResponse: []byte(samlflextest.Golden(t, tc.response)),
 				LoginCookie: f.cookie(t, session.LoginState{RequestID: goldenReqID}), LogID: "req-1"})
 			if samlflex.CodeOf(err) != tc.wantCode {
 				t.Fatalf("code %s (%v), want %s", samlflex.CodeOf(err), err, tc.wantCode)

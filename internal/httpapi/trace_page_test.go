@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -67,7 +68,7 @@ func TestTraceTableEscapes(t *testing.T) {
 func TestRefusalShowsAndLogsTrace(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(a *samlflex.Account) { a.IdPIssuer = "https://other.my.salesforce.com" })
-	resp := e.do(acsPost(t, golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	resp := e.do(acsPost(t, samlflextest.Golden(t, "no-roles.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	page := wantError(t, resp, http.StatusForbidden, samlflex.CodeIssuerMismatch)
 	for _, want := range []string{`<table id="checks">`, "<code>issuer</code>", "https://other.my.salesforce.com", "https://acme.my.salesforce.com",
 		"<code>roles</code>", "no attribute roles", "attributes received: email, is_portal_user, userId, username"} {
@@ -124,7 +125,7 @@ func TestRefusalShowsAndLogsTrace(t *testing.T) {
 func TestStatusPageNeverEchoesStatusMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	resp := e.do(acsPost(t, golden(t, "status-denied.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
+	resp := e.do(acsPost(t, samlflextest.Golden(t, "status-denied.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	page := wantError(t, resp, http.StatusForbidden, samlflex.CodeStatusNotSuccess)
 	if !strings.Contains(page, "<code>status</code>") || !strings.Contains(page, "Requester/RequestDenied") || !strings.Contains(page, "access to the connected app") {
 		t.Errorf("page:\n%s", page)
