@@ -49,7 +49,7 @@ func writeTraceTable(w io.Writer, rows []traceRow) {
 }
 
 // traceTableStyle keeps long URLs and fingerprints inside the table.
-const traceTableStyle = `table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f5f5f7}h2{font-size:1.1rem}`
+const traceTableStyle = `table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f5f5f7}td:first-child,th:first-child{overflow-wrap:normal;white-space:nowrap}h2{font-size:1.1rem}`
 
 // traceRows are the failed checks of a trace, for the page. Checks that
 // passed stay in the log and in `samlflex account check`: the page is
