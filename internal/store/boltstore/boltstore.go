@@ -14,6 +14,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // ErrInUse means another process holds the data file open. bbolt's own
@@ -56,8 +57,7 @@ type Store struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	stop      chan struct{} // closed by Close to end the sweeper
-	done      chan struct{} // closed by the sweeper when it returns
+	sweeper   *storeutil.Sweeper // nil unless a sweeper was started
 	closeOnce sync.Once
 	closeErr  error
 
@@ -98,18 +98,8 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
-	s := &Store{
-		db:     db,
-		now:    opts.Now,
-		logger: opts.Logger,
-		stop:   make(chan struct{}),
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
+	s := &Store{db: db}
+	s.now, s.logger = storeutil.Defaults(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -121,10 +111,7 @@ func Open(path string, opts Options) (*Store, error) {
 // closes the file, releasing the lock. Later calls return the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.stop)
-		if s.done != nil {
-			<-s.done
-		}
+		s.sweeper.Stop()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr

@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // DefaultBusyTimeout is how long a statement waits for another
@@ -53,8 +54,7 @@ type Store struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	stop      chan struct{} // closed by Close to end the sweeper
-	done      chan struct{} // closed by the sweeper when it returns
+	sweeper   *storeutil.Sweeper // nil unless a sweeper was started
 	closeOnce sync.Once
 	closeErr  error
 
@@ -92,17 +92,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
+	s := &Store{db: db, path: path}
 	if err := s.migrate(context.Background()); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
+	s.now, s.logger = storeutil.Defaults(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -131,10 +126,7 @@ func (s *Store) Path() string { return s.path }
 // into the main file. Later calls return the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.stop)
-		if s.done != nil {
-			<-s.done
-		}
+		s.sweeper.Stop()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr
