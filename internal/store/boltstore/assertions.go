@@ -10,7 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/samlflex/samlflex/internal/store"
-	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // MarkUsed implements store.Assertions. The expiry check and the write
@@ -82,7 +81,7 @@ func (s *Store) Sweep(now time.Time) (int, error) {
 // startSweeper runs Sweep on every tick until Close. stopTick releases the
 // ticker. Tests pass their own tick channel and set afterSweep first.
 func (s *Store) startSweeper(tick <-chan time.Time, stopTick func()) {
-	s.sweeper = storeutil.StartSweeper(tick, stopTick, func() (int, error) { return s.Sweep(s.now()) }, s.logger, s.afterSweep)
+	s.bg.Start(tick, stopTick, s.Sweep, s.afterSweep)
 }
 
 // encodeExpiry stores Unix nanoseconds, big-endian so that the bytes sort

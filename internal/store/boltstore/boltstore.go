@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -38,28 +35,19 @@ type Options struct {
 	// LockTimeout bounds the wait for another process's lock on the file
 	// (0 means DefaultLockTimeout).
 	LockTimeout time.Duration
-	// SweepEvery, if positive, starts a goroutine that deletes expired
-	// assertion records at this interval, until Close. Without it the
-	// assertions bucket only grows (expired records are still reused by
-	// MarkUsed, so this is about file size, not correctness).
+	// SweepEvery, if positive, deletes expired assertion records at this
+	// interval until Close, with the clock Now and the logger Logger as
+	// storeutil.Background.Init fills them in (sqlitestore.Options says
+	// the same at more length).
 	SweepEvery time.Duration
-	// Now is the sweeper's clock; nil means time.Now. Store methods take
-	// their time as an argument instead.
-	Now func() time.Time
-	// Logger receives background sweep failures; nil discards them (they
-	// are retried at the next interval).
-	Logger *slog.Logger
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	now    func() time.Time
-	logger *slog.Logger
-
-	sweeper   *storeutil.Sweeper // nil unless a sweeper was started
-	closeOnce sync.Once
-	closeErr  error
+	db *bolt.DB
+	bg storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -69,11 +57,8 @@ type Store struct {
 // Open opens (creating if needed) the store file at path with mode 0600,
 // creating its directory with mode 0700 if missing.
 func Open(path string, opts Options) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("boltstore: empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("boltstore: %w", err)
+	if err := storeutil.MakeDir("boltstore", path); err != nil {
+		return nil, err
 	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
@@ -99,7 +84,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
 	s := &Store{db: db}
-	s.now, s.logger = storeutil.Defaults(opts.Now, opts.Logger)
+	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -110,11 +95,7 @@ func Open(path string, opts Options) (*Store, error) {
 // Close stops the sweeper (waiting for a running sweep to finish) and
 // closes the file, releasing the lock. Later calls return the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.sweeper.Stop()
-		s.closeErr = s.db.Close()
-	})
-	return s.closeErr
+	return s.bg.Close(s.db.Close)
 }
 
 // ctxErr wraps a context's error so that errors.Is(err, context.Canceled)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
-	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // MarkUsed implements store.Assertions as one conditional upsert: insert
@@ -62,5 +61,5 @@ func (s *Store) Sweep(now time.Time) (int, error) {
 // startSweeper runs Sweep on every tick until Close. stopTick releases the
 // ticker. Tests pass their own tick channel and set afterSweep first.
 func (s *Store) startSweeper(tick <-chan time.Time, stopTick func()) {
-	s.sweeper = storeutil.StartSweeper(tick, stopTick, func() (int, error) { return s.Sweep(s.now()) }, s.logger, s.afterSweep)
+	s.bg.Start(tick, stopTick, s.Sweep, s.afterSweep)
 }

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -49,14 +47,9 @@ type Options struct {
 // Store is a store.Store in one SQLite file. It is safe for concurrent use,
 // and other processes may open the same file at the same time.
 type Store struct {
-	db     *sql.DB
-	path   string
-	now    func() time.Time
-	logger *slog.Logger
-
-	sweeper   *storeutil.Sweeper // nil unless a sweeper was started
-	closeOnce sync.Once
-	closeErr  error
+	db   *sql.DB
+	path string
+	bg   storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -67,11 +60,8 @@ type Store struct {
 // creating its directory with mode 0700 if missing, and brings its schema
 // up to date.
 func Open(path string, opts Options) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("sqlitestore: empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %w", err)
+	if err := storeutil.MakeDir("sqlitestore", path); err != nil {
+		return nil, err
 	}
 	// SQLite creates the file with the process umask; create it first so
 	// that other local users can neither read which IdPs an account trusts
@@ -97,7 +87,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
-	s.now, s.logger = storeutil.Defaults(opts.Now, opts.Logger)
+	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -125,11 +115,7 @@ func (s *Store) Path() string { return s.path }
 // closes the database; the last connection to close checkpoints the WAL
 // into the main file. Later calls return the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.sweeper.Stop()
-		s.closeErr = s.db.Close()
-	})
-	return s.closeErr
+	return s.bg.Close(s.db.Close)
 }
 
 // IntegrityCheck runs SQLite's own consistency check of the file (used by
