@@ -142,11 +142,11 @@ func loadIdPKey(keyPath, certPath string) (*IdPKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb, _ := pem.Decode(keyPEM)
-	if kb == nil || kb.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("demo: %s is not a PEM PKCS#8 private key; delete it to get a new demo key", keyPath)
+	kb, err := pemDER(keyPath, keyPEM, "PRIVATE KEY", "PKCS#8 private key")
+	if err != nil {
+		return nil, err
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	parsed, err := x509.ParsePKCS8PrivateKey(kb)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w; delete it to get a new demo key", keyPath, err)
 	}
@@ -154,11 +154,11 @@ func loadIdPKey(keyPath, certPath string) (*IdPKey, error) {
 	if !ok {
 		return nil, fmt.Errorf("demo: %s holds a %T, want an RSA key; delete it to get a new demo key", keyPath, parsed)
 	}
-	cb, _ := pem.Decode(certPEM)
-	if cb == nil || cb.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("demo: %s is not a PEM certificate; delete it to get a new demo key", certPath)
+	cb, err := pemDER(certPath, certPEM, "CERTIFICATE", "certificate")
+	if err != nil {
+		return nil, err
 	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
+	cert, err := x509.ParseCertificate(cb)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w; delete it to get a new demo key", certPath, err)
 	}
@@ -166,6 +166,16 @@ func loadIdPKey(keyPath, certPath string) (*IdPKey, error) {
 		return nil, fmt.Errorf("demo: %s does not belong to %s; delete both to get a new demo key", certPath, keyPath)
 	}
 	return &IdPKey{Key: key, Certificate: cert}, nil
+}
+
+// pemDER returns the bytes of the first PEM block of data, read from path,
+// which must be of type typ; what names that type for the admin.
+func pemDER(path string, data []byte, typ, what string) ([]byte, error) {
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != typ {
+		return nil, fmt.Errorf("demo: %s is not a PEM %s; delete it to get a new demo key", path, what)
+	}
+	return b.Bytes, nil
 }
 
 // writeFile0600 writes through a temporary file and a rename, so that an
