@@ -1,9 +1,9 @@
 // Package awsconf loads the AWS SDK configuration of the CLI's clients
-// (smclient for Secrets Manager, dynamoclient for DynamoDB), so that the
-// rule for a local endpoint is written once. It imports the SDK's config
-// package with its SSO/STS providers; the Lambda functions, which build
-// their clients from the Lambda environment (internal/awsapp), must not
-// import it.
+// (smclient for Secrets Manager, dynamoclient for DynamoDB, and doctor's
+// CloudFormation and SNS clients), so that the rule for a local endpoint
+// is written once. It imports the SDK's config package with its SSO/STS
+// providers; the Lambda functions, which build their clients from the
+// Lambda environment (internal/awsapp), must not import it.
 package awsconf
 
 import (
