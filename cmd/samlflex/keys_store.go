@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -31,19 +30,10 @@ func (k *keyStorageFlags) register(fs *flag.FlagSet, getenv func(string) string)
 // resolve settles the backend; an explicit --data beats the environment's
 // secret, as for the account commands.
 func (k *keyStorageFlags) resolve(given map[string]bool) error {
-	if given["data"] && given["secret-id"] {
-		return errors.New("use either --data (local key file) or --secret-id (Secrets Manager), not both")
-	}
-	if given["data"] {
-		k.secretID = ""
-	}
-	if k.endpoint != "" && k.secretID == "" {
-		return errors.New("--secrets-manager-endpoint needs --secret-id (or $SAMLFLEX_KEYS_SECRET_ID)")
-	}
-	if k.secretID == "" && k.data == "" {
-		return errors.New("--data must not be empty")
-	}
-	return nil
+	return resolveBackend(given, k.data, &k.secretID, k.endpoint, backendNames{
+		local: "local key file", remoteFlag: "secret-id", remote: "Secrets Manager",
+		endpointFlag: "secrets-manager-endpoint", remoteEnv: config.EnvKeysSecretID,
+	})
 }
 
 // keyStore is what the keys commands do on either backend.

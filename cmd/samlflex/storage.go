@@ -73,16 +73,35 @@ func (s *storageFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 // explicit --data uses the embedded store even when SAMLFLEX_ACCOUNTS_TABLE
 // is set.
 func (s *storageFlags) resolve(given map[string]bool) error {
-	if given["data"] && given["dynamodb-table"] {
-		return errors.New("use either --data (embedded store) or --dynamodb-table (DynamoDB), not both")
+	return resolveBackend(given, s.data, &s.table, s.endpoint, backendNames{
+		local: "embedded store", remoteFlag: "dynamodb-table", remote: "DynamoDB",
+		endpointFlag: "dynamodb-endpoint", remoteEnv: config.EnvAccountsTable,
+	})
+}
+
+// backendNames are the words of resolveBackend's usage errors for one
+// flag set: what --data selects, the flag (and its environment variable)
+// that selects the AWS resource instead, and the flag of its endpoint.
+type backendNames struct {
+	local, remoteFlag, remote, endpointFlag, remoteEnv string
+}
+
+// resolveBackend applies the rules that the account and the keys flag
+// sets share. The AWS resource (*remote, which may come from the
+// environment) wins unless --data was given on the command line; giving
+// both is a usage error, as is an endpoint without a resource, or no
+// resource and an empty --data.
+func resolveBackend(given map[string]bool, data string, remote *string, endpoint string, n backendNames) error {
+	if given["data"] && given[n.remoteFlag] {
+		return fmt.Errorf("use either --data (%s) or --%s (%s), not both", n.local, n.remoteFlag, n.remote)
 	}
 	if given["data"] {
-		s.table = ""
+		*remote = ""
 	}
-	if s.endpoint != "" && s.table == "" {
-		return errors.New("--dynamodb-endpoint needs --dynamodb-table (or $SAMLFLEX_ACCOUNTS_TABLE)")
+	if endpoint != "" && *remote == "" {
+		return fmt.Errorf("--%s needs --%s (or $%s)", n.endpointFlag, n.remoteFlag, n.remoteEnv)
 	}
-	if s.table == "" && s.data == "" {
+	if *remote == "" && data == "" {
 		return errors.New("--data must not be empty")
 	}
 	return nil

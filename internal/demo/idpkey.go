@@ -142,30 +142,38 @@ func loadIdPKey(keyPath, certPath string) (*IdPKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb, _ := pem.Decode(keyPEM)
-	if kb == nil || kb.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("demo: %s is not a PEM PKCS#8 private key; delete it to get a new demo key", keyPath)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	parsed, err := parsePEM(keyPath, keyPEM, "PRIVATE KEY", "PKCS#8 private key", x509.ParsePKCS8PrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("demo: %s: %w; delete it to get a new demo key", keyPath, err)
+		return nil, err
 	}
 	key, ok := parsed.(*rsa.PrivateKey)
 	if !ok {
 		return nil, fmt.Errorf("demo: %s holds a %T, want an RSA key; delete it to get a new demo key", keyPath, parsed)
 	}
-	cb, _ := pem.Decode(certPEM)
-	if cb == nil || cb.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("demo: %s is not a PEM certificate; delete it to get a new demo key", certPath)
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
+	cert, err := parsePEM(certPath, certPEM, "CERTIFICATE", "certificate", x509.ParseCertificate)
 	if err != nil {
-		return nil, fmt.Errorf("demo: %s: %w; delete it to get a new demo key", certPath, err)
+		return nil, err
 	}
 	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
 		return nil, fmt.Errorf("demo: %s does not belong to %s; delete both to get a new demo key", certPath, keyPath)
 	}
 	return &IdPKey{Key: key, Certificate: cert}, nil
+}
+
+// parsePEM parses the first PEM block of data, read from path, which must
+// be of type typ (what names that type for the admin). Its errors tell the
+// admin how to recover: a new demo key is one deleted file away.
+func parsePEM[T any](path string, data []byte, typ, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != typ {
+		return zero, fmt.Errorf("demo: %s is not a PEM %s; delete it to get a new demo key", path, what)
+	}
+	v, err := parse(b.Bytes)
+	if err != nil {
+		return zero, fmt.Errorf("demo: %s: %w; delete it to get a new demo key", path, err)
+	}
+	return v, nil
 }
 
 // writeFile0600 writes through a temporary file and a rename, so that an

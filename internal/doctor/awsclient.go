@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/samlflex/samlflex/internal/awsconf"
 	"github.com/samlflex/samlflex/internal/keys/smkeys/smclient"
 )
 
@@ -42,9 +42,9 @@ func NewAWSClients(ctx context.Context, secretsEndpoint string) (*AWSClients, er
 		// and the CLI does not offer them with an endpoint.
 		return c, nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx, "doctor", "")
 	if err != nil {
-		return nil, fmt.Errorf("doctor: load AWS config: %v", err)
+		return nil, err
 	}
 	c.Stacks, c.Topics = cloudformation.NewFromConfig(cfg), sns.NewFromConfig(cfg)
 	return c, nil

@@ -291,3 +291,16 @@ func checkCall(op string, creds Creds, instanceSID string) error {
 	}
 	return nil
 }
+
+// checkUserCall is checkCall for a call whose path also names the Flex
+// user flexUserSID, interpolated like the instance SID.
+func checkUserCall(op string, creds Creds, instanceSID, flexUserSID string) error {
+	if err := checkCall(op, creds, instanceSID); err != nil {
+		return err
+	}
+	if !flexUserSIDPattern.MatchString(flexUserSID) {
+		return samlflex.Errorf(samlflex.CodeFlexRejected,
+			"flex %s: Flex user SID %q is not FU followed by 32 hex digits", op, flexUserSID)
+	}
+	return nil
+}

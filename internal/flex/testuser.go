@@ -38,12 +38,8 @@ type TestUserReport struct {
 // --provision-test-user`, never during a login.
 func (c *Client) Deprovision(ctx context.Context, creds Creds, instanceSID, flexUserSID string) (User, int, error) {
 	const op = "deprovision_user"
-	if err := checkCall(op, creds, instanceSID); err != nil {
+	if err := checkUserCall(op, creds, instanceSID, flexUserSID); err != nil {
 		return User{}, 0, err
-	}
-	if !flexUserSIDPattern.MatchString(flexUserSID) {
-		return User{}, 0, samlflex.Errorf(samlflex.CodeFlexRejected,
-			"flex %s: Flex user SID %q is not FU followed by 32 hex digits", op, flexUserSID)
 	}
 	var w wireUser
 	status, err := c.do(ctx, creds, c.newBudget(), request{

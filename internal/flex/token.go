@@ -112,12 +112,8 @@ func (c *Client) mintToken(ctx context.Context, creds Creds, b budget, instanceS
 // ProvisionTestUser.
 func (c *Client) mintTokenStatus(ctx context.Context, creds Creds, b budget, instanceSID, flexUserSID string, ttl time.Duration) (Token, int, error) {
 	const op = "mint_token"
-	if err := checkCall(op, creds, instanceSID); err != nil {
+	if err := checkUserCall(op, creds, instanceSID, flexUserSID); err != nil {
 		return Token{}, 0, err
-	}
-	if !flexUserSIDPattern.MatchString(flexUserSID) {
-		return Token{}, 0, samlflex.Errorf(samlflex.CodeFlexRejected,
-			"flex %s: Flex user SID %q is not FU followed by 32 hex digits", op, flexUserSID)
 	}
 	if ttl < 0 {
 		return Token{}, 0, samlflex.Errorf(samlflex.CodeInvalidConfig,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -56,16 +55,9 @@ type Server struct {
 	limit *limiter
 }
 
-// New builds the handler.
+// New builds the handler. The required fields and the base URL are
+// checked by acs.New, which owns them.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Keys == nil || cfg.Logger == nil {
-		return nil, errors.New("httpapi: Store, Keys and Logger are required")
-	}
-	base, err := samlflex.ParseBaseURL(cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	cfg.BaseURL = base.String()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -57,6 +57,24 @@ func (s *Set) ByKid(kid string) *Pair {
 	return nil
 }
 
+// namedPair is a filled slot of a Set, named as in SetError.Slot.
+type namedPair struct {
+	name string
+	p    *Pair
+}
+
+// filledSlots returns the slots of s that hold a pair, in the order
+// previous, current, next.
+func (s *Set) filledSlots() []namedPair {
+	var out []namedPair
+	for _, slot := range []namedPair{{"previous", s.Previous}, {"current", s.Current}, {"next", s.Next}} {
+		if slot.p != nil {
+			out = append(out, slot)
+		}
+	}
+	return out
+}
+
 func nonNil(ps ...*Pair) []*Pair {
 	out := make([]*Pair, 0, len(ps))
 	for _, p := range ps {
@@ -79,13 +97,7 @@ func (s *Set) Check(now time.Time, rand io.Reader) error {
 	if s == nil || s.Current == nil {
 		return &SetError{Slot: "current", Reason: "is required"}
 	}
-	for _, slot := range []struct {
-		name string
-		p    *Pair
-	}{{"previous", s.Previous}, {"current", s.Current}, {"next", s.Next}} {
-		if slot.p == nil {
-			continue
-		}
+	for _, slot := range s.filledSlots() {
 		c := slot.p.Certificate
 		if now.Before(c.NotBefore) {
 			return &SetError{Slot: slot.name, Reason: fmt.Sprintf("certificate is not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))}

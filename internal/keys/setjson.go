@@ -258,13 +258,7 @@ func checkSince(s *Set) error {
 // ambiguous and a rotation would not change the signing key.
 func checkDistinct(s *Set) error {
 	seen := map[string]string{}
-	for _, slot := range []struct {
-		name string
-		p    *Pair
-	}{{"previous", s.Previous}, {"current", s.Current}, {"next", s.Next}} {
-		if slot.p == nil {
-			continue
-		}
+	for _, slot := range s.filledSlots() {
 		if other, dup := seen[slot.p.Kid]; dup {
 			return &SetError{Slot: slot.name, Reason: "holds the same key as " + other}
 		}

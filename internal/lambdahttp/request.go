@@ -180,25 +180,19 @@ func maxEncoded(maxBody int64) int64 {
 // isToken reports whether s is an RFC 9110 token, the syntax of methods and
 // header names.
 func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return alnumOr(s, "!#$%&'*+-.^_`|~")
 }
 
 // validHost accepts the bytes net/http accepts in a Host header (the
 // characters of a reg-name, IP literal and port). Anything else could make
 // r.URL.String() produce a URL with a different host or path.
 func validHost(s string) bool {
+	return alnumOr(s, "!$%&'()*+,-.:;=[]_~")
+}
+
+// alnumOr reports whether s is not empty and each of its bytes is an ASCII
+// letter, an ASCII digit or one of the bytes of extra.
+func alnumOr(s, extra string) bool {
 	if s == "" {
 		return false
 	}
@@ -206,7 +200,7 @@ func validHost(s string) bool {
 		c := s[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!$%&'()*+,-.:;=[]_~", c) >= 0:
+		case strings.IndexByte(extra, c) >= 0:
 		default:
 			return false
 		}

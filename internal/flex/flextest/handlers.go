@@ -42,9 +42,8 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request, sid string, hi
 // DOCUMENTED.
 func (s *Server) deprovision(w http.ResponseWriter, sid string) {
 	s.mu.Lock()
-	u, ok := s.bySID[sid]
 	var shape map[string]any
-	if ok {
+	if u, ok := s.bySID[sid]; ok {
 		if !u.Deactivated {
 			u.Deactivated, u.Updated = true, s.opts.Now().UTC()
 			u.Version++
@@ -52,11 +51,7 @@ func (s *Server) deprovision(w http.ResponseWriter, sid string) {
 		shape = s.getShape(u)
 	}
 	s.mu.Unlock()
-	if !ok {
-		notFound(w, "/v4/Instances/"+InstanceSID+"/Users/"+sid)
-		return
-	}
-	writeJSON(w, http.StatusOK, shape)
+	writeUser(w, sid, shape)
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
@@ -86,16 +81,18 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) fetch(w http.ResponseWriter, sid string) {
 	s.mu.Lock()
-	u, ok := s.bySID[sid]
-	if ok && u.Deactivated && s.opts.HideDeactivated {
-		ok = false
-	}
 	var shape map[string]any
-	if ok {
+	if u, ok := s.bySID[sid]; ok && !(u.Deactivated && s.opts.HideDeactivated) {
 		shape = s.getShape(u)
 	}
 	s.mu.Unlock()
-	if !ok {
+	writeUser(w, sid, shape)
+}
+
+// writeUser answers with the shape of user sid, or with Twilio's 404 for
+// its path if shape is nil (no such user, or one the options hide).
+func writeUser(w http.ResponseWriter, sid string, shape map[string]any) {
+	if shape == nil {
 		notFound(w, "/v4/Instances/"+InstanceSID+"/Users/"+sid)
 		return
 	}

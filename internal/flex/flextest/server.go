@@ -202,53 +202,49 @@ func New(t testing.TB, opts Options) *Server {
 	return s
 }
 
+// locked runs f holding s.mu: the setters below are called by tests while
+// handlers read the same fields.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
 // Throttle makes the next n requests answer 429 (Twilio 20429), with a
 // Retry-After header when retryAfter is not empty.
 func (s *Server) Throttle(n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttle, s.retryAfter = n, retryAfter
+	s.locked(func() { s.throttle, s.retryAfter = n, retryAfter })
 }
 
 // FailNext makes the next n requests answer status with Twilio code
 // (0: none) in the documented exception body, e.g. 45796 with 409 or 45780
 // with 429, to test how each code is handled whatever status carries it.
 func (s *Server) FailNext(n, status, code int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failN, s.failSt, s.failCode = n, status, code
+	s.locked(func() { s.failN, s.failSt, s.failCode = n, status, code })
 }
 
 // FailWith makes every request answer status (e.g. 500, Twilio 20500)
 // until FailWith(0).
 func (s *Server) FailWith(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failStatus = status
+	s.locked(func() { s.failStatus = status })
 }
 
 // RejectCredentials makes every request answer 401 (Twilio 20003), as
 // for a deleted API key.
 func (s *Server) RejectCredentials(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.badCreds = on
+	s.locked(func() { s.badCreds = on })
 }
 
 // HideInstance makes InstanceSID unknown too (404, Twilio 20404). Other
 // instance SIDs are always unknown.
 func (s *Server) HideInstance(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hideInst = on
+	s.locked(func() { s.hideInst = on })
 }
 
 // SetUserLimit refuses to create a user when n active users exist (0: no
 // limit). Updates of existing users still work.
 func (s *Server) SetUserLimit(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.userLimit = n
+	s.locked(func() { s.userLimit = n })
 }
 
 // SetDeactivated marks a user deprovisioned (as the Deprovision endpoint

@@ -3,13 +3,13 @@ package boltstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -26,7 +26,9 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 		}
 		// Unmarshal inside the transaction: v points into the mmap and is
 		// only valid until the transaction ends.
-		return decodeAccount(sid, v, &a)
+		var err error
+		a, err = decodeAccount(sid, v)
+		return err
 	})
 	if err != nil {
 		return samlflex.Account{}, err
@@ -37,20 +39,12 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 // Put implements store.Accounts. The version check and the write happen in
 // one Update transaction, which bbolt runs one at a time.
 func (s *Store) Put(ctx context.Context, a samlflex.Account, expectVersion int64, now time.Time) (int64, error) {
-	if a.AccountSID == "" {
-		return 0, errors.New("boltstore: put: empty account SID")
-	}
-	if expectVersion < 0 {
-		return 0, fmt.Errorf("boltstore: put %s: negative expected version %d", a.AccountSID, expectVersion)
+	a, val, err := storeutil.EncodeAccount("boltstore", a, expectVersion, now)
+	if err != nil {
+		return 0, err
 	}
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
-	}
-	a.Version = expectVersion + 1
-	a.UpdatedAt = now.UTC()
-	val, err := json.Marshal(a)
-	if err != nil {
-		return 0, fmt.Errorf("boltstore: put %s: %w", a.AccountSID, err)
 	}
 	key := []byte(a.AccountSID)
 	err = s.db.Update(func(tx *bolt.Tx) error {
@@ -94,8 +88,8 @@ func (s *Store) List(ctx context.Context) ([]samlflex.Account, error) {
 	var out []samlflex.Account
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
-			var a samlflex.Account
-			if err := decodeAccount(string(k), v, &a); err != nil {
+			a, err := decodeAccount(string(k), v)
+			if err != nil {
 				return err
 			}
 			out = append(out, a)
@@ -125,9 +119,7 @@ func (s *Store) Delete(ctx context.Context, sid string) error {
 	})
 }
 
-func decodeAccount(sid string, v []byte, a *samlflex.Account) error {
-	if err := json.Unmarshal(v, a); err != nil {
-		return fmt.Errorf("boltstore: account %s is corrupt: %w", sid, err)
-	}
-	return nil
+// decodeAccount reads the JSON that Put stored for sid.
+func decodeAccount(sid string, body []byte) (samlflex.Account, error) {
+	return storeutil.DecodeAccount("boltstore", sid, body)
 }

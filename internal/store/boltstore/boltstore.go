@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // ErrInUse means another process holds the data file open. bbolt's own
@@ -37,29 +35,19 @@ type Options struct {
 	// LockTimeout bounds the wait for another process's lock on the file
 	// (0 means DefaultLockTimeout).
 	LockTimeout time.Duration
-	// SweepEvery, if positive, starts a goroutine that deletes expired
-	// assertion records at this interval, until Close. Without it the
-	// assertions bucket only grows (expired records are still reused by
-	// MarkUsed, so this is about file size, not correctness).
+	// SweepEvery, if positive, deletes expired assertion records at this
+	// interval until Close, with the clock Now and the logger Logger as
+	// storeutil.Background.Init fills them in (sqlitestore.Options says
+	// the same at more length).
 	SweepEvery time.Duration
-	// Now is the sweeper's clock; nil means time.Now. Store methods take
-	// their time as an argument instead.
-	Now func() time.Time
-	// Logger receives background sweep failures; nil discards them (they
-	// are retried at the next interval).
-	Logger *slog.Logger
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Store is a store.Store in one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	now    func() time.Time
-	logger *slog.Logger
-
-	stop      chan struct{} // closed by Close to end the sweeper
-	done      chan struct{} // closed by the sweeper when it returns
-	closeOnce sync.Once
-	closeErr  error
+	db *bolt.DB
+	bg storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -69,11 +57,8 @@ type Store struct {
 // Open opens (creating if needed) the store file at path with mode 0600,
 // creating its directory with mode 0700 if missing.
 func Open(path string, opts Options) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("boltstore: empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("boltstore: %w", err)
+	if err := storeutil.MakeDir("boltstore", path); err != nil {
+		return nil, err
 	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
@@ -98,18 +83,8 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
-	s := &Store{
-		db:     db,
-		now:    opts.Now,
-		logger: opts.Logger,
-		stop:   make(chan struct{}),
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
+	s := &Store{db: db}
+	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -120,14 +95,7 @@ func Open(path string, opts Options) (*Store, error) {
 // Close stops the sweeper (waiting for a running sweep to finish) and
 // closes the file, releasing the lock. Later calls return the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		close(s.stop)
-		if s.done != nil {
-			<-s.done
-		}
-		s.closeErr = s.db.Close()
-	})
-	return s.closeErr
+	return s.bg.Close(s.db.Close)
 }
 
 // ctxErr wraps a context's error so that errors.Is(err, context.Canceled)

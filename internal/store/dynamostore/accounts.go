@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -47,19 +47,11 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 // retry then tripped over it. Without this, a retried update would report
 // a version conflict for a save that in fact happened.
 func (s *Store) Put(ctx context.Context, a samlflex.Account, expectVersion int64, now time.Time) (int64, error) {
-	if a.AccountSID == "" {
-		return 0, errors.New("dynamostore: put: empty account SID")
-	}
-	if expectVersion < 0 {
-		return 0, fmt.Errorf("dynamostore: put %s: negative expected version %d", a.AccountSID, expectVersion)
-	}
-	// The JSON carries Version and UpdatedAt too, so that an exported
-	// config is self-describing; the attributes are what conditions use.
-	a.Version = expectVersion + 1
-	a.UpdatedAt = now.UTC()
-	cfg, err := json.Marshal(a)
+	// The JSON carries Version and UpdatedAt too; the attributes are what
+	// conditions use.
+	a, cfg, err := storeutil.EncodeAccount("dynamostore", a, expectVersion, now)
 	if err != nil {
-		return 0, fmt.Errorf("dynamostore: put %s: %w", a.AccountSID, err)
+		return 0, err
 	}
 	writeID := newWriteID()
 	in := &dynamodb.PutItemInput{

@@ -3,12 +3,11 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -25,11 +24,7 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 	if err != nil {
 		return samlflex.Account{}, s.wrap(ctx, "get "+sid, err)
 	}
-	var a samlflex.Account
-	if err := decodeAccount(sid, body, &a); err != nil {
-		return samlflex.Account{}, err
-	}
-	return a, nil
+	return decodeAccount(sid, []byte(body))
 }
 
 // Put implements store.Accounts. Create and update are each one statement
@@ -37,20 +32,12 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 // the write lock, so concurrent writers, in this process or another, cannot
 // both succeed.
 func (s *Store) Put(ctx context.Context, a samlflex.Account, expectVersion int64, now time.Time) (int64, error) {
-	if a.AccountSID == "" {
-		return 0, errors.New("sqlitestore: put: empty account SID")
-	}
-	if expectVersion < 0 {
-		return 0, fmt.Errorf("sqlitestore: put %s: negative expected version %d", a.AccountSID, expectVersion)
+	a, body, err := storeutil.EncodeAccount("sqlitestore", a, expectVersion, now)
+	if err != nil {
+		return 0, err
 	}
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
-	}
-	a.Version = expectVersion + 1
-	a.UpdatedAt = now.UTC()
-	body, err := json.Marshal(a)
-	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: put %s: %w", a.AccountSID, err)
 	}
 	var res sql.Result
 	if expectVersion == 0 {
@@ -93,8 +80,8 @@ func (s *Store) List(ctx context.Context) ([]samlflex.Account, error) {
 		if err := rows.Scan(&sid, &body); err != nil {
 			return nil, s.wrap(ctx, "list", err)
 		}
-		var a samlflex.Account
-		if err := decodeAccount(sid, body, &a); err != nil {
+		a, err := decodeAccount(sid, []byte(body))
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
@@ -124,9 +111,7 @@ func (s *Store) Delete(ctx context.Context, sid string) error {
 	return nil
 }
 
-func decodeAccount(sid, body string, a *samlflex.Account) error {
-	if err := json.Unmarshal([]byte(body), a); err != nil {
-		return fmt.Errorf("sqlitestore: account %s is corrupt: %w", sid, err)
-	}
-	return nil
+// decodeAccount reads the JSON that Put stored for sid.
+func decodeAccount(sid string, body []byte) (samlflex.Account, error) {
+	return storeutil.DecodeAccount("sqlitestore", sid, body)
 }

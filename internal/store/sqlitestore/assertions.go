@@ -59,25 +59,7 @@ func (s *Store) Sweep(now time.Time) (int, error) {
 }
 
 // startSweeper runs Sweep on every tick until Close. stopTick releases the
-// ticker. Tests pass their own tick channel.
+// ticker. Tests pass their own tick channel and set afterSweep first.
 func (s *Store) startSweeper(tick <-chan time.Time, stopTick func()) {
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		defer stopTick()
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-tick:
-				n, err := s.Sweep(s.now())
-				if err != nil {
-					s.logger.Error("sweeping expired assertion IDs failed", "err", err)
-				}
-				if s.afterSweep != nil {
-					s.afterSweep(n, err)
-				}
-			}
-		}
-	}()
+	s.bg.Start(tick, stopTick, s.Sweep, s.afterSweep)
 }

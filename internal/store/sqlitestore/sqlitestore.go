@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // DefaultBusyTimeout is how long a statement waits for another
@@ -48,15 +47,9 @@ type Options struct {
 // Store is a store.Store in one SQLite file. It is safe for concurrent use,
 // and other processes may open the same file at the same time.
 type Store struct {
-	db     *sql.DB
-	path   string
-	now    func() time.Time
-	logger *slog.Logger
-
-	stop      chan struct{} // closed by Close to end the sweeper
-	done      chan struct{} // closed by the sweeper when it returns
-	closeOnce sync.Once
-	closeErr  error
+	db   *sql.DB
+	path string
+	bg   storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -67,11 +60,8 @@ type Store struct {
 // creating its directory with mode 0700 if missing, and brings its schema
 // up to date.
 func Open(path string, opts Options) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("sqlitestore: empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %w", err)
+	if err := storeutil.MakeDir("sqlitestore", path); err != nil {
+		return nil, err
 	}
 	// SQLite creates the file with the process umask; create it first so
 	// that other local users can neither read which IdPs an account trusts
@@ -92,17 +82,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
+	s := &Store{db: db, path: path}
 	if err := s.migrate(context.Background()); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
+	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
 		tk := time.NewTicker(opts.SweepEvery)
 		s.startSweeper(tk.C, tk.Stop)
@@ -130,14 +115,7 @@ func (s *Store) Path() string { return s.path }
 // closes the database; the last connection to close checkpoints the WAL
 // into the main file. Later calls return the first result.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		close(s.stop)
-		if s.done != nil {
-			<-s.done
-		}
-		s.closeErr = s.db.Close()
-	})
-	return s.closeErr
+	return s.bg.Close(s.db.Close)
 }
 
 // IntegrityCheck runs SQLite's own consistency check of the file (used by

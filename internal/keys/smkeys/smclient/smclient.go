@@ -9,34 +9,21 @@ package smclient
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/samlflex/samlflex/internal/awsconf"
 )
 
-// New builds the client. With endpoint empty it uses the default chain
-// (environment, profile, SSO, instance role; region from the environment
-// or profile). With an endpoint (a local emulator, for tests) it uses
-// region us-east-1 and static dummy credentials, so that an admin's real
-// credentials are never signed into requests to a local port.
+// New builds the client with awsconf.Load's credentials and region: the
+// default chain with endpoint empty, dummy ones with an endpoint (a local
+// emulator, for tests), so that an admin's real credentials are never
+// signed into requests to a local port.
 func New(ctx context.Context, endpoint string) (*secretsmanager.Client, error) {
-	var load []func(*config.LoadOptions) error
-	if endpoint != "" {
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("smclient: endpoint %q is not an http(s) URL", endpoint)
-		}
-		load = append(load,
-			config.WithRegion("us-east-1"),
-			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("samlflex-local", "samlflex-local", "")),
-		)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	cfg, err := awsconf.Load(ctx, "smclient", endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("smclient: load AWS config: %v", err)
+		return nil, err
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("smclient: no AWS region configured (set AWS_REGION or a profile's region)")
