@@ -67,12 +67,15 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		defer release()
 	}
 	now := s.now()
-	a, trace, err := v.VerifyTrace(in.SAMLResponse, samlflex.Expect{RequestID: state.RequestID})
+	// Verify builds the decision trace only for a refusal: a valid login
+	// does not pay for it.
+	exp := samlflex.Expect{RequestID: state.RequestID}
+	a, err := v.Verify(in.SAMLResponse, exp)
 	if err != nil {
 		// The attribute checks join the trace (once the signature held),
 		// so that the page lists a missing roles attribute together with,
 		// say, a wrong audience: one round trip to Salesforce, not two.
-		trace.CheckMapping(acct.Mapping())
+		samlflex.TraceOf(err).CheckMapping(acct.Mapping())
 		return nil, err
 	}
 	if a.Unsolicited && acct.IdPInitiatedEffective() == samlflex.IdPInitiatedBounce {
@@ -80,6 +83,9 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	}
 	id, err := samlflex.Map(a, acct.Mapping())
 	if err != nil {
+		// Rare (a setting or the connected app's attributes): the trace of
+		// the verification is built now, with the attribute checks.
+		_, trace, _ := v.VerifyTrace(in.SAMLResponse, exp)
 		trace.CheckMapping(acct.Mapping())
 		return nil, samlflex.WithTrace(err, trace)
 	}

@@ -133,9 +133,34 @@ func (a *Assertion) ReplayKey(accountSID string) string {
 // element that goxmldsig re-parses from the signed, canonical bytes, so a
 // wrapped or injected element outside the signed subtree cannot reach the
 // result (XML signature wrapping).
+//
+// An accepted response costs no trace: the checks run once, as the
+// fast path. A refused one is verified a second time, at the same instant,
+// to collect the trace (the same code, so the same answer); refusals before
+// the signature are cheap by the limits of limits.go, and a valid login
+// pays nothing for the trace it does not need.
 func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
-	a, _, err := v.VerifyTrace(encoded, exp)
-	return a, err
+	now := v.now()
+	var st verifyState
+	a, err := v.verify(encoded, exp, nil, now, &st)
+	if err == nil {
+		return a, nil
+	}
+	tr := &Trace{}
+	if st.traced {
+		// Refused after the first check of the trace: verify again to
+		// collect it. A refusal before it (size, base64, XML and its
+		// limits, the root element) has an empty trace, so the hostile
+		// shapes of limits.go are never verified twice.
+		_, err = v.verify(encoded, exp, tr, now, &st)
+	}
+	return nil, WithTrace(err, tr)
+}
+
+// verifyState reports how far verify got.
+type verifyState struct {
+	// traced: verify reached the first check the trace records.
+	traced bool
 }
 
 // VerifyTrace is Verify that also returns the decision trace, accepted or
@@ -146,15 +171,14 @@ func (v *Verifier) Verify(encoded []byte, exp Expect) (*Assertion, error) {
 // that is wrong after one login.
 func (v *Verifier) VerifyTrace(encoded []byte, exp Expect) (*Assertion, *Trace, error) {
 	tr := &Trace{}
-	a, err := v.verify(encoded, exp, tr)
+	a, err := v.verify(encoded, exp, tr, v.now(), &verifyState{})
 	if err != nil {
 		return nil, tr, WithTrace(err, tr)
 	}
 	return a, tr, nil
 }
 
-func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, error) {
-	now := v.now()
+func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, st *verifyState) (*Assertion, error) {
 	if len(encoded) > v.acct.MaxResponse() {
 		return nil, Errorf(CodeResponseTooLarge, "encoded response is %d bytes, limit %d", len(encoded), v.acct.MaxResponse())
 	}
@@ -173,8 +197,11 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, er
 	if root.SelectAttrValue("Version", "") != "2.0" {
 		return nil, Errorf(CodeMalformedResponse, "SAML version %q, want 2.0", root.SelectAttrValue("Version", ""))
 	}
+	st.traced = true
 	err = checkStatus(root)
-	tr.add(statusCheck(root, err))
+	if tr != nil {
+		tr.add(statusCheck(root, err))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +215,9 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, er
 		return nil, err
 	}
 	err = checkAlgorithms(root, v.acct.AllowSHA1)
-	tr.add(algorithmCheck(root, v.acct.AllowSHA1, err))
+	if tr != nil {
+		tr.add(algorithmCheck(root, v.acct.AllowSHA1, err))
+	}
 	if err != nil {
 		// Refused SHA-1 stops nothing else: the signature is still
 		// checked (goxmldsig verifies SHA-1), only so that the trace can
@@ -227,25 +256,33 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, er
 		if hasSignatureChild(assertion) {
 			a, _, err := v.verifyDetached(assertion, now)
 			if err != nil {
-				tr.add(v.signatureCheck(assertion, err, now))
+				if tr != nil {
+					tr.add(v.signatureCheck(assertion, err, now))
+				}
 				return fail(err)
 			}
 			assertion = a
 			signed = "response+assertion"
 		}
-		tr.add(v.signatureCheck(root, nil, now))
+		if tr != nil {
+			tr.add(v.signatureCheck(root, nil, now))
+		}
 	case errors.Is(err, dsig.ErrMissingSignature):
 		a, info, aerr := v.verifyDetached(rawAssertion, now)
 		if errors.Is(aerr, dsig.ErrMissingSignature) {
 			aerr = Errorf(CodeSignatureMissing, "neither the Response nor the Assertion carries a signature")
 		}
-		tr.add(v.signatureCheck(rawAssertion, aerr, now))
+		if tr != nil {
+			tr.add(v.signatureCheck(rawAssertion, aerr, now))
+		}
 		if aerr != nil {
 			return fail(aerr)
 		}
 		assertion, sigInfo, signed = a, info, "assertion"
 	default:
-		tr.add(v.signatureCheck(root, err, now))
+		if tr != nil {
+			tr.add(v.signatureCheck(root, err, now))
+		}
 		return fail(err)
 	}
 	// The signature holds; before any value is read from the verified
@@ -258,7 +295,9 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace) (*Assertion, er
 	// the trace, and the first failed one (readVerified's order is the
 	// trace's) is the error.
 	out, err := v.readVerified(resp, root, assertion, now, exp, signed, sigInfo)
-	v.contentChecks(tr, resp, root, assertion, now, exp)
+	if tr != nil {
+		v.contentChecks(tr, resp, root, assertion, now, exp)
+	}
 	if err != nil || primary != nil {
 		return fail(err)
 	}
