@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/acs"
@@ -133,7 +134,46 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	s.serveCacheable(w, r, "application/samlmetadata+xml", body, "public, max-age=3600")
+	ctype, disposition := metadataRepresentation(r, acct.AccountSID)
+	w.Header().Set("Vary", "Accept")
+	if disposition != "" {
+		w.Header().Set("Content-Disposition", disposition)
+	}
+	s.serveCacheable(w, r, ctype, body, "public, max-age=3600")
+}
+
+// metadataRepresentation picks how the SP metadata is sent. SAML tools
+// (Salesforce, an IdP's metadata refresh) get the registered type,
+// application/samlmetadata+xml. A browser, whose navigation asks for
+// text/html, would download that type, so an admin who opens the link
+// gets XML the browser shows instead; ?download=1 asks for the file, as
+// samlflex-<sid>-metadata.xml.
+func metadataRepresentation(r *http.Request, sid string) (contentType, disposition string) {
+	const samlType = "application/samlmetadata+xml"
+	if r.URL.Query().Get("download") == "1" {
+		return samlType, `attachment; filename="samlflex-` + sid + `-metadata.xml"`
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		return "application/xml; charset=utf-8", ""
+	}
+	return samlType, ""
+}
+
+// handleACSSlash answers a POST to the ACS URL with a trailing slash. The
+// IdP would also have put that URL in the response's Destination, which
+// then never matches: the page says which setting to fix instead of "not
+// found".
+func (s *Server) handleACSSlash(w http.ResponseWriter, r *http.Request) {
+	err := samlflex.Errorf(samlflex.CodeDestinationMismatch, "ACS posted at %s: trailing slash", acs.Clip(r.URL.Path))
+	if _, urls, aerr := s.acs.Account(r.Context(), r.PathValue("sid")); aerr == nil {
+		// The page's table shows the two URLs side by side.
+		err.Trace = &samlflex.Trace{Checks: []samlflex.Check{{
+			Name: samlflex.CheckDestination, Code: samlflex.CodeDestinationMismatch,
+			Setting:  "Salesforce connected app: ACS URL (exactly this account's ACS URL, no slash at the end)",
+			Expected: urls.ACS, Received: urls.ACS + "/ (the URL this response was posted to)",
+		}}}
+	}
+	s.renderError(w, r, err)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +193,9 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 // serveCacheable writes body with a strong ETag and answers a matching
 // If-None-Match with 304.
 func (s *Server) serveCacheable(w http.ResponseWriter, r *http.Request, contentType string, body []byte, cacheControl string) {
-	sum := sha256.Sum256(body)
+	// The ETag names the representation: the same body under another
+	// Content-Type (the metadata's) is another one.
+	sum := sha256.Sum256(append([]byte(contentType+"\n"), body...))
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	h := w.Header()
 	h.Set("ETag", etag)

@@ -69,6 +69,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, acs: svc, mux: http.NewServeMux(), limit: limit}
 	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.ACSPath), s.only(http.MethodPost, s.handleACS))
+	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.ACSPath)+"/{$}", s.only(http.MethodPost, s.handleACSSlash))
 	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.LoginPath), s.only(http.MethodGet, s.handleLogin))
 	s.mux.HandleFunc(samlflex.RoutePattern(samlflex.MetadataPath), s.only(http.MethodGet, s.handleMetadata))
 	s.mux.HandleFunc(samlflex.PathJWKS, s.only(http.MethodGet, s.handleJWKS))
