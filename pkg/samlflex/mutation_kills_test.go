@@ -1,0 +1,57 @@
+package samlflex
+
+import (
+	"strings"
+	"testing"
+)
+
+// Tests that kill mutants scripts/mutation.sh found alive (docs/mutation.md):
+// each case pins an answer that one operator change in the code would flip.
+
+// TestIsTwilioHostedFlex: the host test is exact (flex.twilio.com or a
+// subdomain, case and a trailing dot ignored), and a URL that does not
+// parse is not the hosted UI (rather than a panic on a nil URL).
+func TestIsTwilioHostedFlex(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://flex.twilio.com/agent-desktop", true},
+		{"https://FLEX.twilio.com./agent-desktop", true},
+		{"https://eu1.flex.twilio.com/", true},
+		{"https://notflex.twilio.com/", false},
+		{"https://flex.twilio.com.evil.example/", false},
+		{"https://agent.example.com/", false},
+		{"https://flex.twilio.com/%zz", false}, // does not parse
+		{"", false},
+	} {
+		if got := IsTwilioHostedFlex(tc.url); got != tc.want {
+			t.Errorf("IsTwilioHostedFlex(%q) = %v, want %v", tc.url, got, tc.want)
+		}
+	}
+}
+
+// TestTruncateDetailBoundaries: exactly maxDetailText bytes are kept
+// whole, one more is cut; the cut steps back to a rune start (never past
+// the start of the string, even when no byte is one).
+func TestTruncateDetailBoundaries(t *testing.T) {
+	t.Parallel()
+	atLimit := strings.Repeat("x", maxDetailText)
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"at the limit", atLimit, atLimit},
+		{"one over", atLimit + "y", atLimit + "…(257 bytes)"},
+		// "a" then 2-byte runes: byte 256 is the second byte of a rune, so
+		// the cut steps back one byte to 255.
+		{"cut inside a rune", "a" + strings.Repeat("é", 200), "a" + strings.Repeat("é", 127) + "…(401 bytes)"},
+		// Continuation bytes only (not UTF-8): no rune start to step back
+		// to, so nothing is kept.
+		{"no rune start", strings.Repeat("\x80", 300), "…(300 bytes)"},
+	} {
+		if got := truncateDetail(tc.in); got != tc.want {
+			t.Errorf("%s: truncateDetail = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
