@@ -1,6 +1,7 @@
 package samlflex
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,25 @@ func TestTruncateDetailBoundaries(t *testing.T) {
 		if got := truncateDetail(tc.in); got != tc.want {
 			t.Errorf("%s: truncateDetail = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestIdPMetadataManyEntitiesListed: an error detail names the first
+// maxMetadataEntityIDs IdP entities and counts the rest.
+func TestIdPMetadataManyEntitiesListed(t *testing.T) {
+	t.Parallel()
+	cur := idpmdCertB64(t, "idp-rsa.crt")
+	var entities []string
+	for i := range maxMetadataEntityIDs + 2 {
+		entities = append(entities, idpmdEntity(fmt.Sprintf("https://e%d.test", i), "", cur))
+	}
+	_, err := ParseIdPMetadata([]byte(idpmdGroup("", entities...)), idpmdNow, "")
+	wantCode(t, err, CodeInvalidConfig)
+	detail := err.Error()
+	if !strings.Contains(detail, `12 IdP entities: "https://e0.test", `) || !strings.HasSuffix(detail, `"https://e9.test", and 2 more`) {
+		t.Fatalf("detail %q: want the first 10 entityIDs and \"and 2 more\"", detail)
+	}
+	if strings.Contains(detail, "e10.test") {
+		t.Fatalf("detail %q names more than 10 entities", detail)
 	}
 }
