@@ -76,3 +76,19 @@ func TestIdPMetadataManyEntitiesListed(t *testing.T) {
 		t.Fatalf("detail %q names more than 10 entities", detail)
 	}
 }
+
+// TestIdPMetadataSizeCapEdge: a document of exactly MaxIdPMetadataBytes is
+// read; one byte more is refused before any parsing.
+func TestIdPMetadataSizeCapEdge(t *testing.T) {
+	t.Parallel()
+	doc := idpmdEntity("https://a.test", "", idpmdCertB64(t, "idp-rsa.crt"))
+	atCap := doc + strings.Repeat(" ", MaxIdPMetadataBytes-len(doc)) // whitespace after the root
+	if m, err := ParseIdPMetadata([]byte(atCap), idpmdNow, ""); err != nil || m.EntityID != "https://a.test" {
+		t.Fatalf("%d bytes: %v, %q", len(atCap), err, m.EntityID)
+	}
+	_, err := ParseIdPMetadata([]byte(atCap+" "), idpmdNow, "")
+	wantCode(t, err, CodeInvalidConfig)
+	if !strings.Contains(PublicOf(err), "larger than samlflex accepts") {
+		t.Fatalf("one byte over: %q", PublicOf(err))
+	}
+}
