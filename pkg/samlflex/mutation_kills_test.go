@@ -92,3 +92,40 @@ func TestIdPMetadataSizeCapEdge(t *testing.T) {
 		t.Fatalf("one byte over: %q", PublicOf(err))
 	}
 }
+
+// TestIdPMetadataScanBoundsEdge: metadata with exactly maxMetadataElements
+// elements, or nested exactly maxMetadataDepth deep, is read; one more is
+// refused. The padding is unknown elements in the EntityDescriptor, which
+// the metadata types ignore.
+func TestIdPMetadataScanBoundsEdge(t *testing.T) {
+	t.Parallel()
+	base := idpmdEntity("https://a.test", "", idpmdCertB64(t, "idp-rsa.crt"))
+	baseElements := strings.Count(base, "<md:") + strings.Count(base, "<ds:")
+	if baseElements != 7 {
+		t.Fatalf("base entity has %d elements, the test assumes 7", baseElements)
+	}
+	pad := func(inner string) string {
+		return strings.Replace(base, "<md:IDPSSODescriptor ", inner+"<md:IDPSSODescriptor ", 1)
+	}
+	nest := func(levels int) string { // levels below the root
+		return pad(strings.Repeat("<x>", levels) + strings.Repeat("</x>", levels))
+	}
+	for _, tc := range []struct {
+		name string
+		doc  string
+		ok   bool
+	}{
+		{"elements at the cap", pad(strings.Repeat("<x/>", maxMetadataElements-baseElements)), true},
+		{"elements over the cap", pad(strings.Repeat("<x/>", maxMetadataElements-baseElements+1)), false},
+		{"depth at the cap", nest(maxMetadataDepth - 1), true},
+		{"depth over the cap", nest(maxMetadataDepth), false},
+	} {
+		_, err := ParseIdPMetadata([]byte(tc.doc), idpmdNow, "")
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && (CodeOf(err) != CodeInvalidConfig || !strings.Contains(PublicOf(err), "more XML elements, or nests them deeper")) {
+			t.Errorf("%s: got %v, want the bounds refusal", tc.name, err)
+		}
+	}
+}
