@@ -1,7 +1,9 @@
 package samlflex
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -127,5 +129,88 @@ func TestIdPMetadataScanBoundsEdge(t *testing.T) {
 		if !tc.ok && (CodeOf(err) != CodeInvalidConfig || !strings.Contains(PublicOf(err), "more XML elements, or nests them deeper")) {
 			t.Errorf("%s: got %v, want the bounds refusal", tc.name, err)
 		}
+	}
+}
+
+// TestTokenTooLongClass: the class named for a token cut off by the
+// budget. A start tag names namespaces or attributes only when it holds
+// more of them than the caps; anything else (and a cut-off that is not a
+// start tag, however short) is a long value.
+func TestTokenTooLongClass(t *testing.T) {
+	t.Parallel()
+	decls := func(n int) string { return strings.Repeat(` xmlns:p="u"`, n) }
+	attrs := func(n int) string { return strings.Repeat(` a="1"`, n) }
+	for _, tc := range []struct {
+		name  string
+		tok   string
+		class limitClass
+	}{
+		{"empty", "", limitText},
+		{"a lone <", "<", limitText},
+		{"comment", "<!--" + decls(maxNSInScope+1), limitText},
+		{"processing instruction", "<?pi" + decls(maxNSInScope+1), limitText},
+		{"text", "xxx" + decls(maxNSInScope+1), limitText},
+		{"namespaces at the cap", "<a" + decls(maxNSInScope), limitText},
+		{"namespaces over the cap", "<a" + decls(maxNSInScope+1), limitNamespaces},
+		{"attributes at the cap", "<a" + attrs(maxAttrsPerElement), limitText},
+		{"attributes over the cap", "<a" + attrs(maxAttrsPerElement+1), limitAttributes},
+	} {
+		err := tokenTooLong([]byte(tc.tok))
+		if err.Code != CodeResponseTooComplex || err.Public != limitPublic[tc.class] {
+			t.Errorf("%s: got %v (%q), want the %s message", tc.name, err, err.Public, tc.class)
+		}
+	}
+}
+
+// TestTokenBudgetBoundary: a token may take maxTokenBytes+1 bytes (the
+// budget is checked before each byte past the first maxTokenBytes); one
+// byte more is cut off. The start tag's attribute values stay under
+// maxTextBytes and its attributes under the cap, so only the budget can
+// refuse it.
+func TestTokenBudgetBoundary(t *testing.T) {
+	t.Parallel()
+	tag := func(n int) string { // a start tag of n bytes
+		const frame = `<a v="" w=""/>`
+		rest := n - len(frame)
+		return `<a v="` + strings.Repeat("x", rest/2) + `" w="` + strings.Repeat("y", rest-rest/2) + `"/>`
+	}
+	if n := len(tag(maxTokenBytes + 1)); n != maxTokenBytes+1 {
+		t.Fatalf("built %d bytes", n)
+	}
+	if err := prescan([]byte(`<r>` + tag(maxTokenBytes+1) + `</r>`)); err != nil {
+		t.Fatalf("start tag of maxTokenBytes+1 bytes refused: %v", err)
+	}
+	err := prescan([]byte(`<r>` + tag(maxTokenBytes+2) + `</r>`))
+	wantCode(t, err, CodeResponseTooComplex)
+	if !errors.Is(err, errTokenTooLong) && !strings.Contains(err.Error(), "a token of over") {
+		t.Fatalf("start tag of maxTokenBytes+2 bytes: %v, want the budget's refusal", err)
+	}
+}
+
+// TestTokenBudgetRead: tokenBudget is also an io.Reader (encoding/xml
+// takes one), reading one byte per call within the same budget.
+func TestTokenBudgetRead(t *testing.T) {
+	t.Parallel()
+	b := &tokenBudget{raw: []byte("ab")}
+	if n, err := b.Read(nil); n != 0 || err != nil {
+		t.Fatalf("Read(nil) = %d, %v", n, err)
+	}
+	p := make([]byte, 4)
+	for _, want := range "ab" {
+		if n, err := b.Read(p); n != 1 || err != nil || rune(p[0]) != want {
+			t.Fatalf("Read = %d, %v, %q; want 1 byte %q", n, err, p[:n], want)
+		}
+	}
+	if n, err := b.Read(p); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("Read at the end = %d, %v; want io.EOF", n, err)
+	}
+	long := &tokenBudget{raw: make([]byte, maxTokenBytes+2)}
+	for range maxTokenBytes + 1 {
+		if _, err := long.Read(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := long.Read(p); !errors.Is(err, errTokenTooLong) {
+		t.Fatalf("Read past the budget: %v, want errTokenTooLong", err)
 	}
 }
