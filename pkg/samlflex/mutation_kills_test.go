@@ -214,3 +214,18 @@ func TestTokenBudgetRead(t *testing.T) {
 		t.Fatalf("Read past the budget: %v, want errTokenTooLong", err)
 	}
 }
+
+// TestPrescanValuesAtLimit: an attribute value and a comment of exactly
+// maxTextBytes pass (TestPrescanEdges refuses one byte more).
+func TestPrescanValuesAtLimit(t *testing.T) {
+	t.Parallel()
+	x := strings.Repeat("x", maxTextBytes)
+	for _, doc := range []string{
+		`<r><a v="` + x + `"/></r>`,
+		`<r><!--` + x + `--></r>`,
+	} {
+		if err := prescan([]byte(doc)); err != nil {
+			t.Errorf("%.20s…: %v", doc, err)
+		}
+	}
+}
