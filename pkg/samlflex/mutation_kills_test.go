@@ -229,3 +229,22 @@ func TestPrescanValuesAtLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureErrorRankAcrossCertificates: when the trusted certificates
+// fail in different ways, the most telling failure is reported whatever
+// the order they are tried in; here an expired trusted certificate (tried
+// first or last) beats a valid one that does not verify the signature.
+// no-keyinfo.xml names no certificate, so neither is refused as untrusted.
+func TestSignatureErrorRankAcrossCertificates(t *testing.T) {
+	t.Parallel()
+	for _, certs := range [][]string{
+		{"idp-rsa-expired.crt", "other-rsa.crt"},
+		{"other-rsa.crt", "idp-rsa-expired.crt"},
+	} {
+		v := newTestVerifier(t, testAccount(t, certs...), testNow)
+		_, err := v.Verify(encode(readTestdata(t, "no-keyinfo.xml")), Expect{RequestID: testRequestID})
+		if CodeOf(err) != CodeCertificateExpired {
+			t.Errorf("certificates %v: got %v, want %s", certs, err, CodeCertificateExpired)
+		}
+	}
+}
