@@ -102,6 +102,8 @@ func TestStrictStructure(t *testing.T) {
 		{"two OneTimeUse", signed(stCondOpen, stCondOpen+`<saml:OneTimeUse/><saml:OneTimeUse/>`), CodeMalformedResponse},
 		{"Audience in a foreign namespace beside ours", signed(`</saml:AudienceRestriction>`, `<evil:Audience xmlns:evil="urn:evil">x</evil:Audience></saml:AudienceRestriction>`), CodeMalformedResponse},
 		{"allowed: OneTimeUse", signed(stCondOpen, stCondOpen+`<saml:OneTimeUse/>`), ""},
+		{"two ProxyRestriction", signed(stCondOpen, stCondOpen+`<saml:ProxyRestriction Count="1"/><saml:ProxyRestriction Count="1"/>`), CodeMalformedResponse},
+		{"allowed: ProxyRestriction", signed(stCondOpen, stCondOpen+`<saml:ProxyRestriction Count="1"/>`), ""},
 
 		// Statements.
 		{"AuthnStatement without AuthnContext", signed(stAuthnCtx, ""), CodeMalformedResponse},
