@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/config"
-	"github.com/samlflex/samlflex/internal/idpmeta"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -192,16 +191,8 @@ func (a *app) checkAccount(ctx context.Context, c command, o *checkOptions, sid 
 	if given["idp-metadata"] {
 		// As of --at: metadata whose validUntil has passed since the
 		// capture still describes the IdP that signed it.
-		m, err := (&idpmeta.Loader{}).Import(ctx, o.idpMetadata, o.idpEntityID, at)
-		if err != nil {
-			problems = append(problems, problem{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)})
-		} else {
-			m.Apply(&acct)
-			certSources = certSources[:0]
-			for i := range m.Certificates {
-				certSources = append(certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
-			}
-		}
+		ps, _ := importIdPMetadata(ctx, o.idpMetadata, o.idpEntityID, at, &acct, &certSources)
+		problems = append(problems, ps...)
 	}
 	// Validated as of --at: a certificate that has expired since the
 	// capture was valid when it was signed.

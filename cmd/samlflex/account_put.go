@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flexconn"
@@ -146,18 +147,10 @@ func runPut(ctx context.Context, a *app, args []string) int {
 
 	problems := applySettings(o.settings, &putState{acct: &acct, certSources: &certSources, given: given})
 	if given["idp-metadata"] {
-		m, err := (&idpmeta.Loader{}).Import(ctx, o.idpMetadata, o.idpEntityID, now)
-		if err != nil {
-			problems = append(problems, problem{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)})
-		} else {
-			m.Apply(&acct)
-			certSources = certSources[:0]
-			for i := range m.Certificates {
-				certSources = append(certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
-			}
-			for _, n := range m.Notes {
-				fmt.Fprintf(a.stderr, "samlflex account put: --idp-metadata: %s\n", n)
-			}
+		ps, notes := importIdPMetadata(ctx, o.idpMetadata, o.idpEntityID, now, &acct, &certSources)
+		problems = append(problems, ps...)
+		for _, n := range notes {
+			fmt.Fprintf(a.stderr, "samlflex account put: --idp-metadata: %s\n", n)
 		}
 	}
 	flexSecret, flexProblems := o.flex.apply(&acct, given)
@@ -278,6 +271,23 @@ func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// importIdPMetadata fills acct's IdP certificates, issuer and SSO URL from
+// the metadata at source (a file or an https URL), as of at, and names the
+// certificates' source for later problems. It returns the import's problem
+// (nothing is applied then) and its notes (expired certificates left out).
+func importIdPMetadata(ctx context.Context, source, entityID string, at time.Time, acct *samlflex.Account, certSources *[]string) ([]problem, []string) {
+	m, err := (&idpmeta.Loader{}).Import(ctx, source, entityID, at)
+	if err != nil {
+		return []problem{{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)}}, nil
+	}
+	m.Apply(acct)
+	*certSources = (*certSources)[:0]
+	for i := range m.Certificates {
+		*certSources = append(*certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
+	}
+	return nil, m.Notes
 }
 
 // metadataProblem is the admin's sentence for a refused metadata import:
