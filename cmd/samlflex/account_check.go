@@ -52,8 +52,7 @@ type checkOptions struct {
 	baseURL   string
 	output    string
 	settings  settingValues
-	// idpMetadata and idpEntityID are account put's --idp-metadata.
-	idpMetadata, idpEntityID string
+	metadata  metadataFlags
 }
 
 func newCheckFlags(getenv func(string) string) (*flag.FlagSet, *checkOptions) {
@@ -65,8 +64,7 @@ func newCheckFlags(getenv func(string) string) (*flag.FlagSet, *checkOptions) {
 	fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex: the Entity Id and ACS URL derive from it\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
 	o.settings = registerSettings(fs)
-	fs.StringVar(&o.idpMetadata, "idp-metadata", "", "the IdP's SAML metadata, a `FILE` or an https URL, instead of --idp-cert,\n--idp-issuer and --idp-sso-url (as for account put)")
-	fs.StringVar(&o.idpEntityID, "idp-metadata-entity-id", "", "the `ENTITYID` to import when the metadata describes several IdPs")
+	o.metadata.register(fs)
 	o.storage.register(fs, getenv)
 	return fs, o
 }
@@ -106,14 +104,8 @@ func runCheck(ctx context.Context, a *app, args []string) int {
 	if err := checkBaseURL(o.baseURL); err != nil {
 		return a.usageError(c, "--base-url %q: %s", o.baseURL, err)
 	}
-	if given["idp-metadata"] {
-		for _, f := range []string{"idp-cert", "idp-issuer", "idp-sso-url"} {
-			if given[f] {
-				return a.usageError(c, "--idp-metadata sets the IdP certificates, issuer and SSO URL: leave out --%s, or leave out --idp-metadata", f)
-			}
-		}
-	} else if given["idp-metadata-entity-id"] {
-		return a.usageError(c, "--idp-metadata-entity-id needs --idp-metadata")
+	if err := o.metadata.check(given); err != nil {
+		return a.usageError(c, "%v", err)
 	}
 	at := a.now()
 	if o.at != "" {
@@ -191,7 +183,7 @@ func (a *app) checkAccount(ctx context.Context, c command, o *checkOptions, sid 
 	if given["idp-metadata"] {
 		// As of --at: metadata whose validUntil has passed since the
 		// capture still describes the IdP that signed it.
-		ps, _ := importIdPMetadata(ctx, o.idpMetadata, o.idpEntityID, at, &acct, &certSources)
+		ps, _ := o.metadata.apply(ctx, at, &acct, &certSources)
 		problems = append(problems, ps...)
 	}
 	// Validated as of --at: a certificate that has expired since the

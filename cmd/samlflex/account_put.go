@@ -56,9 +56,7 @@ type putOptions struct {
 	expectVersion rawFlag
 	settings      settingValues
 	flex          flexFlags
-	// idpMetadata fills the IdP certificate(s), issuer and SSO URL from
-	// the IdP's SAML metadata; idpEntityID picks one IdP of several.
-	idpMetadata, idpEntityID string
+	metadata      metadataFlags
 }
 
 func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
@@ -68,8 +66,7 @@ func newPutFlags(getenv func(string) string) (*flag.FlagSet, *putOptions) {
 	fs.Var(&o.expectVersion, "expect-version", "save only if the stored version is `N` (the \"version\" of get --output json);\n0 means create only")
 	fs.StringVar(&o.baseURL, "base-url", getenv(config.EnvBaseURL), "public base `URL` of samlflex, to print the URLs for Salesforce\n(default $SAMLFLEX_BASE_URL)")
 	fs.StringVar(&o.output, "output", "text", "`FORMAT` of the result: text or json")
-	fs.StringVar(&o.idpMetadata, "idp-metadata", "", "the IdP's SAML metadata, a `FILE` or an https URL: sets the IdP certificates,\nissuer and SSO URL (not together with --idp-cert, --idp-issuer, --idp-sso-url)")
-	fs.StringVar(&o.idpEntityID, "idp-metadata-entity-id", "", "the `ENTITYID` to import when the metadata describes several IdPs")
+	o.metadata.register(fs)
 	o.storage.register(fs, getenv)
 	o.flex.register(fs, getenv)
 	return fs, o
@@ -98,17 +95,8 @@ func runPut(ctx context.Context, a *app, args []string) int {
 	if o.output != "text" && o.output != "json" {
 		return a.usageError(c, "--output must be text or json")
 	}
-	// The certificate, issuer and SSO URL of one IdP belong together: mixing
-	// imported and typed values would save a set no IdP published, so the
-	// two ways are exclusive (docs/idp-metadata.md).
-	if given["idp-metadata"] {
-		for _, f := range []string{"idp-cert", "idp-issuer", "idp-sso-url"} {
-			if given[f] {
-				return a.usageError(c, "--idp-metadata sets the IdP certificates, issuer and SSO URL: leave out --%s, or leave out --idp-metadata", f)
-			}
-		}
-	} else if given["idp-metadata-entity-id"] {
-		return a.usageError(c, "--idp-metadata-entity-id needs --idp-metadata")
+	if err := o.metadata.check(given); err != nil {
+		return a.usageError(c, "%v", err)
 	}
 	if o.baseURL != "" {
 		if err := checkBaseURL(o.baseURL); err != nil {
@@ -147,7 +135,7 @@ func runPut(ctx context.Context, a *app, args []string) int {
 
 	problems := applySettings(o.settings, &putState{acct: &acct, certSources: &certSources, given: given})
 	if given["idp-metadata"] {
-		ps, notes := importIdPMetadata(ctx, o.idpMetadata, o.idpEntityID, now, &acct, &certSources)
+		ps, notes := o.metadata.apply(ctx, now, &acct, &certSources)
 		problems = append(problems, ps...)
 		for _, n := range notes {
 			fmt.Fprintf(a.stderr, "samlflex account put: --idp-metadata: %s\n", n)
@@ -273,21 +261,51 @@ func writeJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-// importIdPMetadata fills acct's IdP certificates, issuer and SSO URL from
-// the metadata at source (a file or an https URL), as of at, and names the
-// certificates' source for later problems. It returns the import's problem
-// (nothing is applied then) and its notes (expired certificates left out).
-func importIdPMetadata(ctx context.Context, source, entityID string, at time.Time, acct *samlflex.Account, certSources *[]string) ([]problem, []string) {
-	m, err := (&idpmeta.Loader{}).Import(ctx, source, entityID, at)
+// metadataFlags are --idp-metadata and --idp-metadata-entity-id, shared
+// by account put and account check.
+type metadataFlags struct {
+	source, entityID string
+}
+
+func (m *metadataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.source, "idp-metadata", "", "the IdP's SAML metadata, a `FILE` or an https URL: sets the IdP certificates,\nissuer and SSO URL (not together with --idp-cert, --idp-issuer, --idp-sso-url)")
+	fs.StringVar(&m.entityID, "idp-metadata-entity-id", "", "the `ENTITYID` to import when the metadata describes several IdPs")
+}
+
+// check refuses --idp-metadata next to the manual IdP flags. The
+// certificate, issuer and SSO URL of one IdP belong together: mixing
+// imported and typed values would save a set no IdP published, so the two
+// ways are exclusive (docs/idp-metadata.md).
+func (m *metadataFlags) check(given map[string]bool) error {
+	if !given["idp-metadata"] {
+		if given["idp-metadata-entity-id"] {
+			return errors.New("--idp-metadata-entity-id needs --idp-metadata")
+		}
+		return nil
+	}
+	for _, f := range []string{"idp-cert", "idp-issuer", "idp-sso-url"} {
+		if given[f] {
+			return fmt.Errorf("--idp-metadata sets the IdP certificates, issuer and SSO URL: leave out --%s, or leave out --idp-metadata", f)
+		}
+	}
+	return nil
+}
+
+// apply fills acct's IdP certificates, issuer and SSO URL from the
+// metadata, as of at, and names the certificates' source for later
+// problems. It returns the import's problem (nothing is applied then) and
+// its notes (expired certificates left out).
+func (m *metadataFlags) apply(ctx context.Context, at time.Time, acct *samlflex.Account, certSources *[]string) ([]problem, []string) {
+	md, err := (&idpmeta.Loader{}).Import(ctx, m.source, m.entityID, at)
 	if err != nil {
 		return []problem{{Field: "idp_certificates", Flag: "--idp-metadata", Message: metadataProblem(err)}}, nil
 	}
-	m.Apply(acct)
+	md.Apply(acct)
 	*certSources = (*certSources)[:0]
-	for i := range m.Certificates {
+	for i := range md.Certificates {
 		*certSources = append(*certSources, fmt.Sprintf("--idp-metadata certificate %d", i+1))
 	}
-	return nil, m.Notes
+	return nil, md.Notes
 }
 
 // metadataProblem is the admin's sentence for a refused metadata import:
