@@ -34,6 +34,14 @@ func getEvent(path, rawQuery string) httpEvent {
 	return httpEvent{method: http.MethodGet, path: path, rawQuery: rawQuery, requestID: newRequestID()}
 }
 
+// toolEvent is a GET by a SAML tool (an IdP reading the SP metadata): it
+// does not ask for text/html as a browser does.
+func toolEvent(path string) httpEvent {
+	e := getEvent(path, "")
+	e.headers = map[string]string{"accept": "*/*", "user-agent": "saml-metadata-refresh/1.0"}
+	return e
+}
+
 // headEvent is a HEAD request (a monitor, a link checker).
 func headEvent(path string) httpEvent {
 	return httpEvent{method: http.MethodHead, path: path, requestID: newRequestID()}

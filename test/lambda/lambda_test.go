@@ -33,8 +33,15 @@ func TestFunctions(t *testing.T) {
 		t.Parallel()
 		fn := st.start(t, "metadata", keysSecret)
 		runHTTPCases(t, fn, []httpCase{
-			{name: "SP metadata", event: getEvent(accountPath+"/metadata", ""), wantStatus: http.StatusOK,
+			{name: "SP metadata", event: toolEvent(accountPath + "/metadata"), wantStatus: http.StatusOK,
 				check: func(t *testing.T, r httpResponse, _ httpEvent) { checkMetadata(t, st, r) }},
+			// A browser is shown the XML instead of downloading it.
+			{name: "SP metadata in a browser", event: getEvent(accountPath+"/metadata", ""), wantStatus: http.StatusOK,
+				check: func(t *testing.T, r httpResponse, _ httpEvent) {
+					if ct := r.header("Content-Type"); ct != "application/xml; charset=utf-8" {
+						t.Errorf("Content-Type %q", ct)
+					}
+				}},
 			{name: "JWKS", event: getEvent("/.well-known/jwks.json", ""), wantStatus: http.StatusOK,
 				check: func(t *testing.T, r httpResponse, _ httpEvent) { checkJWKS(t, st, r) }},
 			{name: "health", event: getEvent("/healthz", ""), wantStatus: http.StatusOK,
