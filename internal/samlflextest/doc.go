@@ -13,6 +13,7 @@
 //   - Time: ManualClock, a settable Now for code and fakes together.
 //   - Logs: LogBuffer and NewLogger; Records / WithMsg / WithKey decode
 //     the JSON lines slog writes.
+//   - Metrics: EMF, the "_aws" metadata of an Embedded Metric Format line.
 //   - Environment: DynamoDBEndpoint, RequireOrSkip (CI=true turns a skip
 //     into a failure), FreeAddr.
 //
