@@ -17,7 +17,8 @@
 //   - Environment: DynamoDBEndpoint, RequireOrSkip (CI=true turns a skip
 //     into a failure), FreeAddr.
 //
-// Sub-package sweeptest is the shared suite of the embedded stores.
+// Sub-package sweeptest is the shared suite of the embedded stores;
+// chrometest starts the headless Chromium of the browser tests.
 //
 // Only _test.go files import it (imports_test.go checks that, for the
 // sub-packages too), so nothing here ever ships in a binary. pkg/samlflex
