@@ -368,13 +368,7 @@ func TestStorageFlags(t *testing.T) {
 	dir := t.TempDir()
 	cert, _ := testCert(t, dir, "idp.crt")
 	envData := filepath.Join(dir, "from-env")
-	tests := []struct {
-		name     string
-		env      map[string]string
-		args     []string
-		wantCode int
-		wantErr  string
-	}{
+	tests := []usageCase{
 		{"data and table", nil, []string{"account", "list", "--data", dir, "--dynamodb-table", "t"}, exitUsage, "not both"},
 		{"endpoint without table", nil, []string{"account", "list", "--data", dir, "--dynamodb-endpoint", "http://127.0.0.1:1"}, exitUsage, "needs --dynamodb-table"},
 		{"explicit data beats env table", map[string]string{"SAMLFLEX_ACCOUNTS_TABLE": "t"}, []string{"account", "list", "--data", dir}, exitOK, ""},
@@ -384,15 +378,7 @@ func TestStorageFlags(t *testing.T) {
 		{"delete malformed SID", nil, []string{"account", "delete", "--data", dir, "--account-sid", "AC12"}, exitUsage, "is not an Account SID"},
 		{"stray argument", nil, []string{"account", "get", "--data", dir, sidA}, exitUsage, "unexpected argument"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := mustCLI(t, tc.wantCode, tc.env, tc.args...)
-			if !strings.Contains(r.stderr, tc.wantErr) {
-				t.Errorf("stderr %q lacks %q", r.stderr, tc.wantErr)
-			}
-		})
-	}
+	runUsageCases(t, tests)
 	// SAMLFLEX_DATA is where put writes when --data is not given.
 	env := map[string]string{"SAMLFLEX_DATA": envData}
 	args := fullPut("", sidA, cert)

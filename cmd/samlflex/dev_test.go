@@ -297,20 +297,15 @@ func TestServeSmoke(t *testing.T) {
 
 func TestServeFlags(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		wantErr string
-	}{
-		{"network address without base URL", nil, []string{"serve", "--addr", "0.0.0.0:0"}, "--base-url is required"},
-		{"bad base URL", nil, []string{"serve", "--base-url", "ftp://x"}, "--base-url"},
-		{"bad log level", map[string]string{"SAMLFLEX_LOG_LEVEL": "loud"}, []string{"serve", "--addr", "127.0.0.1:0"}, "SAMLFLEX_LOG_LEVEL"},
+	tests := []usageCase{
+		{"network address without base URL", nil, []string{"serve", "--addr", "0.0.0.0:0"}, exitUsage, "--base-url is required"},
+		{"bad base URL", nil, []string{"serve", "--base-url", "ftp://x"}, exitUsage, "--base-url"},
+		{"bad log level", map[string]string{"SAMLFLEX_LOG_LEVEL": "loud"}, []string{"serve", "--addr", "127.0.0.1:0"}, exitUsage, "SAMLFLEX_LOG_LEVEL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := mustCLI(t, exitUsage, tc.env, append(tc.args, "--data", t.TempDir())...)
+			r := mustCLI(t, tc.wantCode, tc.env, append(tc.args, "--data", t.TempDir())...)
 			if !strings.Contains(r.stderr, tc.wantErr) {
 				t.Errorf("stderr %q lacks %q", r.stderr, tc.wantErr)
 			}

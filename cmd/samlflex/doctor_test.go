@@ -264,26 +264,21 @@ func TestDoctorRotation(t *testing.T) {
 
 func TestDoctorUsage(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		args    []string
-		wantErr string
-	}{
-		{"no base URL", nil, nil, "--base-url is required"},
-		{"bad base URL", nil, []string{"--base-url", "sso.example.com"}, "must be an absolute http(s) URL"},
-		{"bad account SID", nil, []string{"--base-url", "https://sso.example.com", "--account-sid", "AC12"}, "--account-sid"},
-		{"bad output", nil, []string{"--base-url", "https://sso.example.com", "--output", "xml"}, "--output must be text or json"},
-		{"endpoint without secret", nil, []string{"--base-url", "https://sso.example.com", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, "needs --secret-id"},
-		{"endpoint with stack", nil, []string{"--base-url", "https://sso.example.com", "--secret-id", "k", "--stack", "Samlflex", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, "without --stack"},
-		{"stray argument", nil, []string{"--base-url", "https://sso.example.com", "now"}, "unexpected argument"},
+	tests := []usageCase{
+		{"no base URL", nil, nil, exitUsage, "--base-url is required"},
+		{"bad base URL", nil, []string{"--base-url", "sso.example.com"}, exitUsage, "must be an absolute http(s) URL"},
+		{"bad account SID", nil, []string{"--base-url", "https://sso.example.com", "--account-sid", "AC12"}, exitUsage, "--account-sid"},
+		{"bad output", nil, []string{"--base-url", "https://sso.example.com", "--output", "xml"}, exitUsage, "--output must be text or json"},
+		{"endpoint without secret", nil, []string{"--base-url", "https://sso.example.com", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, exitUsage, "needs --secret-id"},
+		{"endpoint with stack", nil, []string{"--base-url", "https://sso.example.com", "--secret-id", "k", "--stack", "Samlflex", "--secrets-manager-endpoint", "http://127.0.0.1:1"}, exitUsage, "without --stack"},
+		{"stray argument", nil, []string{"--base-url", "https://sso.example.com", "now"}, exitUsage, "unexpected argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := doctorCLI(t, time.Now, tt.env, tt.args...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, tt.wantErr) || r.stdout != "" {
-				t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 with %q", r.code, r.stderr, r.stdout, tt.wantErr)
+			if r.code != tt.wantCode || !strings.Contains(r.stderr, tt.wantErr) || r.stdout != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q; want exit %d with %q", r.code, r.stderr, r.stdout, tt.wantCode, tt.wantErr)
 			}
 		})
 	}

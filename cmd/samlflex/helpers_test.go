@@ -145,3 +145,27 @@ func startServer(t *testing.T, env map[string]string, args ...string) (serving, 
 	}
 	return serving{}, nil
 }
+
+// usageCase is one samlflex call, with env as its whole environment, that
+// must exit with wantCode and say wantErr on stderr.
+type usageCase struct {
+	name     string
+	env      map[string]string
+	args     []string
+	wantCode int
+	wantErr  string
+}
+
+// runUsageCases runs each case in a parallel subtest of its name.
+func runUsageCases(t *testing.T, cases []usageCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := mustCLI(t, tc.wantCode, tc.env, tc.args...)
+			if !strings.Contains(r.stderr, tc.wantErr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tc.wantErr)
+			}
+		})
+	}
+}

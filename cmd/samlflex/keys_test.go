@@ -117,13 +117,7 @@ func TestKeysEmergencyLocal(t *testing.T) {
 func TestKeysUsage(t *testing.T) {
 	t.Parallel()
 	empty := filepath.Join(t.TempDir(), "nothing-here")
-	tests := []struct {
-		name     string
-		env      map[string]string
-		args     []string
-		wantCode int
-		wantErr  string
-	}{
+	tests := []usageCase{
 		{"retire-previous without now", nil, []string{"keys", "rotate", "--retire-previous", "--data", empty}, exitUsage, "only applies to --now"},
 		{"revoke without kid", nil, []string{"keys", "revoke", "--data", empty}, exitUsage, "--kid is required"},
 		{"both stores", nil, []string{"keys", "show", "--data", empty, "--secret-id", "x"}, exitUsage, "not both"},
@@ -131,15 +125,7 @@ func TestKeysUsage(t *testing.T) {
 		{"no key file", nil, []string{"keys", "show", "--data", empty}, exitFailure, "samlflex serve --data " + empty},
 		{"explicit data beats the environment's secret", map[string]string{"SAMLFLEX_KEYS_SECRET_ID": "x"}, []string{"keys", "show", "--data", empty}, exitFailure, "no key file"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := mustCLI(t, tt.wantCode, tt.env, tt.args...)
-			if !strings.Contains(r.stderr, tt.wantErr) {
-				t.Errorf("stderr = %s, want %q", r.stderr, tt.wantErr)
-			}
-		})
-	}
+	runUsageCases(t, tests)
 	if r := mustCLI(t, exitOK, nil, "help", "keys", "rotate"); !strings.Contains(r.stdout, "--retire-previous") {
 		t.Errorf("help: %s", r.stdout)
 	}

@@ -25,6 +25,8 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+
+	"github.com/samlflex/samlflex/internal/samlflextest/chrometest"
 )
 
 const testTimeout = 60 * time.Second
@@ -68,25 +70,7 @@ func newBrowser(t *testing.T) context.Context {
 	if exe == "" {
 		requireOrSkip(t, "chromium not found (set CHROMIUM, or on Debian: apt-get install chromium)")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	ctx, cancel := context.WithTimeout(tabCtx, testTimeout)
-	t.Cleanup(cancel)
+	_, ctx := chrometest.Start(t, chrometest.Options(t, exe), testTimeout, func() string { return exe })
 	return ctx
 }
 

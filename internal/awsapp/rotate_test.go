@@ -145,14 +145,7 @@ func TestRotationsAtLongestPeriod(t *testing.T) {
 
 // emfLine is one EMF document as CloudWatch reads it.
 type emfLine struct {
-	AWS struct {
-		Timestamp         int64
-		CloudWatchMetrics []struct {
-			Namespace  string
-			Dimensions [][]string
-			Metrics    []struct{ Name, Unit string }
-		}
-	} `json:"_aws"`
+	samlflextest.EMF
 	Age *float64 `json:"SPKeySetAgeDays"`
 }
 

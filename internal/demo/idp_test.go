@@ -26,6 +26,20 @@ func newTestIdP(t *testing.T, key *IdPKey, base string) *IdP {
 	return p
 }
 
+// servedBase is where newServedIdP's IdP says it is served.
+const servedBase = "http://127.0.0.1:8080"
+
+// newServedIdP is a demo IdP at servedBase, signing with a new key, with
+// its pages registered on a fresh mux.
+func newServedIdP(t *testing.T) (*IdPKey, *IdP, *http.ServeMux) {
+	t.Helper()
+	key := newTestKey(t)
+	idp := newTestIdP(t, key, servedBase)
+	mux := http.NewServeMux()
+	idp.Register(mux)
+	return key, idp, mux
+}
+
 func newVerifier(t *testing.T, key *IdPKey, base string, now time.Time) *samlflex.Verifier {
 	t.Helper()
 	acct := Account(base, testSID, key)
@@ -246,11 +260,7 @@ func TestIdPLoginFlow(t *testing.T) {
 // TestIdPRefuses: the IdP answers only the demo account's requests.
 func TestIdPRefuses(t *testing.T) {
 	t.Parallel()
-	key := newTestKey(t)
-	const base = "http://127.0.0.1:8080"
-	idp := newTestIdP(t, key, base)
-	mux := http.NewServeMux()
-	idp.Register(mux)
+	_, idp, mux := newServedIdP(t)
 	sp := idp.SP()
 	otherSP, _ := samlflex.URLsFor("https://evil.example", testSID)
 	request := func(issuer, acs, dest string) string {
@@ -303,18 +313,14 @@ func TestIdPRefuses(t *testing.T) {
 // TestIdPInitiated: one click signs an unsolicited response for the user.
 func TestIdPInitiated(t *testing.T) {
 	t.Parallel()
-	key := newTestKey(t)
-	const base = "http://127.0.0.1:8080"
-	idp := newTestIdP(t, key, base)
-	mux := http.NewServeMux()
-	idp.Register(mux)
+	key, _, mux := newServedIdP(t)
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, IdPInitiatedPath+"?user=bob", nil))
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d\n%s", w.Code, w.Body)
 	}
 	_, fields := formFields(t, w.Body.String())
-	a, err := newVerifier(t, key, base, testNow).Verify([]byte(fields["SAMLResponse"]), samlflex.Expect{})
+	a, err := newVerifier(t, key, servedBase, testNow).Verify([]byte(fields["SAMLResponse"]), samlflex.Expect{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -236,12 +236,7 @@ func TestWhoami(t *testing.T) {
 	t.Parallel()
 	set := fileKeySet(t)
 	j := newJWKSServer(t, set)
-	d, err := NewDesktop(DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath, Verifier: newTestVerifier(t, j.srv.URL, testNow)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	d.Register(mux)
+	mux := desktopMux(t, DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath, Verifier: newTestVerifier(t, j.srv.URL, testNow)})
 	expired := issue(t, set, func(in *session.Input) { in.Now = testNow.Add(-2 * time.Hour) })
 	tests := []struct {
 		name        string
@@ -300,13 +295,8 @@ func TestWhoami(t *testing.T) {
 
 func TestWhoamiPreflight(t *testing.T) {
 	t.Parallel()
-	d, err := NewDesktop(DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath,
+	mux := desktopMux(t, DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath,
 		Verifier: newTestVerifier(t, "http://127.0.0.1:1/jwks", testNow)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	d.Register(mux)
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, httptest.NewRequest(http.MethodOptions, WhoamiPath, nil))
 	if w.Code != http.StatusNoContent || !strings.Contains(w.Header().Get("Access-Control-Allow-Methods"), "POST") {
@@ -318,13 +308,8 @@ func TestWhoamiPreflight(t *testing.T) {
 // points its script at the configured whoami.
 func TestDesktopPage(t *testing.T) {
 	t.Parallel()
-	d, err := NewDesktop(DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath, LoginURL: "http://127.0.0.1:8080/login",
+	mux := desktopMux(t, DesktopConfig{WhoamiURL: "http://127.0.0.1:8080" + WhoamiPath, LoginURL: "http://127.0.0.1:8080/login",
 		Verifier: newTestVerifier(t, "http://127.0.0.1:1/jwks", testNow)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	d.Register(mux)
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, DesktopPath, nil))
 	page := w.Body.String()
@@ -340,4 +325,16 @@ func TestDesktopPage(t *testing.T) {
 	if strings.Contains(page, " src=") {
 		t.Error("page loads an external resource")
 	}
+}
+
+// desktopMux is a mux serving the demo desktop built from cfg.
+func desktopMux(t *testing.T, cfg DesktopConfig) *http.ServeMux {
+	t.Helper()
+	d, err := NewDesktop(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Register(mux)
+	return mux
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/samlflextest"
 )
 
 func TestWriteShape(t *testing.T) {
@@ -18,14 +20,7 @@ func TestWriteShape(t *testing.T) {
 		t.Fatalf("not one line: %q", buf.String())
 	}
 	var doc struct {
-		AWS struct {
-			Timestamp         int64
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
-			}
-		} `json:"_aws"`
+		samlflextest.EMF
 		AccountSid string
 		M          float64
 		Event      string `json:"event"`

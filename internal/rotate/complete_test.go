@@ -2,10 +2,8 @@ package rotate_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
-	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
 )
 
@@ -34,14 +32,7 @@ func TestClearPendingOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			initial := &keys.Set{Current: pair(t), Next: pair(t)}
-			f := newFixture(t, initial, rotate.Options{})
-			token := f.startRotation(t)
-			for _, s := range allSteps[:3] {
-				if err := f.step(token, s); err != nil {
-					t.Fatalf("%s: %v", s, err)
-				}
-			}
+			f, token, _ := rotationPast(t, allSteps[:3])
 			f.srv.FailLater("UpdateSecretVersionStage", tt.mode, 1) // the clear, after the move
 			f.srv.FailLater("DescribeSecret", smfake.FailBefore, 1) // the look at the labels, after Handle's
 			if err := f.step(token, rotate.StepFinish); err == nil {
@@ -66,26 +57,11 @@ func TestClearPendingOutcomes(t *testing.T) {
 	// from its own.
 	t.Run("unknown outcome while another invocation clears", func(t *testing.T) {
 		t.Parallel()
-		initial := &keys.Set{Current: pair(t), Next: pair(t)}
-		f := newFixture(t, initial, rotate.Options{})
-		token := f.startRotation(t)
-		for _, s := range allSteps[:3] {
-			if err := f.step(token, s); err != nil {
-				t.Fatalf("%s: %v", s, err)
-			}
-		}
+		f, token, _ := rotationPast(t, allSteps[:3])
 		a, b := f.instance(t, 3), f.instance(t, 3)
 		f.srv.FailLater("UpdateSecretVersionStage", smfake.FailBefore, 1)
 		p := f.srv.Pause("DescribeSecret", smfake.BeforeApply, 1)
-		aDone := make(chan error, 1)
-		go func() { aDone <- handle(a, token, rotate.StepFinish) }()
-		select {
-		case <-p.Reached():
-		case err := <-aDone:
-			t.Fatalf("A ended (%v) without reaching the pause", err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("A never reached the pause")
-		}
+		aDone := untilPause(t, p, "A", func() error { return handle(a, token, rotate.StepFinish) })
 		if err := handle(b, token, rotate.StepFinish); err != nil {
 			t.Fatalf("B: %v", err)
 		}

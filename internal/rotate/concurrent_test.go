@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
 	"github.com/samlflex/samlflex/internal/keys"
@@ -103,11 +102,7 @@ func TestConcurrentStep(t *testing.T) {
 					}
 					f := newFixture(t, initial, rotate.Options{})
 					token := f.startRotation(t)
-					for _, s := range allSteps[:i] {
-						if err := f.step(token, s); err != nil {
-							t.Fatalf("%s: %v", s, err)
-						}
-					}
+					f.runSteps(t, token, allSteps[:i])
 					rots := make([]*rotate.Rotator, instances)
 					for j := range rots {
 						rots[j] = f.instance(t, attempts)
@@ -256,25 +251,10 @@ func TestInterleavings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			initial := &keys.Set{Current: pair(t), Next: pair(t)}
-			f := newFixture(t, initial, rotate.Options{})
-			token := f.startRotation(t)
-			for _, s := range allSteps[:slices.Index(allSteps, tt.aStep)] {
-				if err := f.step(token, s); err != nil {
-					t.Fatalf("%s: %v", s, err)
-				}
-			}
+			f, token, initial := rotationPast(t, allSteps[:slices.Index(allSteps, tt.aStep)])
 			a, b := f.instance(t, 3), f.instance(t, 3)
 			p := f.srv.Pause(tt.op, tt.point, tt.skip)
-			aDone := make(chan error, 1)
-			go func() { aDone <- handle(a, token, tt.aStep) }()
-			select {
-			case <-p.Reached():
-			case err := <-aDone:
-				t.Fatalf("A ended (%v) without reaching the pause", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("A never reached the pause")
-			}
+			aDone := untilPause(t, p, "A", func() error { return handle(a, token, tt.aStep) })
 			skipsBefore := len(skipsFor(t, f, tt.wantSkip))
 			for _, s := range tt.bSteps {
 				if err := handle(b, token, s); err != nil {
@@ -357,15 +337,7 @@ func TestCreateSecretAdoptsOnlyARotation(t *testing.T) {
 			f := newFixture(t, &keys.Set{Current: a, Next: b}, rotate.Options{})
 			token := f.startRotation(t)
 			p := f.srv.Pause("PutSecretValue", smfake.BeforeApply, 0)
-			done := make(chan error, 1)
-			go func() { done <- f.step(token, rotate.StepCreate) }()
-			select {
-			case <-p.Reached():
-			case err := <-done:
-				t.Fatalf("createSecret ended (%v) without reaching the pause", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("createSecret never reached its put")
-			}
+			done := untilPause(t, p, "createSecret", func() error { return f.step(token, rotate.StepCreate) })
 			putPending(t, f, token, tt.value(t))
 			p.Release()
 			if err := <-done; !errors.Is(err, rotate.ErrTestFailed) {

@@ -137,11 +137,45 @@ func (f *fixture) step(token, step string) error { return handle(f.rot, token, s
 // runAll invokes the four steps in order, as Secrets Manager does.
 func (f *fixture) runAll(t *testing.T, token string) {
 	t.Helper()
-	for _, s := range allSteps {
+	f.runSteps(t, token, allSteps)
+}
+
+// runSteps invokes steps in order; any failure fails t.
+func (f *fixture) runSteps(t *testing.T, token string, steps []string) {
+	t.Helper()
+	for _, s := range steps {
 		if err := f.step(token, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// rotationPast starts a rotation of a fresh two-key set and runs steps; it
+// returns the fixture, the rotation's token and the set it started from.
+func rotationPast(t *testing.T, steps []string) (*fixture, string, *keys.Set) {
+	t.Helper()
+	initial := &keys.Set{Current: pair(t), Next: pair(t)}
+	f := newFixture(t, initial, rotate.Options{})
+	token := f.startRotation(t)
+	f.runSteps(t, token, steps)
+	return f, token, initial
+}
+
+// untilPause runs fn in its own goroutine and returns once fn has reached
+// p, failing t if fn ends first or never gets there. who names fn in the
+// failure. The channel gives fn's result once p is released.
+func untilPause(t *testing.T, p *smfake.Pause, who string, fn func() error) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case <-p.Reached():
+	case err := <-done:
+		t.Fatalf("%s ended (%v) without reaching the pause", who, err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s never reached the pause", who)
+	}
+	return done
 }
 
 // putPending fills the pending version the way something other than

@@ -13,10 +13,12 @@
 //   - Time: ManualClock, a settable Now for code and fakes together.
 //   - Logs: LogBuffer and NewLogger; Records / WithMsg / WithKey decode
 //     the JSON lines slog writes.
+//   - Metrics: EMF, the "_aws" metadata of an Embedded Metric Format line.
 //   - Environment: DynamoDBEndpoint, RequireOrSkip (CI=true turns a skip
 //     into a failure), FreeAddr.
 //
-// Sub-package sweeptest is the shared suite of the embedded stores.
+// Sub-package sweeptest is the shared suite of the embedded stores;
+// chrometest starts the headless Chromium of the browser tests.
 //
 // Only _test.go files import it (imports_test.go checks that, for the
 // sub-packages too), so nothing here ever ships in a binary. pkg/samlflex

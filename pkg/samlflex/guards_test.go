@@ -113,14 +113,7 @@ func TestVerifyGuards(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := testAccount(t)
-			if tc.edit != nil {
-				tc.edit(&a)
-			}
-			now := tc.now
-			if now.IsZero() {
-				now = testNow
-			}
+			v := caseVerifier(t, nil, tc.edit, tc.now, nil)
 			exp := Expect{RequestID: testRequestID}
 			if tc.expect != nil {
 				exp = *tc.expect
@@ -131,7 +124,7 @@ func TestVerifyGuards(t *testing.T) {
 			} else {
 				doc = readTestdata(t, tc.file)
 			}
-			got, err := newTestVerifier(t, a, now).Verify(encode(doc), exp)
+			got, err := v.Verify(encode(doc), exp)
 			wantCode(t, err, tc.wantCode)
 			if err == nil && tc.check != nil {
 				tc.check(t, got)

@@ -65,10 +65,7 @@ func idpmdGroup(attrs string, children ...string) string {
 
 func TestParseIdPMetadataSalesforce(t *testing.T) {
 	t.Parallel()
-	m, err := ParseIdPMetadata([]byte(idpmdRead(t, "idp-metadata/salesforce.xml")), idpmdNow, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustParseIdPMetadata(t, []byte(idpmdRead(t, "idp-metadata/salesforce.xml")), "")
 	if m.EntityID != "https://acme.my.salesforce.com" {
 		t.Errorf("EntityID = %q", m.EntityID)
 	}
@@ -126,10 +123,7 @@ func TestParseIdPMetadataSimpleSAMLphp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := ParseIdPMetadata([]byte(idpmdRead(t, tt.file)), idpmdNow, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustParseIdPMetadata(t, []byte(idpmdRead(t, tt.file)), "")
 			var want []string
 			for _, c := range tt.certs {
 				want = append(want, idpmdCertPEM(t, c))
@@ -161,10 +155,7 @@ func TestParseIdPMetadataCertificates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := ParseIdPMetadata([]byte(tt.doc), idpmdNow, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustParseIdPMetadata(t, []byte(tt.doc), "")
 			var want []string
 			for _, c := range tt.want {
 				want = append(want, idpmdCertPEM(t, c))
@@ -198,10 +189,7 @@ func TestParseIdPMetadataEntities(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := ParseIdPMetadata([]byte(tt.doc), idpmdNow, tt.entityID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustParseIdPMetadata(t, []byte(tt.doc), tt.entityID)
 			if m.EntityID != tt.want || m.SSOURL != tt.want+"/idp/endpoint/HttpRedirect" {
 				t.Errorf("got %s %s, want %s", m.EntityID, m.SSOURL, tt.want)
 			}
@@ -407,10 +395,7 @@ func TestParseIdPMetadataOtherShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := ParseIdPMetadata([]byte(tt.doc), idpmdNow, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := mustParseIdPMetadata(t, []byte(tt.doc), "")
 			if m.EntityID != tt.entity || m.SSOURL != tt.sso || !slices.Equal(m.Certificates, []string{idpmdCertPEM(t, "idp-rsa.crt")}) {
 				t.Errorf("got %+v", m)
 			}
@@ -431,4 +416,15 @@ func TestParseIdPMetadataCertificateExpiryEdge(t *testing.T) {
 	if _, err := ParseIdPMetadata(doc, notAfter.Add(time.Second), ""); CodeOf(err) != CodeCertificateExpired {
 		t.Fatalf("after NotAfter: %v, want certificate_expired", err)
 	}
+}
+
+// mustParseIdPMetadata parses doc at idpmdNow, choosing entityID ("": the
+// only one); an error fails t.
+func mustParseIdPMetadata(t *testing.T, doc []byte, entityID string) IdPMetadata {
+	t.Helper()
+	m, err := ParseIdPMetadata(doc, idpmdNow, entityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

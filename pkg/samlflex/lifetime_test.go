@@ -63,15 +63,7 @@ func TestAssertionAge(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			now := tc.now
-			if now.IsZero() {
-				now = testNow
-			}
-			a := testAccount(t)
-			if tc.edit != nil {
-				tc.edit(&a)
-			}
-			_, err := newTestVerifier(t, a, now).Verify(encode(tc.doc), Expect{RequestID: testRequestID})
+			_, err := caseVerifier(t, nil, tc.edit, tc.now, nil).Verify(encode(tc.doc), Expect{RequestID: testRequestID})
 			wantCode(t, err, tc.want)
 			if tc.want == CodeAssertionTooOld && !strings.Contains(PublicOf(err), "max_authn_age") {
 				t.Fatalf("public message %q does not name the setting", PublicOf(err))

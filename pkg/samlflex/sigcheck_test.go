@@ -79,11 +79,7 @@ func TestSignatureClassification(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			now := tc.now
-			if now.IsZero() {
-				now = testNow
-			}
-			v := newTestVerifier(t, testAccount(t, tc.certs...), now)
+			v := caseVerifier(t, tc.certs, nil, tc.now, nil)
 			doc := string(readTestdata(t, tc.file))
 			if tc.edit != nil {
 				doc = tc.edit(doc)

@@ -143,25 +143,14 @@ func TestTraceReportsEveryFailure(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := testAccount(t, tc.certs...)
-			if tc.edit != nil {
-				tc.edit(&a)
-			}
-			now := tc.now
-			if now.IsZero() {
-				now = testNow
-			}
-			v, err := NewVerifier(VerifierConfig{Account: a, BaseURL: testBase, URLs: tc.urls, Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := caseVerifier(t, tc.certs, tc.edit, tc.now, tc.urls)
 			_, tr, err := v.VerifyTrace(encode(readTestdata(t, tc.file)), tc.expect)
 			wantCode(t, err, tc.wantCode)
 			if err != nil && TraceOf(err) != tr {
 				t.Fatal("the error does not carry the trace")
 			}
 			if tc.mapping {
-				tr.CheckMapping(a.Mapping())
+				tr.CheckMapping(v.acct.Mapping())
 			}
 			var failed []string
 			for _, c := range tr.Failed() {

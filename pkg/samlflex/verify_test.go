@@ -62,6 +62,25 @@ func newTestVerifier(t testing.TB, a Account, now time.Time) *Verifier {
 	return v
 }
 
+// caseVerifier is the verifier of a table case: testAccount trusting certs
+// (none: the golden IdP's), changed by edit when not nil, at now (zero:
+// testNow), checking against urls (nil: those of testBase).
+func caseVerifier(t testing.TB, certs []string, edit func(*Account), now time.Time, urls *URLs) *Verifier {
+	t.Helper()
+	a := testAccount(t, certs...)
+	if edit != nil {
+		edit(&a)
+	}
+	if now.IsZero() {
+		now = testNow
+	}
+	v, err := NewVerifier(VerifierConfig{Account: a, BaseURL: testBase, URLs: urls, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func wantCode(t *testing.T, err error, code Code) {
 	t.Helper()
 	if code == "" {
@@ -221,15 +240,7 @@ func TestVerifyGolden(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := testAccount(t, tc.certs...)
-			if tc.edit != nil {
-				tc.edit(&a)
-			}
-			now := tc.now
-			if now.IsZero() {
-				now = testNow
-			}
-			v := newTestVerifier(t, a, now)
+			v := caseVerifier(t, tc.certs, tc.edit, tc.now, nil)
 			got, tr, err := v.VerifyTrace(encode(readTestdata(t, tc.file)), tc.expect)
 			wantCode(t, err, tc.wantCode)
 			if err == nil && len(tr.Failed()) > 0 {

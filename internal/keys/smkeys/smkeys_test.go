@@ -3,6 +3,7 @@ package smkeys_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,22 +53,11 @@ func TestConcurrentSeedingConverges(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	const n = 3
-	kids := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		src := f.source(t, smkeys.Options{SeedIfEmpty: true})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			set, err := src.Keys(context.Background())
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			kids[i] = set.Current.Kid
-		}()
+	srcs := make([]*smkeys.Source, n)
+	for i := range srcs {
+		srcs[i] = f.source(t, smkeys.Options{SeedIfEmpty: true})
 	}
-	wg.Wait()
+	kids := keysAtOnce(t, srcs)()
 	for i := 1; i < n; i++ {
 		if kids[i] != kids[0] {
 			t.Fatalf("cold starts seeding at once disagree on the current key: %v", kids)
@@ -202,26 +192,10 @@ func TestOneRefreshAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	kids := make(chan string, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			set, err := src.Keys(context.Background())
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			kids <- set.Current.Kid
-		}()
-	}
+	wait := keysAtOnce(t, slices.Repeat([]*smkeys.Source{src}, n))
 	<-api.entered
 	close(api.release)
-	wg.Wait()
-	close(kids)
-	for range kids {
-	}
+	wait()
 	// Every caller either joined the fetch in flight or found the fresh
 	// cache it left: one call, whatever the scheduling.
 	if api.calls != 1 {
@@ -371,4 +345,26 @@ func TestNewRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keysAtOnce calls Keys on every source, each from its own goroutine, all at
+// once. The returned wait blocks until every call has returned and gives
+// each call's current kid, in the order of srcs; a failed call fails t.
+func keysAtOnce(t *testing.T, srcs []*smkeys.Source) (wait func() []string) {
+	t.Helper()
+	kids := make([]string, len(srcs))
+	var wg sync.WaitGroup
+	for i, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			set, err := src.Keys(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			kids[i] = set.Current.Kid
+		}()
+	}
+	return func() []string { wg.Wait(); return kids }
 }

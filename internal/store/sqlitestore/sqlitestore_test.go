@@ -87,24 +87,11 @@ func TestOpenCreatesPrivateFile(t *testing.T) {
 	if _, err := s.Put(t.Context(), samlflex.Account{AccountSID: "AC1"}, 0, t0); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		path string
-		want os.FileMode
-	}{
-		// The file holds which IdPs an account trusts; other local users
-		// must not be able to rewrite it (or read it).
-		{path, 0o600},
-		{path + "-wal", 0o600},
-		{filepath.Dir(path), 0o700},
-	} {
-		fi, err := os.Stat(tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fi.Mode().Perm(); got != tc.want {
-			t.Errorf("%s: mode %o, want %o", tc.path, got, tc.want)
-		}
-	}
+	storetest.CheckModes(t, map[string]os.FileMode{
+		path:               0o600,
+		path + "-wal":      0o600,
+		filepath.Dir(path): 0o700,
+	})
 }
 
 func TestOpenSettings(t *testing.T) {
@@ -249,33 +236,12 @@ func TestBusyIsUnavailable(t *testing.T) {
 func TestReopenKeepsData(t *testing.T) {
 	t.Parallel()
 	s, path := open(t, Options{})
-	a := samlflex.Account{AccountSID: "AC00000000000000000000000000000001", FriendlyName: "kept"}
-	if _, err := s.Put(t.Context(), a, 0, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// A clean close checkpoints the WAL into the file and removes it.
-	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("-wal after Close: %v", err)
-	}
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	got, err := s.Get(t.Context(), a.AccountSID)
-	if err != nil || got.FriendlyName != "kept" || got.Version != 1 {
-		t.Fatalf("after reopen: %+v, %v", got, err)
-	}
-	// A replay after a restart is still a replay.
-	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Fatalf("MarkUsed after reopen: %v, want ErrAlreadyExists", err)
-	}
+	storetest.ReopenKeepsData(t, s, func(t *testing.T) {
+		// A clean close checkpoints the WAL into the file and removes it.
+		if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("-wal after Close: %v", err)
+		}
+	}, func() (store.Store, error) { return Open(path, Options{}) })
 }
 
 func TestCorruptAccountIsAnError(t *testing.T) {

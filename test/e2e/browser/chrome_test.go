@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/samlflex/samlflex/internal/samlflextest"
+	"github.com/samlflex/samlflex/internal/samlflextest/chrometest"
 )
 
 const (
@@ -52,38 +53,8 @@ func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
 	output := &samlflextest.LogBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		// The tests run as root in CI containers, where the sandbox
-		// cannot start.
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		// Chromium's own traffic (updates, sync, QUIC probes) is refused
-		// by the closed test network and only adds noise and delay.
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(output),
-	)
-	// The browser outlives t.Context(), which ends before the cleanups
-	// run, so that a failed test can still take its screenshot.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	// Cancelling the allocator waits for Chromium to exit, before the
-	// profile directory (registered earlier) is removed.
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v\n%s", exe, err, output.String())
-	}
-	ctx, cancel := context.WithTimeout(tabCtx, testTimeout)
-	t.Cleanup(cancel)
+	tabCtx, ctx := chrometest.Start(t, chrometest.Options(t, exe, chromedp.CombinedOutput(output)), testTimeout,
+		func() string { return exe + ": " + output.String() })
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpPage(t, tabCtx)

@@ -114,6 +114,23 @@ func waitFlexOutcome(ctx context.Context, t *testing.T) flexOutcome {
 	return out
 }
 
+// flexLogin logs alice in through s's login link in a fresh browser, waits
+// for the Flex app, and returns what it shows and the stand-in's Flex user.
+// Not exactly one Flex user fails t: a login after the first must update
+// that user, as provisioning is idempotent.
+func flexLogin(t *testing.T, s *site, tw *flextest.Server) (flexOutcome, flextest.User) {
+	t.Helper()
+	ctx := newBrowser(t)
+	do(ctx, t, "open the login link", chromedp.Navigate(s.LoginURL))
+	logInAtIdP(ctx, t)
+	out := waitFlexOutcome(ctx, t)
+	users := tw.Users()
+	if len(users) != 1 {
+		t.Fatalf("the stand-in has %d Flex users, want 1 (provisioning must be idempotent): %+v", len(users), users)
+	}
+	return out, users[0]
+}
+
 // TestSPInitiatedLoginWithFlex is the login an agent does when the account
 // has a Flex connection (to the Twilio stand-in flextest): samlflex
 // provisions the Flex user from the assertion, mints a Flex user token and
@@ -138,16 +155,8 @@ func TestSPInitiatedLoginWithFlex(t *testing.T) {
 	// First login: the Flex user is created.
 	var first flextest.User
 	if !t.Run("first_login", func(t *testing.T) {
-		ctx := newBrowser(t)
-		do(ctx, t, "open the login link", chromedp.Navigate(s.LoginURL))
-		logInAtIdP(ctx, t)
-		out := waitFlexOutcome(ctx, t)
-
-		users := tw.Users()
-		if len(users) != 1 {
-			t.Fatalf("the stand-in has %d Flex users, want 1: %+v", len(users), users)
-		}
-		first = users[0]
+		var out flexOutcome
+		out, first = flexLogin(t, s, tw)
 		wantFlexUser(t, first, []string{"agent", "supervisor"}, 1)
 		tokens := tw.Tokens()
 		if len(tokens) != 1 {
@@ -168,16 +177,7 @@ func TestSPInitiatedLoginWithFlex(t *testing.T) {
 
 	// Second login: the same Flex user, updated; no second user.
 	if !t.Run("roles_changed", func(t *testing.T) {
-		ctx := newBrowser(t)
-		do(ctx, t, "open the login link", chromedp.Navigate(s.LoginURL))
-		logInAtIdP(ctx, t)
-		out := waitFlexOutcome(ctx, t)
-
-		users := tw.Users()
-		if len(users) != 1 {
-			t.Fatalf("the stand-in has %d Flex users, want 1 (provisioning must be idempotent): %+v", len(users), users)
-		}
-		second := users[0]
+		out, second := flexLogin(t, s, tw)
 		if second.FlexUserSID != first.FlexUserSID || second.WorkerSID != first.WorkerSID {
 			t.Errorf("Flex user %s (worker %s), want the first login's, %s (worker %s)",
 				second.FlexUserSID, second.WorkerSID, first.FlexUserSID, first.WorkerSID)

@@ -116,23 +116,7 @@ func TestFailurePageRoles(t *testing.T) {
 		{users[0], "no_roles", []string{"roles", "no attribute roles", "attributes received: email, full_name", "custom attribute roles"}},
 		{users[1], "unknown_role", []string{"roles", "roles = agnet", "agent, supervisor, admin", "custom attribute roles"}},
 	} {
-		ctx := newBrowser(t) // a fresh IdP session for each user
-		do(ctx, t, tc.code+": open the login link", chromedp.Navigate(s.LoginURL))
-		do(ctx, t, "log in at the IdP as "+tc.user.Username,
-			chromedp.WaitVisible(chromedp.ID("login")),
-			chromedp.SendKeys(chromedp.ID("username"), tc.user.Username),
-			chromedp.SendKeys(chromedp.ID("password"), tc.user.Password),
-			chromedp.Click(chromedp.ID("login")))
-		out := waitOutcome(ctx, t)
-		if out.Code != tc.code {
-			t.Errorf("page code %q, want %q; page:\n%s", out.Code, tc.code, out.Text)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(out.Text, w) {
-				t.Errorf("%s: page lacks %q:\n%s", tc.code, w, out.Text)
-			}
-		}
+		wantFailurePage(t, s, tc.user.Username, tc.user.Password, tc.code, tc.want)
 	}
 }
 
@@ -207,22 +191,30 @@ func TestFailurePageIdPSide(t *testing.T) {
 		{aliceUser, alicePassword, "sha1_not_allowed", []string{"signature_algorithm", "rsa-sha1", "stays refused",
 			"issuer", "https://other-org.my.salesforce.com", idp.Issuer}},
 	} {
-		ctx := newBrowser(t)
-		do(ctx, t, tc.code+": open the login link", chromedp.Navigate(s.LoginURL))
-		do(ctx, t, "log in at the IdP as "+tc.user,
-			chromedp.WaitVisible(chromedp.ID("login")),
-			chromedp.SendKeys(chromedp.ID("username"), tc.user),
-			chromedp.SendKeys(chromedp.ID("password"), tc.password),
-			chromedp.Click(chromedp.ID("login")))
-		out := waitOutcome(ctx, t)
-		if out.Code != tc.code {
-			t.Errorf("page code %q, want %q; page:\n%s", out.Code, tc.code, out.Text)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(out.Text, w) {
-				t.Errorf("%s: page lacks %q:\n%s", tc.code, w, out.Text)
-			}
+		wantFailurePage(t, s, tc.user, tc.password, tc.code, tc.want)
+	}
+}
+
+// wantFailurePage logs in through s's login link as user, in a fresh
+// browser (so a fresh IdP session), and checks that samlflex answers with
+// its failure page for code, showing every text in want.
+func wantFailurePage(t *testing.T, s *site, user, password, code string, want []string) {
+	t.Helper()
+	ctx := newBrowser(t)
+	do(ctx, t, code+": open the login link", chromedp.Navigate(s.LoginURL))
+	do(ctx, t, "log in at the IdP as "+user,
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login")))
+	out := waitOutcome(ctx, t)
+	if out.Code != code {
+		t.Errorf("page code %q, want %q; page:\n%s", out.Code, code, out.Text)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(out.Text, w) {
+			t.Errorf("%s: page lacks %q:\n%s", code, w, out.Text)
 		}
 	}
 }
