@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 
 // accountCache keeps accounts with their parsed verifier for a short TTL,
 // so that a warm Lambda does at most one store read per TTL per account
-// and parses certificates once. TTL 0 reads every time.
+// and parses certificates once. TTL 0 reads every time (serve: a change
+// applies at the next request), and still builds a verifier (parses the
+// certificates) only when the account read differs from the cached one.
 type accountCache struct {
 	accounts store.Accounts
 	baseURL  string
@@ -55,14 +58,23 @@ func (c *accountCache) get(ctx context.Context, sid string) (*samlflex.Account, 
 	case err != nil:
 		return nil, nil, samlflex.Errorf(samlflex.CodeStoreUnavailable, "reading account %s: %v", sid, err)
 	}
+	c.mu.Lock()
+	e, ok := c.entries[sid]
+	c.mu.Unlock()
+	// The whole account is compared, not its version: a deleted and
+	// re-created account starts again at version 1.
+	if ok && reflect.DeepEqual(*e.acct, a) {
+		c.mu.Lock()
+		c.entries[sid] = accountEntry{acct: e.acct, verifier: e.verifier, fetched: now}
+		c.mu.Unlock()
+		return e.acct, e.verifier, nil
+	}
 	v, err := samlflex.NewVerifier(samlflex.VerifierConfig{Account: a, BaseURL: c.baseURL, Now: c.now})
 	if err != nil {
 		return nil, nil, samlflex.Errorf(samlflex.CodeInvalidConfig, "account %s: %v", sid, err)
 	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		c.entries[sid] = accountEntry{acct: &a, verifier: v, fetched: now}
-		c.mu.Unlock()
-	}
+	c.mu.Lock()
+	c.entries[sid] = accountEntry{acct: &a, verifier: v, fetched: now}
+	c.mu.Unlock()
 	return &a, v, nil
 }

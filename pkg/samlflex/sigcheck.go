@@ -131,14 +131,18 @@ func classifySigError(err error) error {
 // signatures, would change bytes that an enclosing signature covers: an
 // ECDSA-signed Assertion inside a signed Response would then fail the
 // Response's digest.
-func normalizedCopy(el *etree.Element) *etree.Element {
+//
+// It also returns the signature that references the element (in the
+// element returned), or nil, so that the tree is searched once.
+func normalizedCopy(el *etree.Element) (*etree.Element, *etree.Element) {
 	sig := referencingSignature(el)
 	if sig == nil || !needsECDSANormalization(sig) {
-		return el
+		return el, sig
 	}
 	cp := el.Copy()
-	if s := referencingSignature(cp); s != nil {
-		normalizeECDSASignature(s)
+	sig = referencingSignature(cp)
+	if sig != nil {
+		normalizeECDSASignature(sig)
 	}
-	return cp
+	return cp, sig
 }

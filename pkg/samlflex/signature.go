@@ -83,8 +83,7 @@ type sigResult struct {
 // the verified element as re-parsed from the signed bytes.
 func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
 	clock := dsig.NewFakeClockAt(now)
-	el = normalizedCopy(el)
-	sig := referencingSignature(el)
+	el, sig := normalizedCopy(el)
 	if sig == nil {
 		// goxmldsig would walk the whole tree (copying the namespace
 		// bindings at each element) to reach the same answer; an unsigned
