@@ -27,13 +27,24 @@
 // flag, since those belong to the layers above and change with them
 // (TestPublicMessagesNameNoLayer checks it).
 //
-// XML signatures are verified with github.com/russellhaering/goxmldsig
-// (the library under gosaml2); samlflex never hand-rolls XML-DSig or c14n.
-// It parses each response once and adds what the library leaves to its
-// callers: size cap, bounded XML work before any tree or signature code
-// (limits.go), round-trip check, DTD refusal, strict SAML 2.0 structure
-// (structure.go), exactly one assertion, algorithm allow-list, signature
-// failures classified from facts it establishes itself (sigcheck.go),
-// fail-closed time and age checks (lifetime.go) and reading only from the
-// signed bytes.
+// XML signatures are verified by samlflex itself (dsig.go, c14n.go), in
+// the one shape the SAML profile allows: an enveloped signature with one
+// Reference, exclusive c14n, RSA or ECDSA with SHA-2 (SHA-1 on request).
+// Until issue 12 this was goxmldsig (the library under gosaml2); its
+// generality cost six times the work of the physical floor (a copy of the
+// tree, namespace contexts copied at every element, a serialize and
+// re-parse of the signed element, a round-trip re-encoding of every token),
+// and samlflex used none of it. The replacement is held to independent
+// implementations: its canonical form equals libxml2's (xmllint), the golden
+// responses are signed by xmlsec1, a real Salesforce capture verifies, and
+// the fuzz tests check that whatever it accepts goxmldsig accepts too and
+// that the tree it reads is the canonical form it verified.
+//
+// It parses each response once (parse.go) and adds what XML-DSig leaves to
+// its callers: size cap, bounded XML work before any tree exists
+// (limits.go), namespace well-formedness in place of a round-trip check, DTD
+// refusal, strict SAML 2.0 structure (structure.go), exactly one assertion,
+// algorithm allow-list, signature failures classified from facts
+// (sigcheck.go), fail-closed time and age checks (lifetime.go) and reading
+// only from the signed element.
 package samlflex

@@ -2,6 +2,10 @@ package samlflex
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -57,42 +61,48 @@ func TestErrorWithoutDetail(t *testing.T) {
 	}
 }
 
-// TestRawECDSAToDER: only a value that is exactly one DER SEQUENCE is
-// left alone; r||s is converted even when its first bytes happen to form
-// a DER SEQUENCE followed by more bytes.
-func TestRawECDSAToDER(t *testing.T) {
+// TestVerifyECDSAForms: an ECDSA SignatureValue verifies in the XML-DSig
+// form (r||s, each half padded to the curve size) and as DER, and not when
+// it is cut, altered, or made by another key.
+func TestVerifyECDSAForms(t *testing.T) {
 	t.Parallel()
-	der := func(r, s *big.Int) []byte {
-		b, err := asn1.Marshal(struct{ R, S *big.Int }{r, s})
-		if err != nil {
-			t.Fatal(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("SignedInfo"))
+	der, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(der, &rs); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 64)
+	rs.R.FillBytes(raw[:32])
+	rs.S.FillBytes(raw[32:])
+	flipped := bytes.Clone(raw)
+	flipped[40] ^= 1
+	for _, tc := range []struct {
+		name  string
+		pub   *ecdsa.PublicKey
+		value []byte
+		want  bool
+	}{
+		{"r||s", &key.PublicKey, raw, true},
+		{"DER", &key.PublicKey, der, true},
+		{"r||s cut by one byte", &key.PublicKey, raw[:63], false},
+		{"r||s altered", &key.PublicKey, flipped, false},
+		{"r||s by another key", &other.PublicKey, raw, false},
+		{"DER by another key", &other.PublicKey, der, false},
+	} {
+		if got := verifyECDSA(tc.pub, digest[:], tc.value); got != tc.want {
+			t.Errorf("%s: verified %v, want %v", tc.name, got, tc.want)
 		}
-		return b
-	}
-	// A DER signature of exactly 64 bytes (r and s of 29 bytes each).
-	short := new(big.Int).Lsh(big.NewInt(1), 8*29-2)
-	exact := der(short, short)
-	if len(exact) != 64 {
-		t.Fatalf("built %d bytes, want 64", len(exact))
-	}
-	if _, ok := rawECDSAToDER(exact); ok {
-		t.Error("a 64-byte DER signature was rewritten")
-	}
-	// 64 bytes of r||s whose start is a complete DER SEQUENCE.
-	prefix := der(big.NewInt(5), big.NewInt(7))
-	raw := append(prefix, bytes.Repeat([]byte{0x11}, 64-len(prefix))...)
-	out, ok := rawECDSAToDER(raw)
-	if !ok {
-		t.Fatal("r||s starting with a DER prefix was not converted")
-	}
-	var got struct{ R, S *big.Int }
-	if rest, err := asn1.Unmarshal(out, &got); err != nil || len(rest) != 0 {
-		t.Fatalf("output is not one DER SEQUENCE: %v", err)
-	}
-	if got.R.Cmp(new(big.Int).SetBytes(raw[:32])) != 0 || got.S.Cmp(new(big.Int).SetBytes(raw[32:])) != 0 {
-		t.Fatal("r and s are not the two halves of the input")
-	}
-	if _, ok := rawECDSAToDER(raw[:63]); ok {
-		t.Error("a 63-byte value is no curve's r||s")
 	}
 }

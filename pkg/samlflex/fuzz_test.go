@@ -1,12 +1,17 @@
 package samlflex
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // FuzzVerify feeds arbitrary XML documents (base64-encoded as the form
@@ -86,7 +91,46 @@ func FuzzVerify(f *testing.F) {
 		if _, err := Map(a, (&Account{}).Mapping()); err != nil && CodeOf(err) == CodeInternal {
 			t.Fatalf("map: %v", err)
 		}
+		wantGoxmldsigAgrees(t, in, a, v.certs)
 	})
+}
+
+// wantGoxmldsigAgrees is the differential check on samlflex's own XML-DSig
+// (dsig.go): a document it accepted must also verify with goxmldsig, an
+// independent implementation, on the element samlflex says was signed. The
+// ECDSA fixtures are left out: goxmldsig reads only DER ECDSA values, not the
+// XML-DSig r||s form they carry.
+func wantGoxmldsigAgrees(t *testing.T, in []byte, a *Assertion, certs []*x509.Certificate) {
+	t.Helper()
+	if strings.Contains(a.SignatureAlgorithm, "ecdsa") {
+		return
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(in); err != nil {
+		t.Fatalf("accepted, but etree does not parse it: %v", err)
+	}
+	el := doc.Root()
+	if a.Signed == "assertion" {
+		ctx, err := etreeutils.NSBuildParentContext(el.SelectElement("Assertion"))
+		if err == nil {
+			el, err = etreeutils.NSDetatch(ctx, doc.Root().SelectElement("Assertion"))
+		}
+		if err != nil {
+			t.Fatalf("accepted, but goxmldsig cannot detach the assertion: %v", err)
+		}
+	}
+	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: certs})
+	vc.Clock = dsig.NewFakeClockAt(testNow)
+	var errs []error
+	for _, c := range certs {
+		vc.CertificateStore = &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}}
+		if _, err := vc.Validate(el); err == nil {
+			return
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	t.Fatalf("samlflex accepted (%s signed), goxmldsig refuses: %v", a.Signed, errs)
 }
 
 // FuzzParseRoles: no panic; output sorted, unique, known roles only.

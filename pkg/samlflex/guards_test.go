@@ -99,12 +99,26 @@ func TestVerifyGuards(t *testing.T) {
 			return strings.Replace(doc, "<samlp:Status>", "<samlp:Extensions/><samlp:Status>", 1)
 		}},
 
-		// encoding/xml re-encodes this element's attributes under other
-		// prefixes (b:a and a:b swap meaning). etree and goxmldsig read it
-		// fine and KeyInfo is outside the signed content, so only the
-		// round-trip validator refuses it.
-		{name: "round-trip unstable attribute prefixes", doc: keyInfoWith(`<E xmlns:a="urn:a" xmlns:b="urn:b" b:a="1" a:b="1"/>`),
+		// encoding/xml's encoder would write this element's attributes
+		// under other prefixes (b:a and a:b swap meaning), which is why
+		// the round-trip validator refused it. samlflex never re-encodes:
+		// it reads the tree it canonicalized (parse.go), and the element is
+		// well-formed, with distinct expanded names, outside what is read.
+		{name: "control: attribute prefixes encoding/xml's encoder would rename", doc: keyInfoWith(`<E xmlns:a="urn:a" xmlns:b="urn:b" b:a="1" a:b="1"/>`)},
+		// The same expanded name twice under two prefixes is not
+		// well-formed (Namespaces in XML 6.3).
+		{name: "one attribute under two prefixes bound to one namespace", doc: keyInfoWith(`<E xmlns:a="urn:a" xmlns:b="urn:a" a:x="1" b:x="2"/>`),
 			wantCode: CodeMalformedResponse},
+		{name: "undeclared attribute prefix", doc: keyInfoWith(`<E u:x="1"/>`), wantCode: CodeMalformedResponse},
+		{name: "undeclared element prefix", doc: keyInfoWith(`<u:E/>`), wantCode: CodeMalformedResponse},
+		{name: "prefix undeclared (XML 1.1 form)", doc: keyInfoWith(`<E xmlns:a=""/>`), wantCode: CodeMalformedResponse},
+		{name: "xml prefix rebound", doc: keyInfoWith(`<E xmlns:xml="urn:x"/>`), wantCode: CodeMalformedResponse},
+		{name: "xmlns prefix declared", doc: keyInfoWith(`<E xmlns:xmlns="urn:x"/>`), wantCode: CodeMalformedResponse},
+		{name: "reserved namespace under another prefix", doc: keyInfoWith(`<E xmlns:x="http://www.w3.org/XML/1998/namespace"/>`), wantCode: CodeMalformedResponse},
+		{name: "xmlns as an element prefix", doc: keyInfoWith(`<xmlns:E/>`), wantCode: CodeMalformedResponse},
+		{name: "name with a trailing colon", doc: keyInfoWith(`<E x:="1"/>`), wantCode: CodeMalformedResponse},
+		{name: "comment holding --", doc: keyInfoWith(`<!-- a -- b -->`), wantCode: CodeMalformedResponse},
+		{name: "control: xml:lang needs no declaration", doc: keyInfoWith(`<E xml:lang="en"/>`)},
 		{name: "control: stable attribute prefixes in KeyInfo", doc: keyInfoWith(`<E xmlns:a="urn:a" xmlns:b="urn:b" a:a="1" b:b="1"/>`)},
 
 		// The element cap counts every element, KeyInfo included.

@@ -226,3 +226,9 @@ func TestPrescanEdges(t *testing.T) {
 		})
 	}
 }
+
+// prescan is parseXML for the limit tests, which look at the refusal only.
+func prescan(raw []byte) error {
+	_, err := parseXML(raw)
+	return err
+}

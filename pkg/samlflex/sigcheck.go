@@ -1,41 +1,30 @@
 package samlflex
 
+// Reading a ds:Signature from the tree: which signature covers an element,
+// its parts, and the certificate its KeyInfo presents. Nothing here is
+// trusted until dsig.go has verified the SignedInfo these parts come from.
+
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
-	"github.com/russellhaering/goxmldsig/types"
 )
 
-// goxmldsig reports most failures as untyped errors.New strings: matching
-// their English text would let a library upgrade reclassify a failure
-// silently. So samlflex establishes the facts that decide the
-// classification itself, before calling goxmldsig: which signature covers
-// the element, which certificate its KeyInfo carries, whether that is the
-// trusted certificate being tried, and whether it is valid now. goxmldsig's
-// own checks still run; these facts only choose the code and skip calls that
-// cannot succeed. Acceptance always requires goxmldsig to verify.
-
-// referencingSignature returns the ds:Signature that goxmldsig's
-// findSignature selects for el: the first one in document order (el's
-// subtree, depth first) with a Reference whose URI is empty or names el's
-// ID once its first character ('#') is dropped. nil when there is none.
+// referencingSignature returns the ds:Signature that covers el: the first
+// one in document order (el's subtree, depth first) with a Reference whose
+// URI is empty or names el's ID ("#" then the ID). nil when there is none.
 func referencingSignature(el *etree.Element) *etree.Element {
-	id := el.SelectAttrValue(dsig.DefaultIdAttr, "")
+	id := el.SelectAttrValue("ID", "")
 	for _, sig := range descendants(el, nsDSig, "Signature") {
 		si := firstChild(sig, nsDSig, "SignedInfo")
 		if si == nil {
 			continue
 		}
 		for _, ref := range childElems(si, nsDSig, "Reference") {
-			uri := ref.SelectAttrValue("URI", "")
-			if uri == "" || uri[1:] == id {
+			if refersTo(ref.SelectAttrValue("URI", ""), id) {
 				return sig
 			}
 		}
@@ -43,40 +32,154 @@ func referencingSignature(el *etree.Element) *etree.Element {
 	return nil
 }
 
-// keyInfoCert reads the certificate that goxmldsig would take from sig's
-// KeyInfo, with goxmldsig's own types and unmarshaller so that both read
-// the same one. present is false when sig has no KeyInfo (goxmldsig then
-// uses the single trusted certificate it is given). cert is nil when the
-// KeyInfo holds no certificate that parses; goxmldsig refuses that.
-func keyInfoCert(sig *etree.Element) (cert *x509.Certificate, present bool) {
-	ctx, err := etreeutils.NSBuildParentContext(sig)
-	if err != nil {
-		return nil, true
-	}
-	var s types.Signature
-	if err := etreeutils.NSUnmarshalElement(ctx, sig, &s); err != nil {
-		return nil, true
-	}
-	if s.KeyInfo == nil {
-		return nil, false
-	}
-	certs := s.KeyInfo.X509Data.X509Certificates
-	if len(certs) == 0 || certs[0].Data == "" {
-		return nil, true
-	}
-	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(certs[0].Data), ""))
-	if err != nil {
-		return nil, true
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, true
-	}
-	return c, true
+func refersTo(uri, id string) bool {
+	return uri == "" || (id != "" && len(uri) == len(id)+1 && uri[0] == '#' && uri[1:] == id)
 }
 
-// sigFacts is what samlflex knows about the signature covering an element
-// before goxmldsig runs.
+// sigParts is one ds:Signature as read from the tree.
+type sigParts struct {
+	signedInfo *etree.Element
+	c14n       c14nOptions // SignedInfo's CanonicalizationMethod
+	method     string      // SignatureMethod
+	refC14N    c14nOptions // the Reference's exclusive c14n transform
+	digestAlg  string
+	digest     []byte
+	value      []byte // SignatureValue
+	keyInfo    bool   // a KeyInfo is present
+	keyDER     []byte // its first X509Certificate, nil if none decodes
+}
+
+// readSignature reads sig, which referencingSignature found for el, with
+// the shape XML-DSig and the SAML profile allow: one SignedInfo, one
+// SignatureValue, at most one KeyInfo (in that order, then any Objects),
+// and in SignedInfo exactly one Reference. Its failures are
+// signature_invalid; the algorithms were already checked by
+// checkAlgorithms.
+func readSignature(sig *etree.Element) (*sigParts, error) {
+	bad := func(format string, args ...any) (*sigParts, error) {
+		return nil, Errorf(CodeSignatureInvalid, "signature is malformed: "+format, args...)
+	}
+	var si, sv, ki *etree.Element
+	objects := false
+	for _, c := range sig.ChildElements() {
+		if c.NamespaceURI() != nsDSig {
+			return bad("%s is not an XML-DSig element", describe(c))
+		}
+		switch {
+		case c.Tag == "SignedInfo" && si == nil:
+			si = c
+		case c.Tag == "SignatureValue" && si != nil && sv == nil:
+			sv = c
+		case c.Tag == "KeyInfo" && sv != nil && ki == nil && !objects:
+			ki = c
+		case c.Tag == "Object" && sv != nil:
+			objects = true
+		default:
+			return bad("unexpected %s in ds:Signature", truncateDetail(c.Tag))
+		}
+	}
+	if si == nil || sv == nil {
+		return bad("ds:Signature needs a SignedInfo and a SignatureValue")
+	}
+	p := &sigParts{signedInfo: si, keyInfo: ki != nil}
+	var ref *etree.Element
+	for i, c := range si.ChildElements() {
+		switch {
+		case c.NamespaceURI() != nsDSig:
+			return bad("%s in SignedInfo", describe(c))
+		case i == 0 && c.Tag == "CanonicalizationMethod":
+			alg := c.SelectAttrValue("Algorithm", "")
+			if !excC14NAlgorithm(alg) {
+				return bad("canonicalization method %q", truncateDetail(alg))
+			}
+			p.c14n = c14nOptions{comments: alg == algExcC14NWithComments, inclusive: prefixList(c)}
+		case i == 1 && c.Tag == "SignatureMethod":
+			p.method = c.SelectAttrValue("Algorithm", "")
+		case i == 2 && c.Tag == "Reference":
+			ref = c
+		default:
+			return bad("%s at position %d of SignedInfo (one CanonicalizationMethod, SignatureMethod and Reference)", c.Tag, i+1)
+		}
+	}
+	if ref == nil {
+		return bad("SignedInfo has no Reference")
+	}
+	if err := checkTransforms(ref); err != nil {
+		return nil, err
+	}
+	ts := childElems(firstChild(ref, nsDSig, "Transforms"), nsDSig, "Transform")
+	p.refC14N = c14nOptions{comments: ts[1].SelectAttrValue("Algorithm", "") == algExcC14NWithComments, inclusive: prefixList(ts[1])}
+	dm, dv := childElems(ref, nsDSig, "DigestMethod"), childElems(ref, nsDSig, "DigestValue")
+	if len(dm) != 1 || len(dv) != 1 {
+		return bad("Reference needs one DigestMethod and one DigestValue")
+	}
+	p.digestAlg = dm[0].SelectAttrValue("Algorithm", "")
+	var err error
+	if p.digest, err = base64Text(dv[0]); err != nil {
+		return bad("DigestValue: %v", err)
+	}
+	if p.value, err = base64Text(sv); err != nil {
+		return bad("SignatureValue: %v", err)
+	}
+	if ki != nil {
+		p.keyDER = keyInfoDER(ki)
+	}
+	return p, nil
+}
+
+// prefixList reads the InclusiveNamespaces PrefixList of an exclusive c14n
+// method or transform ("#default" is the default namespace).
+func prefixList(method *etree.Element) []string {
+	in := firstChild(method, algExcC14N, "InclusiveNamespaces")
+	if in == nil {
+		return nil
+	}
+	out := strings.Fields(in.SelectAttrValue("PrefixList", ""))
+	for i, p := range out {
+		if p == "#default" {
+			out[i] = ""
+		}
+	}
+	return out
+}
+
+// base64Text decodes an element's text, ignoring the line breaks and
+// spaces IdPs wrap base64 with.
+func base64Text(e *etree.Element) ([]byte, error) {
+	text, err := textOnly(e)
+	if err != nil {
+		return nil, err
+	}
+	text = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, text)
+	return base64.StdEncoding.DecodeString(text)
+}
+
+// keyInfoDER returns the first X509Certificate of the first X509Data in a
+// KeyInfo, decoded; nil when there is none or it is not base64.
+func keyInfoDER(ki *etree.Element) []byte {
+	xd := firstChild(ki, nsDSig, "X509Data")
+	if xd == nil {
+		return nil
+	}
+	xc := firstChild(xd, nsDSig, "X509Certificate")
+	if xc == nil {
+		return nil
+	}
+	der, err := base64Text(xc)
+	if err != nil || len(der) == 0 {
+		return nil
+	}
+	return der
+}
+
+// sigFacts is what the signature covering an element presents, for the
+// decision trace.
 type sigFacts struct {
 	found      bool              // a signature references the element
 	keyInfo    bool              // it carries a KeyInfo
@@ -87,62 +190,38 @@ func factsFor(sig *etree.Element) sigFacts {
 	if sig == nil {
 		return sigFacts{}
 	}
-	c, present := keyInfoCert(sig)
-	return sigFacts{found: true, keyInfo: present, signerCert: c}
+	f := sigFacts{found: true}
+	if ki := firstChild(sig, nsDSig, "KeyInfo"); ki != nil {
+		f.keyInfo = true
+		if der := keyInfoDER(ki); der != nil {
+			f.signerCert, _ = x509.ParseCertificate(der)
+		}
+	}
+	return f
 }
 
-// precheckCert decides, for one trusted certificate, the failures that
-// samlflex can establish without goxmldsig: the signature names another
-// certificate (certificate_untrusted), or this trusted certificate is not
-// valid at now (certificate_expired, goxmldsig's own rule: outside
-// NotBefore..NotAfter inclusive). nil means: let goxmldsig verify.
-func precheckCert(f sigFacts, cert *x509.Certificate, now time.Time) error {
-	if !f.found {
-		return nil
-	}
-	if f.keyInfo && f.signerCert != nil && !f.signerCert.Equal(cert) {
-		return Errorf(CodeCertificateUntrusted, "signing certificate %q (serial %s) is not the trusted certificate %q tried",
-			truncateDetail(f.signerCert.Subject.CommonName), f.signerCert.SerialNumber, cert.Subject.CommonName)
+// checkCert decides, for one trusted certificate, the failures that come
+// before any cryptography: the signature presents another certificate
+// (certificate_untrusted; one that does not even parse is
+// signature_invalid), or the trusted certificate is not valid at now
+// (certificate_expired: outside NotBefore..NotAfter inclusive).
+func checkCert(p *sigParts, cert *x509.Certificate, now time.Time) error {
+	if p.keyInfo {
+		if p.keyDER == nil {
+			return Errorf(CodeSignatureInvalid, "KeyInfo holds no X509Certificate")
+		}
+		if string(p.keyDER) != string(cert.Raw) {
+			signer, err := x509.ParseCertificate(p.keyDER)
+			if err != nil {
+				return Errorf(CodeSignatureInvalid, "KeyInfo certificate does not parse: %v", err)
+			}
+			return Errorf(CodeCertificateUntrusted, "signing certificate %q (serial %s) is not the trusted certificate %q tried",
+				truncateDetail(signer.Subject.CommonName), signer.SerialNumber, cert.Subject.CommonName)
+		}
 	}
 	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
 		return Errorf(CodeCertificateExpired, "trusted certificate %q valid %s to %s, now %s", cert.Subject.CommonName,
 			cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// classifySigError maps an error returned by goxmldsig's Validate, after
-// precheckCert passed, with typed checks only: its traversal limit (an
-// exported sentinel) means the document is too complex; anything else
-// means the signature does not verify with a certificate that samlflex
-// already knows is the trusted, currently valid one.
-func classifySigError(err error) error {
-	switch {
-	case errors.Is(err, etreeutils.ErrTraversalLimit):
-		return tooComplex(limitElements, "goxmldsig traversal limit (%d elements) reached: %v", goxmldsigTraversalLimit, err)
-	default:
-		return Errorf(CodeSignatureInvalid, "signature does not verify: %v", err)
-	}
-}
-
-// normalizedCopy returns el, or a copy of it in which only the signature
-// that goxmldsig will check for el has its ECDSA SignatureValue rewritten
-// from r||s to DER (see ecdsa.go). Rewriting it in place, or rewriting other
-// signatures, would change bytes that an enclosing signature covers: an
-// ECDSA-signed Assertion inside a signed Response would then fail the
-// Response's digest.
-//
-// It also returns the signature that references the element (in the
-// element returned), or nil, so that the tree is searched once.
-func normalizedCopy(el *etree.Element) (*etree.Element, *etree.Element) {
-	sig := referencingSignature(el)
-	if sig == nil || !needsECDSANormalization(sig) {
-		return el, sig
-	}
-	cp := el.Copy()
-	sig = referencingSignature(cp)
-	if sig != nil {
-		normalizeECDSASignature(sig)
-	}
-	return cp, sig
 }

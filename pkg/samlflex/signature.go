@@ -1,20 +1,14 @@
 package samlflex
 
-// Signatures and algorithms: which methods are accepted, and the
-// verification of an enveloped signature against the account's
-// certificates. The checks before goxmldsig runs are in sigcheck.go; raw
-// ECDSA signature values in ecdsa.go.
+// Signatures and algorithms: which methods are accepted. The verification
+// of an enveloped signature is in dsig.go, reading a ds:Signature in
+// sigcheck.go, canonicalization in c14n.go.
 
 import (
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
-	"errors"
-	"time"
+	"strings"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Signature and digest algorithms we accept.
@@ -33,13 +27,19 @@ var (
 )
 
 // checkAlgorithms looks at every ds:Signature in the document before any
-// verification, so that SHA-1 is refused with its own code (and a clear
-// fix) rather than surfacing later as a generic signature error.
+// verification, so that SHA-1 and the algorithms samlflex does not
+// implement are refused with their own codes (and a clear fix) rather than
+// surfacing later as a generic signature error.
 func checkAlgorithms(root *etree.Element, allowSHA1 bool) error {
 	for _, sig := range descendants(root, nsDSig, "Signature") {
 		si := firstChild(sig, nsDSig, "SignedInfo")
 		if si == nil {
-			continue // goxmldsig reports the broken shape
+			continue // verifySignature reports the broken shape
+		}
+		if m := firstChild(si, nsDSig, "CanonicalizationMethod"); m != nil {
+			if alg := m.SelectAttrValue("Algorithm", ""); !excC14NAlgorithm(alg) {
+				return Errorf(CodeUnsupportedAlgorithm, "canonicalization method %q (samlflex verifies exclusive c14n only)", truncateDetail(alg))
+			}
 		}
 		if m := firstChild(si, nsDSig, "SignatureMethod"); m != nil {
 			alg := m.SelectAttrValue("Algorithm", "")
@@ -54,6 +54,9 @@ func checkAlgorithms(root *etree.Element, allowSHA1 bool) error {
 			}
 		}
 		for _, ref := range childElems(si, nsDSig, "Reference") {
+			if err := checkTransforms(ref); err != nil {
+				return err
+			}
 			if dm := firstChild(ref, nsDSig, "DigestMethod"); dm != nil {
 				alg := dm.SelectAttrValue("Algorithm", "")
 				switch {
@@ -71,101 +74,20 @@ func checkAlgorithms(root *etree.Element, allowSHA1 bool) error {
 	return nil
 }
 
-type sigResult struct {
-	method      string
-	fingerprint string
-}
+func excC14NAlgorithm(alg string) bool { return alg == algExcC14N || alg == algExcC14NWithComments }
 
-// verifySignature verifies the enveloped signature that references el,
-// trying each trusted certificate on its own (goxmldsig can pick among
-// several only when the signature carries KeyInfo; trying each one also
-// serves IdPs that omit KeyInfo during a certificate rollover). It returns
-// the verified element as re-parsed from the signed bytes.
-func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
-	clock := dsig.NewFakeClockAt(now)
-	el, sig := normalizedCopy(el)
-	if sig == nil {
-		// goxmldsig would walk the whole tree (copying the namespace
-		// bindings at each element) to reach the same answer; an unsigned
-		// Response with a large Extensions or Advice costs that walk for
-		// nothing. referencingSignature selects as goxmldsig does
-		// (sigcheck.go), so the answer is the same.
-		return nil, sigResult{}, dsig.ErrMissingSignature
-	}
-	facts := factsFor(sig)
-	var best error
-	for _, cert := range v.certs {
-		if e := precheckCert(facts, cert, now); e != nil {
-			if best == nil || sigErrRank(e) > sigErrRank(best) {
-				best = e
-			}
-			continue
-		}
-		ctx := &dsig.ValidationContext{
-			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
-			IdAttribute:      dsig.DefaultIdAttr,
-			Clock:            clock,
-		}
-		out, err := ctx.Validate(el)
-		if err == nil {
-			sum := sha256.Sum256(cert.Raw)
-			return out, sigResult{method: signatureMethodOf(el), fingerprint: hex.EncodeToString(sum[:])}, nil
-		}
-		if errors.Is(err, dsig.ErrMissingSignature) {
-			return nil, sigResult{}, err
-		}
-		e := classifySigError(err)
-		if best == nil || sigErrRank(e) > sigErrRank(best) {
-			best = e
+// checkTransforms refuses a Reference whose transforms are not the SAML
+// profile's (saml-core 5.4.4): the enveloped-signature transform, then
+// exclusive c14n. A list without a c14n transform means Inclusive C14N.
+func checkTransforms(ref *etree.Element) error {
+	var algs []string
+	if ts := firstChild(ref, nsDSig, "Transforms"); ts != nil {
+		for _, t := range childElems(ts, nsDSig, "Transform") {
+			algs = append(algs, t.SelectAttrValue("Algorithm", ""))
 		}
 	}
-	return nil, sigResult{}, best
+	if len(algs) == 2 && algs[0] == algEnvelopedSignature && excC14NAlgorithm(algs[1]) {
+		return nil
+	}
+	return Errorf(CodeUnsupportedAlgorithm, "reference transforms %s (samlflex verifies the enveloped-signature transform then exclusive c14n)", truncateDetail(strings.Join(algs, ", ")))
 }
-
-// verifyDetached verifies an element nested in a document (the Assertion)
-// after detaching a copy that carries the namespace declarations of its
-// ancestors, as exclusive c14n sees it.
-func (v *Verifier) verifyDetached(el *etree.Element, now time.Time) (*etree.Element, sigResult, error) {
-	ctx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return nil, sigResult{}, Errorf(CodeMalformedResponse, "assertion namespaces: %v", err)
-	}
-	detached, err := etreeutils.NSDetatch(ctx, el)
-	if err != nil {
-		return nil, sigResult{}, Errorf(CodeMalformedResponse, "assertion namespaces: %v", err)
-	}
-	return v.verifySignature(detached, now)
-}
-
-// sigErrRank orders failures by how much they tell the admin: a document
-// too complex for the verifier beats everything (no certificate can help),
-// a trusted certificate that is expired beats a bad signature, which beats
-// "not our certificate" (the usual answer for the other certificates
-// tried).
-func sigErrRank(err error) int {
-	switch CodeOf(err) {
-	case CodeResponseTooComplex:
-		return 4
-	case CodeCertificateExpired:
-		return 3
-	case CodeSignatureInvalid:
-		return 2
-	default:
-		return 1
-	}
-}
-
-func signatureMethodOf(el *etree.Element) string {
-	sig := firstChild(el, nsDSig, "Signature")
-	if sig == nil {
-		return ""
-	}
-	if si := firstChild(sig, nsDSig, "SignedInfo"); si != nil {
-		if m := firstChild(si, nsDSig, "SignatureMethod"); m != nil {
-			return m.SelectAttrValue("Algorithm", "")
-		}
-	}
-	return ""
-}
-
-func hasSignatureChild(el *etree.Element) bool { return firstChild(el, nsDSig, "Signature") != nil }

@@ -17,9 +17,8 @@ import (
 // Response as an IdP sends it), and a separate code would give the admin
 // no other action; the detail names the element and where it was found.
 //
-// The check runs on the received tree before the signature check: the
-// element structure of the signed copy that samlflex later reads is the
-// same (canonicalization neither adds nor removes elements).
+// The check runs on the tree before the signature check; it is the same
+// tree that is verified and read afterwards (dsig.go).
 
 // qname is a namespace and a local name.
 type qname struct{ ns, tag string }

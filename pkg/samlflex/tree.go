@@ -29,19 +29,27 @@ func descendants(root *etree.Element, ns, tag string) []*etree.Element {
 	return out
 }
 
-// textOnly returns an element's character data and refuses any child
-// element or comment. etree's Text() stops at the first comment, which is
-// how "admin@corp.com<!---->.evil.com" would become "admin@corp.com"
-// (CVE-2017-11427 and kin); c14n without comments hides the comment from the
-// signature, so the check must be here.
+// textOnly returns an element's text: all its character data, with any
+// comment between the pieces left out, as XPath's string-value and the
+// canonical form without comments (what the IdP signed) have it. etree's
+// Text() stops at the first comment, which is how
+// "admin@corp.com<!---->.evil.com" would be read as "admin@corp.com"
+// (CVE-2017-11427 and kin). A child element or processing instruction is
+// refused: these are text-only values.
 func textOnly(e *etree.Element) (string, error) {
+	if len(e.Child) == 1 {
+		if cd, ok := e.Child[0].(*etree.CharData); ok {
+			return cd.Data, nil
+		}
+	}
 	var b strings.Builder
 	for _, t := range e.Child {
 		switch t := t.(type) {
 		case *etree.CharData:
 			b.WriteString(t.Data)
+		case *etree.Comment:
 		default:
-			return "", Errorf(CodeMalformedResponse, "element %s holds markup or a comment where only text is allowed", e.Tag)
+			return "", Errorf(CodeMalformedResponse, "element %s holds markup where only text is allowed", e.Tag)
 		}
 	}
 	return b.String(), nil

@@ -129,10 +129,10 @@ func (a *Assertion) ReplayKey(accountSID string) string {
 // decision trace (Error.Trace, VerifyTrace).
 //
 // Order matters: cheap structural checks run before any cryptography, and
-// every value used after signature verification is read from the verified
-// element that goxmldsig re-parses from the signed, canonical bytes, so a
-// wrapped or injected element outside the signed subtree cannot reach the
-// result (XML signature wrapping).
+// every value used after signature verification is read from inside the
+// element whose canonical form the signature covers (dsig.go), so a wrapped
+// or injected element outside the signed subtree cannot reach the result
+// (XML signature wrapping).
 //
 // An accepted response costs no trace: the checks run once, as the
 // fast path. A refused one is verified a second time, at the same instant,
@@ -254,7 +254,7 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 		}
 		assertion = inner[0]
 		if hasSignatureChild(assertion) {
-			a, _, err := v.verifyDetached(assertion, now)
+			a, _, err := v.verifySignature(assertion, now)
 			if err != nil {
 				if tr != nil {
 					tr.add(v.signatureCheck(assertion, err, now))
@@ -267,9 +267,9 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 		if tr != nil {
 			tr.add(v.signatureCheck(root, nil, now))
 		}
-	case errors.Is(err, dsig.ErrMissingSignature):
-		a, info, aerr := v.verifyDetached(rawAssertion, now)
-		if errors.Is(aerr, dsig.ErrMissingSignature) {
+	case errors.Is(err, errMissingSignature):
+		a, info, aerr := v.verifySignature(rawAssertion, now)
+		if errors.Is(aerr, errMissingSignature) {
 			aerr = Errorf(CodeSignatureMissing, "neither the Response nor the Assertion carries a signature")
 		}
 		if tr != nil {
@@ -285,12 +285,6 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 		}
 		return fail(err)
 	}
-	// The signature holds; before any value is read from the verified
-	// elements, the document must also survive the round trip (limits.go).
-	if err := roundTrip(raw); err != nil {
-		return fail(err)
-	}
-
 	// From here the content is trustworthy: every check is evaluated for
 	// the trace, and the first failed one (readVerified's order is the
 	// trace's) is the error.
