@@ -85,3 +85,16 @@ func TestLogFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionTokenAlgFlag: serve and dev refuse an algorithm other than
+// ES256 and RS256 before they open anything.
+func TestSessionTokenAlgFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, cmd := range []string{"serve", "dev"} {
+		r := mustCLI(t, exitUsage, nil, cmd, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, cmd), "--session-token-alg", "HS256")
+		if !strings.Contains(r.stderr, `--session-token-alg "HS256": use ES256 or RS256`) {
+			t.Errorf("%s: %s", cmd, r.stderr)
+		}
+	}
+}

@@ -42,8 +42,13 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on, loopback only; port 0 picks a free port")
 	data := fs.String("data", devDataDirDefault(a.getenv), "`DIR` for the embedded store, the SP keys and the demo IdP key\n(default $SAMLFLEX_DEV_DATA, else ./.samlflex-dev; never serve's directory:\nserve refuses to run with the demo account)")
 	logFormat := fs.String("log-format", "auto", logFormatUsage)
+	tokenAlgFlag := sessionTokenAlgFlag(fs, a.getenv)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
+	}
+	tokenAlg, err := parseSessionTokenAlg(*tokenAlgFlag)
+	if err != nil {
+		return a.usageError(c, "%v", err)
 	}
 	// The demo IdP signs for anyone who knows the printed password: it
 	// must never be reachable from the network.
@@ -88,7 +93,7 @@ func runDev(ctx context.Context, a *app, args []string) int {
 	}
 
 	api, err := httpapi.New(httpapi.Config{BaseURL: base, Store: st, Keys: keySrc, Logger: logger, Now: a.now,
-		Provisioner: newFlexProvisioner(dataDir, logger)})
+		Provisioner: newFlexProvisioner(dataDir, logger), SessionTokenAlg: tokenAlg})
 	if err != nil {
 		return a.failure(c, "%v", err)
 	}

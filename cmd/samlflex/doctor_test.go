@@ -123,7 +123,7 @@ func TestDoctorServe(t *testing.T) {
 				{"metadata.certificate[0]", doctor.StatusOK, "samlflex SP (local)"}, {"login.idp", doctor.StatusOK, doctorIdP},
 				{"login.authn_request", doctor.StatusOK, "AuthnRequest _samlflex_"}, {"login.acs_url", doctor.StatusOK, sidA},
 				{"login.issuer", doctor.StatusOK, sidA}, {"clock.saml", doctor.StatusOK, "agrees"},
-				{"jwks", doctor.StatusOK, "2 keys"}, {"jwks.current", doctor.StatusOK, "the current kid"}},
+				{"jwks", doctor.StatusOK, "4 keys"}, {"jwks.current", doctor.StatusOK, "the current kid"}},
 		},
 		{
 			// serve was told another public URL than the one in use: the

@@ -13,9 +13,10 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 )
 
-const keysShowAbout = `Shows the SP key set: each key's slot, kid (as in the JWKS and in JWT
-headers), certificate fingerprint, since when it signs, and when the
-previous key retires. Retired keys are still listed: they are stored until
+const keysShowAbout = `Shows the SP key set: each key's slot, kid and session-token kid (as in the
+JWKS and in JWT headers; "-" for a key stored before token keys existed),
+certificate fingerprint, since when it signs, and when the previous key
+retires. Retired keys are still listed: they are stored until
 the next rotation, but nothing trusts them. See docs/keys.md.`
 
 const keysRotateAbout = `Rotates the SP key set. Without --now: a normal rotation (the next key,
@@ -33,8 +34,9 @@ progress restart. Use --retire-previous when the current key itself leaked.
 IdPs that verify request signatures must be given the new certificate.
 See docs/keys.md.`
 
-const keysRevokeAbout = `Removes one key, by kid, from the SP key set: from then on the JWKS, the
-login-cookie keys and the metadata no longer contain it. Sessions and
+const keysRevokeAbout = `Removes one key, by kid or session-token kid, from the SP key set, with
+its token key: from then on the JWKS, the login-cookie keys and the
+metadata no longer contain it. Sessions and
 logins in progress that it signed stop working. Revoking the next key
 publishes a new one. The current key cannot be revoked: replace it first
 with "samlflex keys rotate --now --retire-previous". See docs/keys.md.`
@@ -192,7 +194,7 @@ func (k *keyStorageFlags) flagsHint() string {
 // printKeySet writes one line per slot.
 func printKeySet(w io.Writer, s *keys.Set, now time.Time, retireAfter time.Duration) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  SLOT\tKID\tSTATUS\tCERTIFICATE SHA-256")
+	fmt.Fprintln(tw, "  SLOT\tKID\tTOKEN KID\tSTATUS\tCERTIFICATE SHA-256")
 	if p := s.Previous; p != nil {
 		status := "trusted until the next rotation (rotation time not recorded)"
 		if at, ok := keys.PreviousRetiresAt(s, retireAfter, 0); ok {
@@ -202,15 +204,24 @@ func printKeySet(w io.Writer, s *keys.Set, now time.Time, retireAfter time.Durat
 				status = "retired " + at.UTC().Format(time.RFC3339) + ": trusted by nothing"
 			}
 		}
-		fmt.Fprintf(tw, "  previous\t%s\t%s\t%s\n", p.Kid, status, keys.Fingerprint(p.Certificate))
+		fmt.Fprintf(tw, "  previous\t%s\t%s\t%s\t%s\n", p.Kid, tokenKid(p), status, keys.Fingerprint(p.Certificate))
 	}
 	since := "signs now"
 	if !s.Current.CurrentSince.IsZero() {
 		since = "signs since " + s.Current.CurrentSince.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(tw, "  current\t%s\t%s\t%s\n", s.Current.Kid, since, keys.Fingerprint(s.Current.Certificate))
+	fmt.Fprintf(tw, "  current\t%s\t%s\t%s\t%s\n", s.Current.Kid, tokenKid(s.Current), since, keys.Fingerprint(s.Current.Certificate))
 	if n := s.Next; n != nil {
-		fmt.Fprintf(tw, "  next\t%s\t%s\t%s\n", n.Kid, "published, signs after the next rotation", keys.Fingerprint(n.Certificate))
+		fmt.Fprintf(tw, "  next\t%s\t%s\t%s\t%s\n", n.Kid, tokenKid(n), "published, signs after the next rotation", keys.Fingerprint(n.Certificate))
 	}
 	_ = tw.Flush()
+}
+
+// tokenKid is the kid of p's session-token key (ES256), or "-" for a pair
+// stored before token keys existed (its tokens are RS256, with KID).
+func tokenKid(p *keys.Pair) string {
+	if p.Token == nil {
+		return "-"
+	}
+	return p.Token.Kid
 }

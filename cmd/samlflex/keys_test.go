@@ -66,7 +66,18 @@ func TestKeysEmergencyLocal(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	s, _ := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	before := showKids(t, mustCLI(t, exitOK, nil, "keys", "show", "--data", data).stdout)
+	show := mustCLI(t, exitOK, nil, "keys", "show", "--data", data).stdout
+	before := showKids(t, show)
+	// keys show names every kid of the JWKS: each key's and its token key's.
+	if kids := jwksKids(t, s.BaseURL); len(kids) != 4 {
+		t.Errorf("JWKS = %v, want current and next with their token keys", kids)
+	} else {
+		for _, k := range kids {
+			if !strings.Contains(show, k) {
+				t.Errorf("keys show does not name the published kid %s:\n%s", k, show)
+			}
+		}
+	}
 
 	r := mustCLI(t, exitOK, nil, "keys", "rotate", "--now", "--data", data)
 	after := showKids(t, r.stdout)
@@ -103,7 +114,8 @@ func TestKeysEmergencyLocal(t *testing.T) {
 	if final["previous"] != "" || final["current"] == after["current"] {
 		t.Errorf("after --retire-previous: %v", final)
 	}
-	if kids := jwksKids(t, s.BaseURL); slices.Contains(kids, after["current"]) || len(kids) != 2 {
+	// Current and next remain, each with its RSA key and its token key.
+	if kids := jwksKids(t, s.BaseURL); slices.Contains(kids, after["current"]) || len(kids) != 4 {
 		t.Errorf("JWKS after --retire-previous = %v", kids)
 	}
 

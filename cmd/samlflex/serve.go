@@ -41,8 +41,13 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	baseURL := fs.String("base-url", a.getenv(config.EnvBaseURL), "public base `URL` that Salesforce and agents use (https://sso.example.com);\nthe Entity Id and ACS URL derive from it (default $SAMLFLEX_BASE_URL,\nelse http://ADDR when ADDR is a loopback address)")
 	data := fs.String("data", dataDirDefault(a.getenv), "`DIR` of the embedded store and the SP keys (default $SAMLFLEX_DATA,\nelse ./.samlflex)")
 	logFormat := fs.String("log-format", "auto", logFormatUsage)
+	tokenAlgFlag := sessionTokenAlgFlag(fs, a.getenv)
 	if code, done := a.parseFlags(c, fs, args); done {
 		return code
+	}
+	tokenAlg, err := parseSessionTokenAlg(*tokenAlgFlag)
+	if err != nil {
+		return a.usageError(c, "%v", err)
 	}
 	if *baseURL == "" && !isLoopbackAddr(*addr) {
 		return a.usageError(c, "--base-url is required when --addr %q is not a loopback address", *addr)
@@ -81,7 +86,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 	}
 	limit, queue, wait := httpapi.DefaultACSLimits(runtime.GOMAXPROCS(0))
 	api, err := httpapi.New(httpapi.Config{BaseURL: *baseURL, Store: demoFreeStore{st, logger}, Keys: keySrc, Logger: logger, Now: a.now,
-		Provisioner: newFlexProvisioner(*data, logger), ACSConcurrency: limit, ACSQueue: queue, ACSQueueWait: wait})
+		Provisioner: newFlexProvisioner(*data, logger), ACSConcurrency: limit, ACSQueue: queue, ACSQueueWait: wait, SessionTokenAlg: tokenAlg})
 	if err != nil {
 		_ = ln.Close()
 		return a.failure(c, "%v", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/config"
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -44,6 +46,24 @@ func newLogger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
 
 // logFormatUsage is the help of serve's and dev's --log-format.
 const logFormatUsage = "`FORMAT` of the logs: text (key=value lines for a person), json (for a log\ncollector) or auto: text on a terminal, json otherwise"
+
+// sessionTokenAlgUsage is the help of serve's and dev's --session-token-alg.
+const sessionTokenAlgUsage = "`ALG` that signs session tokens: ES256 (the key set's P-256 token key, a\nfraction of the cost) or RS256 (the SP's RSA key, for a relying party that\nneeds it) (default $SAMLFLEX_SESSION_TOKEN_ALG, else ES256)"
+
+// sessionTokenAlgFlag adds --session-token-alg to fs; its default comes
+// from the variable the acs function reads.
+func sessionTokenAlgFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	return fs.String("session-token-alg", getenv(config.EnvSessionTokenAlg), sessionTokenAlgUsage)
+}
+
+// parseSessionTokenAlg reads --session-token-alg for a usage error.
+func parseSessionTokenAlg(v string) (session.Alg, error) {
+	alg, err := session.ParseAlg(v)
+	if err != nil {
+		return "", fmt.Errorf("--session-token-alg %q: use ES256 or RS256", v)
+	}
+	return alg, nil
+}
 
 // newFormatLogger is newLogger with a format: "text", "json", or "auto"
 // (text when w is a terminal, where a person reads it; JSON when it is a

@@ -116,7 +116,7 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		tok, claims, err := session.Issue(p.keys, session.Input{
 			Issuer: s.baseURL, Subject: id.Identity, AccountSID: acct.AccountSID,
 			Name: id.FullName, Email: id.Email, Roles: id.Roles,
-			AuthTime: a.AuthnInstant, Now: now, TTL: acct.SessionTTL(),
+			AuthTime: a.AuthnInstant, Now: now, TTL: acct.SessionTTL(), Alg: s.tokenAlg,
 		}, nil)
 		if err != nil {
 			return nil, samlflex.Errorf(samlflex.CodeInternal, "issuing token: %v", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -57,6 +58,9 @@ type Config struct {
 	// layer's server_busy) is returned as is. The cheap reads stay outside
 	// the bound, so a slow store or key source never holds a slot.
 	Admit func(ctx context.Context) (release func(), err error)
+	// SessionTokenAlg signs samlflex's session tokens (zero value:
+	// session.ES256; see session.Alg).
+	SessionTokenAlg session.Alg
 }
 
 // DefaultLoginTTL is Config.LoginTTL when unset.
@@ -73,6 +77,7 @@ type Service struct {
 	now         func() time.Time
 	loginTTL    time.Duration
 	admit       func(ctx context.Context) (func(), error)
+	tokenAlg    session.Alg
 	accounts    *accountCache
 }
 
@@ -93,7 +98,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.LoginTTL = DefaultLoginTTL
 	}
 	return &Service{baseURL: base, assertions: cfg.Store, keys: cfg.Keys, provisioner: cfg.Provisioner,
-		logger: cfg.Logger, now: cfg.Now, loginTTL: cfg.LoginTTL, admit: cfg.Admit,
+		logger: cfg.Logger, now: cfg.Now, loginTTL: cfg.LoginTTL, admit: cfg.Admit, tokenAlg: cfg.SessionTokenAlg,
 		accounts: newAccountCache(cfg.Store, base, cfg.AccountCacheTTL, cfg.Now)}, nil
 }
 

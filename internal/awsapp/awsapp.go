@@ -127,7 +127,7 @@ func NewHTTP(cfg config.Config, deps HTTPDeps, logger *slog.Logger) (http.Handle
 		return nil, err
 	}
 	hc := httpapi.Config{BaseURL: cfg.BaseURL, Store: st, Keys: ks, Logger: logger, Now: deps.Now,
-		TrustRequestIDHeader: true, AccountCacheTTL: cfg.AccountCacheTTL}
+		TrustRequestIDHeader: true, AccountCacheTTL: cfg.AccountCacheTTL, SessionTokenAlg: cfg.SessionTokenAlg}
 	if cfg.FlexSecretPrefix != "" {
 		hc.Provisioner = &flexconn.Provisioner{
 			Secrets: flexconn.NewSMSecrets(deps.SecretsManager, cfg.FlexSecretPrefix, cfg.KeysCacheTTL, deps.Now),

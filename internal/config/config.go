@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -31,6 +32,7 @@ const (
 	EnvSecretsEndpoint   = "SAMLFLEX_SECRETSMANAGER_ENDPOINT"
 	EnvFlexSecretsPrefix = "SAMLFLEX_FLEX_SECRET_PREFIX"
 	EnvKeyRotationDays   = "SAMLFLEX_KEY_ROTATION_DAYS"
+	EnvSessionTokenAlg   = "SAMLFLEX_SESSION_TOKEN_ALG"
 )
 
 // DefaultCertWarnDays is CertWarnDays when SAMLFLEX_CERT_WARN_DAYS is not
@@ -92,6 +94,9 @@ type Config struct {
 	// FlexSecretPrefix names the per-account Twilio API key secrets in
 	// Secrets Manager (acs only; empty: no Flex connector).
 	FlexSecretPrefix string
+	// SessionTokenAlg signs samlflex's session tokens (acs only): ES256
+	// (the default, with the key set's P-256 token keys) or RS256.
+	SessionTokenAlg session.Alg
 }
 
 // Need says which settings a function requires.
@@ -155,6 +160,11 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		} else {
 			c.CertWarnDays = d
 		}
+	}
+	if alg, err := session.ParseAlg(getenv(EnvSessionTokenAlg)); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvSessionTokenAlg, err))
+	} else {
+		c.SessionTokenAlg = alg
 	}
 	if v := strings.TrimSpace(getenv(EnvKeyRotationDays)); v != "" {
 		var d int

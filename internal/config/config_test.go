@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samlflex/samlflex/internal/session"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -19,7 +21,8 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.BaseURL != "https://sso.example.com" || c.AssertionsTable != "asr" || c.LogLevel != slog.LevelDebug ||
-		c.AccountCacheTTL != 30*time.Second || c.KeysCacheTTL != 5*time.Minute || c.CertWarnDays != DefaultCertWarnDays || c.KeyRotationDays != 0 {
+		c.AccountCacheTTL != 30*time.Second || c.KeysCacheTTL != 5*time.Minute || c.CertWarnDays != DefaultCertWarnDays || c.KeyRotationDays != 0 ||
+		c.SessionTokenAlg != session.ES256 {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -27,14 +30,19 @@ func TestLoad(t *testing.T) {
 func TestLoadReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	_, err := Load(env(map[string]string{EnvBaseURL: "sso.example.com", EnvLogLevel: "loud", EnvAccountCacheTTL: "soon",
-		EnvCertWarnDays: "0", EnvDynamoDBEndpoint: "localhost:8000", EnvKeyRotationDays: "1001"}), Need{BaseURL: true, Assertions: true})
+		EnvCertWarnDays: "0", EnvDynamoDBEndpoint: "localhost:8000", EnvKeyRotationDays: "1001",
+		EnvSessionTokenAlg: "HS256"}), Need{BaseURL: true, Assertions: true})
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, want := range []string{EnvBaseURL, EnvAccountsTable, EnvAssertionsTable, EnvKeysSecretID, EnvLogLevel, EnvAccountCacheTTL, EnvCertWarnDays, EnvDynamoDBEndpoint, EnvKeyRotationDays} {
+	for _, want := range []string{EnvBaseURL, EnvAccountsTable, EnvAssertionsTable, EnvKeysSecretID, EnvLogLevel, EnvAccountCacheTTL, EnvCertWarnDays, EnvDynamoDBEndpoint, EnvKeyRotationDays, EnvSessionTokenAlg} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}
+	}
+	// RS256 is the one other algorithm, in any case.
+	if c, err := Load(env(map[string]string{EnvAccountsTable: "a", EnvKeysSecretID: "k", EnvSessionTokenAlg: " rs256 "}), Need{}); err != nil || c.SessionTokenAlg != session.RS256 {
+		t.Fatalf("RS256: %v %q", err, c.SessionTokenAlg)
 	}
 	// The rotate function needs no base URL nor assertions table.
 	if _, err := Load(env(map[string]string{EnvAccountsTable: "a", EnvKeysSecretID: "k"}), Need{}); err != nil {

@@ -18,6 +18,7 @@ import (
 var notSetByStack = map[string]string{
 	EnvAccountCacheTTL:  "tuning with a default (60s); an operator may add it to a function",
 	EnvKeysCacheTTL:     "tuning with a default (5m)",
+	EnvSessionTokenAlg:  "default ES256; RS256 only for a relying party that needs it",
 	EnvDynamoDBEndpoint: "test-only: points a function at dynalite or moto",
 	EnvSecretsEndpoint:  "test-only: points a function at a Secrets Manager emulator",
 }

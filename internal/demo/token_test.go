@@ -145,6 +145,9 @@ func TestTokenVerifier(t *testing.T) {
 	}{
 		{"valid", issue(t, set, nil), testNow, ""},
 		{"valid near expiry", issue(t, set, nil), testNow.Add(time.Hour - time.Second), ""},
+		// Tokens of an RS256 deployment, and those issued before token
+		// keys existed, verify with the RSA keys the JWKS still lists.
+		{"RS256 valid", issue(t, set, func(in *session.Input) { in.Alg = session.RS256 }), testNow, ""},
 		{"expired", issue(t, set, nil), testNow.Add(time.Hour + time.Minute), TokenExpired},
 		{"issued in the future", issue(t, set, nil), testNow.Add(-5 * time.Minute), TokenNotYetValid},
 		{"tampered payload", tamper(t, issue(t, set, nil)), testNow, TokenSignatureInvalid},
@@ -168,8 +171,12 @@ func TestTokenVerifier(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
+				wantKid, wantAlg := set.Current.Token.Kid, "ES256"
+				if strings.HasPrefix(tc.name, "RS256") {
+					wantKid, wantAlg = set.Current.Kid, "RS256"
+				}
 				if c.Subject != "alice" || c.Name != "Alice Agent" || c.Email != "alice@example.com" ||
-					len(c.Roles) != 1 || c.Roles[0] != "agent" || c.KeyID != set.Current.Kid || c.Algorithm != "RS256" {
+					len(c.Roles) != 1 || c.Roles[0] != "agent" || c.KeyID != wantKid || c.Algorithm != wantAlg {
 					t.Errorf("claims = %+v", c)
 				}
 				return

@@ -119,7 +119,7 @@ func TestDoctorDeployments(t *testing.T) {
 			{"login.acs_url", "https://sso.test/v1/Accounts/" + testSID + "/saml2", StatusOK},
 			{"login.issuer", "https://sso.test/v1/Accounts/" + testSID + "/saml2/metadata", StatusOK},
 			{"clock.saml", "agrees", StatusOK},
-			{"jwks", "2 keys", StatusOK},
+			{"jwks", "4 keys", StatusOK},
 			{"jwks.current", "the current kid", StatusOK},
 			{"rotation", "no --secret-id or --stack", StatusSkip},
 		}},
@@ -198,7 +198,7 @@ func TestDoctorDeployments(t *testing.T) {
 			wantFailed: true, want: []check{{"login.idp", testIdPSSO, StatusFail}}},
 		{name: "unknown account", sid: "ACffffffffffffffffffffffffffffffff", wantFailed: true, want: []check{
 			{"metadata", "HTTP 404 (unknown_account)", StatusFail}, {"login", "HTTP 404 (unknown_account)", StatusFail},
-			{"jwks", "2 keys", StatusOK}, {"jwks.current", "no login cookie kid", StatusSkip}}},
+			{"jwks", "4 keys", StatusOK}, {"jwks.current", "no login cookie kid", StatusSkip}}},
 		{name: "JWKS without the current key", wrap: rewrite(func(r *http.Request, rec *httptest.ResponseRecorder) {
 			if r.URL.Path == "/.well-known/jwks.json" {
 				rec.Body.Reset()
@@ -269,7 +269,7 @@ func TestDoctorWithoutAccount(t *testing.T) {
 	for _, c := range []string{"metadata", "login", "jwks.current", "rotation"} {
 		want(t, rep, c, StatusSkip, "")
 	}
-	want(t, rep, "jwks", StatusOK, "2 keys")
+	want(t, rep, "jwks", StatusOK, "4 keys")
 	if rep.Failed() {
 		t.Errorf("failed:\n%s", dump(rep))
 	}

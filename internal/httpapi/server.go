@@ -10,11 +10,12 @@ import (
 
 	"github.com/samlflex/samlflex/internal/acs"
 	"github.com/samlflex/samlflex/internal/keys"
+	"github.com/samlflex/samlflex/internal/session"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
 // Config configures New. BaseURL, Store, Keys, Provisioner, Logger, Now,
-// AccountCacheTTL and LoginTTL configure the login use case and mean what
+// AccountCacheTTL, LoginTTL and SessionTokenAlg configure the login use case and mean what
 // they mean in acs.Config; the rest is HTTP's.
 type Config struct {
 	BaseURL string
@@ -28,6 +29,7 @@ type Config struct {
 	TrustRequestIDHeader bool
 	AccountCacheTTL      time.Duration
 	LoginTTL             time.Duration
+	SessionTokenAlg      session.Alg
 	Provisioner          acs.Provisioner
 	// ACSConcurrency bounds the ACS validations in flight (0: no bound,
 	// as on Lambda, where an instance serves one request at a time).
@@ -63,7 +65,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	limit := newLimiter(cfg.ACSConcurrency, cfg.ACSQueue, cfg.ACSQueueWait)
 	svc, err := acs.New(acs.Config{BaseURL: cfg.BaseURL, Store: cfg.Store, Keys: cfg.Keys, Provisioner: cfg.Provisioner,
-		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL, Admit: limit.acquire})
+		Logger: cfg.Logger, Now: cfg.Now, AccountCacheTTL: cfg.AccountCacheTTL, LoginTTL: cfg.LoginTTL, Admit: limit.acquire,
+		SessionTokenAlg: cfg.SessionTokenAlg})
 	if err != nil {
 		return nil, err
 	}

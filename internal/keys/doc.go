@@ -7,6 +7,11 @@
 // is shared by the Lambda functions, the rotation function and the local
 // CLI, and must stay testable without a network.
 //
+// Each pair holds the SAML key (RSA, with its certificate) and, since
+// issue 12, a P-256 token key that signs session tokens (ES256): a pair is
+// the unit that rotates, so both move together. Pairs stored before token
+// keys have none and their tokens are RS256.
+//
 // Why three keys: Salesforce and other IdPs read the SP certificate from
 // metadata by hand, so a new key is published as Next one rotation period
 // before it signs anything; Previous keeps verifying session tokens issued

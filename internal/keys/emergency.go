@@ -44,7 +44,9 @@ func (s *Set) RotateNow(newCurrent, newNext *Pair, now time.Time, retirePrevious
 }
 
 // Revoke returns s without the key kid, for every reader at once: the
-// JWKS, the login-cookie keys and the metadata all come from the set.
+// JWKS, the login-cookie keys and the metadata all come from the set. kid
+// may also be a pair's token kid (what a JWT header shows): the pair goes,
+// with both its keys.
 //   - previous: dropped (tokens and login cookies it signed stop working);
 //   - next: replaced by a key from newNext, so that the next rotation still
 //     promotes a key that metadata published before it signs;
@@ -54,11 +56,12 @@ func (s *Set) RotateNow(newCurrent, newNext *Pair, now time.Time, retirePrevious
 // s is not modified.
 func (s *Set) Revoke(kid string, newNext func() (*Pair, error)) (*Set, error) {
 	switch {
-	case s.Current != nil && s.Current.Kid == kid:
+	case s.Current != nil && s.Current.hasKid(kid):
 		return nil, ErrRevokeCurrent
-	case s.Previous != nil && s.Previous.Kid == kid:
+	case s.Previous != nil && s.Previous.hasKid(kid):
 		return &Set{Current: s.Current, Next: s.Next}, nil
-	case s.Next != nil && s.Next.Kid == kid:
+	case s.Next != nil && s.Next.hasKid(kid):
+		kid = s.Next.Kid
 		n, err := newNext()
 		if err != nil {
 			return nil, err
@@ -69,4 +72,9 @@ func (s *Set) Revoke(kid string, newNext func() (*Pair, error)) (*Set, error) {
 		return &Set{Previous: s.Previous, Current: s.Current, Next: n}, nil
 	}
 	return nil, fmt.Errorf("%w: %q is not a key of the set", ErrUnknownKid, kid)
+}
+
+// hasKid reports whether kid names p's key or its token key.
+func (p *Pair) hasKid(kid string) bool {
+	return p.Kid == kid || (p.Token != nil && p.Token.Kid == kid)
 }

@@ -75,6 +75,10 @@ func TestRevoke(t *testing.T) {
 		{"previous", p.Kid, fresh, nil, "nil/" + c.Kid + "/" + n.Kid, p.Kid},
 		{"next is replaced", n.Kid, fresh, nil, p.Kid + "/" + c.Kid + "/" + repl.Kid, n.Kid},
 		{"current is refused", c.Kid, fresh, ErrRevokeCurrent, "", ""},
+		// A token kid (what a JWT header names) revokes its pair.
+		{"previous by token kid", p.Token.Kid, fresh, nil, "nil/" + c.Kid + "/" + n.Kid, p.Kid},
+		{"next by token kid", n.Token.Kid, fresh, nil, p.Kid + "/" + c.Kid + "/" + repl.Kid, n.Kid},
+		{"current by token kid is refused", c.Token.Kid, fresh, ErrRevokeCurrent, "", ""},
 		{"unknown kid", "nope", fresh, ErrUnknownKid, "", ""},
 		{"replacement fails", n.Kid, func() (*Pair, error) { return nil, genErr }, genErr, "", ""},
 		{"replacement not new", n.Kid, func() (*Pair, error) { return c, nil }, nil, "", ""},

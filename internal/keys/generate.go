@@ -93,7 +93,27 @@ func Generate(alg Algorithm, now time.Time, validity time.Duration, commonName s
 	if err != nil {
 		return nil, err
 	}
-	return &Pair{Kid: kid, Signer: signer, Certificate: cert}, nil
+	tok, err := GenerateTokenKey(rand)
+	if err != nil {
+		return nil, err
+	}
+	return &Pair{Kid: kid, Signer: signer, Certificate: cert, Token: tok}, nil
+}
+
+// GenerateTokenKey creates a P-256 session-token key. Generate calls it for
+// every pair (also a P256 one, so that every generated pair has the same
+// shape), which makes the rotation, the seed and the key file carry the
+// token key without code of their own.
+func GenerateTokenKey(rand io.Reader) (*TokenKey, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand)
+	if err != nil {
+		return nil, fmt.Errorf("keys: generate token key: %w", err)
+	}
+	kid, err := KidFor(k.Public())
+	if err != nil {
+		return nil, err
+	}
+	return &TokenKey{Kid: kid, Signer: k}, nil
 }
 
 func randomSerial(rand io.Reader) (*big.Int, error) {

@@ -91,6 +91,14 @@ func TestGenerate(t *testing.T) {
 			if err := SelfTest(p, rand.Reader); err != nil {
 				t.Errorf("SelfTest: %v", err)
 			}
+			// Every generated pair has its P-256 session-token key, with
+			// its own derived kid.
+			if p.Token == nil || p.Token.Signer.Curve.Params().Name != "P-256" {
+				t.Fatalf("token key = %+v, want ECDSA P-256", p.Token)
+			}
+			if want, _ := KidFor(p.Token.Signer.Public()); p.Token.Kid != want || p.Token.Kid == p.Kid {
+				t.Errorf("token kid = %q, want %q (and not the pair's %q)", p.Token.Kid, want, p.Kid)
+			}
 		})
 	}
 }

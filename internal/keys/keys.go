@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"time"
 )
@@ -18,9 +19,26 @@ type Pair struct {
 	// recorded). The current key's value decides when the previous key
 	// retires (see Retire).
 	CurrentSince time.Time
+	// Token is the P-256 key that signs session tokens (ES256) while this
+	// pair is current, or nil in sets stored before token keys existed
+	// (tokens are then RS256 with Signer). It lives in the pair so that a
+	// rotation moves it through previous, current and next with the SAML
+	// key: no second rotation schedule.
+	Token *TokenKey
 }
 
-// Set is the SP's key set. Current signs AuthnRequests and session tokens;
+// TokenKey is a pair's session-token key. Signing a token with ECDSA P-256
+// costs a fraction of an RSA-2048 signature; the RSA key stays the SAML
+// key because IdPs (Salesforce) verify AuthnRequests with RSA-SHA256.
+type TokenKey struct {
+	// Kid is derived from the public key (KidFor), like Pair.Kid, and
+	// differs from it: JWKS lists both keys.
+	Kid    string
+	Signer *ecdsa.PrivateKey
+}
+
+// Set is the SP's key set. Current signs AuthnRequests and session tokens
+// (with its Token key when it has one);
 // Next is published in metadata one rotation period before it is used;
 // Previous still verifies tokens signed before the last rotation, until it
 // retires (see Retire). Previous and Next may be nil.

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
@@ -131,6 +132,17 @@ func SelfTest(p *Pair, rand io.Reader) error {
 	}
 	if err := p.Certificate.CheckSignature(alg, []byte(selfTestMessage), sig); err != nil {
 		return fmt.Errorf("verify: %w", err)
+	}
+	if p.Token != nil {
+		// The token key signs every session token once this pair is
+		// current: it must work too.
+		sig, err := p.Token.Signer.Sign(rand, digest[:], crypto.SHA256)
+		if err != nil {
+			return fmt.Errorf("token key: sign: %w", err)
+		}
+		if !ecdsa.VerifyASN1(&p.Token.Signer.PublicKey, digest[:], sig) {
+			return errors.New("token key: signature does not verify")
+		}
 	}
 	return nil
 }

@@ -52,6 +52,11 @@ func TestRotate(t *testing.T) {
 			if !got.Current.CurrentSince.Equal(at) {
 				t.Errorf("new current since %v, want %v", got.Current.CurrentSince, at)
 			}
+			// Each pair's token key moves with it: the new current signs
+			// tokens with the key published as next's.
+			if got.Current.Token != tt.wantCur.Token || got.Previous.Token != tt.wantPrev.Token {
+				t.Error("a token key did not move with its pair")
+			}
 			if !got.Previous.CurrentSince.Equal(c.CurrentSince) {
 				t.Errorf("previous since %v, want %v", got.Previous.CurrentSince, c.CurrentSince)
 			}

@@ -32,6 +32,12 @@ type pairJSON struct {
 	// CurrentSince (RFC 3339, UTC) is when the key started signing. Absent
 	// in sets written before it was recorded, which therefore still parse.
 	CurrentSince string `json:"current_since,omitempty"`
+	// TokenKid and TokenPrivateKey (PKCS#8 PEM, ECDSA P-256) are the
+	// session-token key (Pair.Token). Absent in sets written before token
+	// keys existed, which therefore still parse; one without the other is
+	// an error.
+	TokenKid        string `json:"token_kid,omitempty"`
+	TokenPrivateKey string `json:"token_private_key,omitempty"`
 }
 
 // minRSABits rejects RSA keys that are too weak to sign SAML requests.
@@ -95,6 +101,17 @@ func marshalPair(slot string, p *Pair) (*pairJSON, error) {
 	}
 	if !p.CurrentSince.IsZero() {
 		pj.CurrentSince = p.CurrentSince.UTC().Format(time.RFC3339Nano)
+	}
+	if p.Token != nil {
+		if err := checkToken(slot, p.Token); err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(p.Token.Signer)
+		if err != nil {
+			return nil, &SetError{Slot: slot, Reason: "token key cannot be encoded as PKCS#8", Err: err}
+		}
+		pj.TokenKid = p.Token.Kid
+		pj.TokenPrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	}
 	return pj, nil
 }
@@ -174,19 +191,9 @@ func parsePair(slot string, pj *pairJSON) (*Pair, error) {
 	if pj.Kid == "" {
 		return nil, &SetError{Slot: slot, Reason: "kid is required"}
 	}
-	keyBlock, rest := pem.Decode([]byte(pj.PrivateKey))
-	if keyBlock == nil {
-		return nil, &SetError{Slot: slot, Reason: "private_key is not PEM"}
-	}
-	if keyBlock.Type != "PRIVATE KEY" {
-		return nil, &SetError{Slot: slot, Reason: fmt.Sprintf("private_key must be a PKCS#8 \"PRIVATE KEY\" PEM block, not %q", keyBlock.Type)}
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, &SetError{Slot: slot, Reason: "private_key has data after the PEM block"}
-	}
-	key, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes)
+	key, err := parsePrivateKeyPEM(slot, "private_key", pj.PrivateKey)
 	if err != nil {
-		return nil, &SetError{Slot: slot, Reason: "private_key is not a PKCS#8 key", Err: err}
+		return nil, err
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
@@ -212,7 +219,64 @@ func parsePair(slot string, pj *pairJSON) (*Pair, error) {
 	if err := checkPair(slot, p); err != nil {
 		return nil, err
 	}
+	switch {
+	case pj.TokenKid == "" && pj.TokenPrivateKey == "":
+		// A set written before token keys: tokens stay RS256.
+	case pj.TokenKid == "" || pj.TokenPrivateKey == "":
+		return nil, &SetError{Slot: slot, Reason: "token_kid and token_private_key go together"}
+	default:
+		key, err := parsePrivateKeyPEM(slot, "token_private_key", pj.TokenPrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		ec, ok := key.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, &SetError{Slot: slot, Reason: fmt.Sprintf("token_private_key must be an ECDSA P-256 key, not %T", key)}
+		}
+		p.Token = &TokenKey{Kid: pj.TokenKid, Signer: ec}
+		if err := checkToken(slot, p.Token); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// parsePrivateKeyPEM decodes field, which must hold exactly one PKCS#8
+// "PRIVATE KEY" PEM block.
+func parsePrivateKeyPEM(slot, field, text string) (any, error) {
+	block, rest := pem.Decode([]byte(text))
+	if block == nil {
+		return nil, &SetError{Slot: slot, Reason: field + " is not PEM"}
+	}
+	if block.Type != "PRIVATE KEY" {
+		return nil, &SetError{Slot: slot, Reason: fmt.Sprintf("%s must be a PKCS#8 \"PRIVATE KEY\" PEM block, not %q", field, block.Type)}
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, &SetError{Slot: slot, Reason: field + " has data after the PEM block"}
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, &SetError{Slot: slot, Reason: field + " is not a PKCS#8 key", Err: err}
+	}
+	return key, nil
+}
+
+// checkToken verifies a token key: ECDSA P-256 and a kid derived from it.
+func checkToken(slot string, t *TokenKey) error {
+	if t.Signer == nil {
+		return &SetError{Slot: slot, Reason: "token key is required when the pair has a token entry"}
+	}
+	if t.Signer.Curve != elliptic.P256() {
+		return &SetError{Slot: slot, Reason: "token key must use curve P-256"}
+	}
+	kid, err := KidFor(t.Signer.Public())
+	if err != nil {
+		return &SetError{Slot: slot, Reason: "cannot derive the token kid", Err: err}
+	}
+	if kid != t.Kid {
+		return &SetError{Slot: slot, Reason: "token_kid does not match the token key (it must be derived from the public key)"}
+	}
+	return nil
 }
 
 // checkPair verifies the invariants of one pair: a supported key type and
@@ -254,7 +318,8 @@ func checkSince(s *Set) error {
 	return nil
 }
 
-// checkDistinct rejects a set that holds one key in two slots: ByKid would be
+// checkDistinct rejects a set that holds one key in two places (two slots,
+// or a token key that is also another key): ByKid and the JWKS would be
 // ambiguous and a rotation would not change the signing key.
 func checkDistinct(s *Set) error {
 	seen := map[string]string{}
@@ -263,6 +328,15 @@ func checkDistinct(s *Set) error {
 			return &SetError{Slot: slot.name, Reason: "holds the same key as " + other}
 		}
 		seen[slot.p.Kid] = slot.name
+	}
+	for _, slot := range s.filledSlots() {
+		if slot.p.Token == nil {
+			continue
+		}
+		if other, dup := seen[slot.p.Token.Kid]; dup {
+			return &SetError{Slot: slot.name, Reason: "token key is the same key as " + other}
+		}
+		seen[slot.p.Token.Kid] = slot.name + "'s token key"
 	}
 	return nil
 }

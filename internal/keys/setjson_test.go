@@ -2,6 +2,9 @@ package keys
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -24,6 +27,9 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 		{"current only", &Set{Current: a}},
 		{"current and next", &Set{Current: a, Next: b}},
 		{"all three, mixed algorithms", &Set{Previous: rsaPair, Current: a, Next: b}},
+		// A set stored before token keys existed, once rotated: the new
+		// pair has one, the others not.
+		{"some pairs without token keys", &Set{Previous: withoutToken(rsaPair), Current: withoutToken(a), Next: b}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +57,13 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 				!strings.HasPrefix(cur["certificate"], "-----BEGIN CERTIFICATE-----") || cur["kid"] != tt.set.Current.Kid {
 				t.Errorf("current pair has the wrong shape: kid=%q", cur["kid"])
 			}
+			if tok := tt.set.Current.Token; tok != nil {
+				if !strings.HasPrefix(cur["token_private_key"], "-----BEGIN PRIVATE KEY-----") || cur["token_kid"] != tok.Kid {
+					t.Errorf("current token key has the wrong shape: token_kid=%q", cur["token_kid"])
+				}
+			} else if _, ok := cur["token_kid"]; ok {
+				t.Error("a pair without a token key was written with token_kid")
+			}
 			got, err := ParseSet(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -67,6 +80,12 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 				}
 				if s.got.Kid != s.want.Kid || !bytes.Equal(s.got.Certificate.Raw, s.want.Certificate.Raw) {
 					t.Errorf("%s: pair changed in the round trip", s.name)
+				}
+				if (s.got.Token == nil) != (s.want.Token == nil) {
+					t.Fatalf("%s: token key %v, want %v", s.name, s.got.Token, s.want.Token)
+				}
+				if s.got.Token != nil && (s.got.Token.Kid != s.want.Token.Kid || !s.got.Token.Signer.Equal(s.want.Token.Signer)) {
+					t.Errorf("%s: token key changed in the round trip", s.name)
 				}
 			}
 		})
@@ -100,6 +119,12 @@ func TestParseSetRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(weakRSA)}))
+	rsaPEM, rsaKid := pkcs8PEM(t, weakRSA)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384PEM, p384Kid := pkcs8PEM(t, p384)
 	tests := []struct {
 		name     string
 		input    []byte
@@ -135,6 +160,31 @@ func TestParseSetRejects(t *testing.T) {
 			return m
 		}()), "next", "never been current"},
 		{"certificate not pem", enc(func() map[string]any { m := valid(); cur(m)["certificate"] = "nope"; return m }()), "current", "not a PEM CERTIFICATE"},
+		{"token kid not derived from the token key", enc(func() map[string]any { m := valid(); cur(m)["token_kid"] = a.Kid; return m }()), "current", "token_kid does not match"},
+		{"token kid without the key", enc(func() map[string]any { m := valid(); delete(cur(m), "token_private_key"); return m }()), "current", "go together"},
+		{"token key without the kid", enc(func() map[string]any { m := valid(); delete(cur(m), "token_kid"); return m }()), "current", "go together"},
+		{"token key not pem", enc(func() map[string]any { m := valid(); cur(m)["token_private_key"] = "MHcC..."; return m }()), "current", "token_private_key is not PEM"},
+		{"token key is RSA", enc(func() map[string]any {
+			m := valid()
+			cur(m)["token_private_key"], cur(m)["token_kid"] = rsaPEM, rsaKid
+			return m
+		}()), "current", "must be an ECDSA P-256 key"},
+		{"token key on P-384", enc(func() map[string]any {
+			m := valid()
+			cur(m)["token_private_key"], cur(m)["token_kid"] = p384PEM, p384Kid
+			return m
+		}()), "current", "curve P-256"},
+		{"token key of another slot", enc(func() map[string]any {
+			m := valid()
+			next := m["next"].(map[string]any)
+			next["token_private_key"], next["token_kid"] = cur(m)["token_private_key"], cur(m)["token_kid"]
+			return m
+		}()), "next", "token key is the same key as current's token key"},
+		{"token key is a pair's own key", enc(func() map[string]any {
+			m := valid()
+			cur(m)["token_private_key"], cur(m)["token_kid"] = cur(m)["private_key"], cur(m)["kid"]
+			return m
+		}()), "current", "token key is the same key as current"},
 		{"two private keys in one field", enc(func() map[string]any {
 			m := valid()
 			cur(m)["private_key"] = cur(m)["private_key"].(string) + cur(m)["private_key"].(string)
@@ -170,7 +220,7 @@ func assertNoKeyMaterial(t *testing.T, msg string, input []byte) {
 	var m map[string]map[string]string
 	_ = json.Unmarshal(input, &m)
 	for _, pair := range m {
-		for _, field := range []string{"private_key", "certificate"} {
+		for _, field := range []string{"private_key", "certificate", "token_private_key"} {
 			for _, line := range strings.Split(pair[field], "\n") {
 				if len(line) >= 16 && !strings.HasPrefix(line, "-----") && strings.Contains(msg, line[:16]) {
 					t.Fatalf("error message quotes %s material", field)
@@ -193,6 +243,9 @@ func TestMarshalSetRejects(t *testing.T) {
 		{"certificate of another key", &Set{Current: &Pair{Kid: a.Kid, Signer: a.Signer, Certificate: b.Certificate}}},
 		{"missing certificate", &Set{Current: &Pair{Kid: a.Kid, Signer: a.Signer}}},
 		{"duplicate", &Set{Current: a, Next: a}},
+		{"token kid not derived", &Set{Current: withToken(a, &TokenKey{Kid: "made-up", Signer: a.Token.Signer})}},
+		{"token key without a signer", &Set{Current: withToken(a, &TokenKey{Kid: a.Token.Kid})}},
+		{"token key shared by two slots", &Set{Current: a, Next: withToken(b, a.Token)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,4 +304,75 @@ func TestCurrentSinceRoundTrip(t *testing.T) {
 	if Retire(legacy, testNow.Add(365*24*time.Hour), MaxTokenLifetime, DefaultRetireMargin).ByKid(c.Kid) == nil {
 		t.Error("the previous key of an earlier-format set was retired without a known rotation time")
 	}
+}
+
+// TestTokenKeyFormat: a set stored before token keys existed (pairs
+// without token_kid and token_private_key) still loads, with no token key
+// (session tokens then stay RS256), and marshals back without them.
+func TestTokenKeyFormat(t *testing.T) {
+	t.Parallel()
+	p, c := mustGenerate(t, RSA2048, testNow), mustGenerate(t, RSA2048, testNow)
+	raw, err := MarshalSet(&Set{Previous: p, Current: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old map[string]map[string]string
+	if err := json.Unmarshal(raw, &old); err != nil {
+		t.Fatal(err)
+	}
+	for _, slot := range old {
+		if slot == nil {
+			continue
+		}
+		if slot["token_kid"] == "" || slot["token_private_key"] == "" {
+			t.Fatal("the new format lacks the token key")
+		}
+		delete(slot, "token_kid")
+		delete(slot, "token_private_key")
+	}
+	oldRaw, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(oldRaw, []byte("token_")) {
+		t.Fatal("test setup: token fields still present")
+	}
+	legacy, err := ParseSet(oldRaw)
+	if err != nil {
+		t.Fatalf("a set without token keys no longer loads: %v", err)
+	}
+	if legacy.Current.Kid != c.Kid || legacy.Previous.Kid != p.Kid || legacy.Current.Token != nil || legacy.Previous.Token != nil {
+		t.Fatal("set without token keys loaded wrongly")
+	}
+	again, err := MarshalSet(legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(again, []byte("token_")) {
+		t.Error("a set without token keys was written with token fields")
+	}
+}
+
+// withoutToken returns a copy of p without its token key, as pairs stored
+// before token keys existed load.
+func withoutToken(p *Pair) *Pair { return withToken(p, nil) }
+
+func withToken(p *Pair, tok *TokenKey) *Pair {
+	c := *p
+	c.Token = tok
+	return &c
+}
+
+// pkcs8PEM returns key as PKCS#8 PEM and its kid.
+func pkcs8PEM(t *testing.T, key crypto.Signer) (string, string) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, err := KidFor(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), kid
 }

@@ -60,6 +60,24 @@ func TestFullRotation(t *testing.T) {
 			if got.Next == nil {
 				t.Fatal("no next key after rotation")
 			}
+			// The session-token keys rotate with their pairs: the new next
+			// has a fresh one, the promoted pair keeps its own.
+			for _, p := range []*keys.Pair{got.Current, got.Next} {
+				if p.Token == nil {
+					t.Fatalf("%s has no token key after rotation", p.Kid)
+				}
+			}
+			if tt.wantCur != nil && got.Current.Token.Kid != tt.wantCur.Token.Kid {
+				t.Errorf("current token key = %s, want %s (next's)", got.Current.Token.Kid, tt.wantCur.Token.Kid)
+			}
+			if tt.wantPrev != nil && (got.Previous.Token == nil || got.Previous.Token.Kid != tt.wantPrev.Token.Kid) {
+				t.Error("the previous pair lost its token key")
+			}
+			for _, old := range []*keys.Pair{p, a, b} {
+				if got.Next.Token.Kid == old.Token.Kid {
+					t.Errorf("token key %s reused for the new next", old.Token.Kid)
+				}
+			}
 			for _, old := range []*keys.Pair{p, a, b} {
 				if got.Next.Kid == old.Kid || (tt.wantCur == nil && got.Current.Kid == old.Kid) {
 					t.Errorf("key %s was reused where a new one was expected", old.Kid)

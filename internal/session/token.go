@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -41,10 +42,42 @@ type Input struct {
 	AuthTime   time.Time
 	Now        time.Time
 	TTL        time.Duration
+	// Alg picks the signature (zero value: ES256, see Alg).
+	Alg Alg
 }
 
-// Issue signs a token with the key set's current key (RS256 or ES256 by key
-// type, kid set). rnd is the source of the jti (nil: crypto/rand).
+// Alg is the session token's signature algorithm, a deployment setting
+// (serve's and dev's --session-token-alg, the functions'
+// SAMLFLEX_SESSION_TOKEN_ALG).
+type Alg string
+
+const (
+	// ES256 (the default) signs with the current pair's P-256 token key: a
+	// small fraction of the cost of an RSA-2048 signature, which made
+	// issuing the token cost as much as verifying the SAML response. A set
+	// stored before token keys existed has none, and gets RS256.
+	ES256 Alg = "ES256"
+	// RS256 signs with the current pair's own key (the SAML SP key), as
+	// every samlflex before token keys did: for a relying party that only
+	// accepts RS256.
+	RS256 Alg = "RS256"
+)
+
+// ParseAlg reads a setting: ES256 or RS256 (any case); empty is ES256.
+func ParseAlg(v string) (Alg, error) {
+	switch strings.ToUpper(strings.TrimSpace(v)) {
+	case "", string(ES256):
+		return ES256, nil
+	case string(RS256):
+		return RS256, nil
+	}
+	return "", fmt.Errorf("session token algorithm %q: use ES256 or RS256", v)
+}
+
+// Issue signs a token with the key set's current pair: with its token key
+// (ES256) unless in.Alg is RS256 or the pair has none, else with the pair's
+// own key (RS256, or ES256 for a P-256 pair). The kid is the signing key's.
+// rnd is the source of the jti (nil: crypto/rand).
 func Issue(set *keys.Set, in Input, rnd io.Reader) (string, Claims, error) {
 	if set == nil || set.Current == nil {
 		return "", Claims{}, fmt.Errorf("session: no current key")
@@ -68,11 +101,18 @@ func Issue(set *keys.Set, in Input, rnd io.Reader) (string, Claims, error) {
 	if !in.AuthTime.IsZero() {
 		c.AuthTime = in.AuthTime.Unix()
 	}
-	alg, err := algorithmFor(set.Current.Signer)
+	var (
+		key crypto.Signer = set.Current.Signer
+		kid               = set.Current.Kid
+	)
+	if t := set.Current.Token; t != nil && in.Alg != RS256 {
+		key, kid = t.Signer, t.Kid
+	}
+	alg, err := algorithmFor(key)
 	if err != nil {
 		return "", Claims{}, err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: set.Current.Signer, KeyID: set.Current.Kid}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("session: signer: %w", err)
@@ -99,12 +139,18 @@ func algorithmFor(s crypto.Signer) (jose.SignatureAlgorithm, error) {
 	return "", fmt.Errorf("session: unsupported key type %T", s.Public())
 }
 
-// JWKS returns the public keys that verify session tokens: current,
-// previous (tokens issued before the last rotation are still valid until
-// they expire) and next (so that verifiers can cache it before it signs).
+// JWKS returns the public keys that verify session tokens: those of
+// current, previous (tokens issued before the last rotation are still
+// valid until they expire) and next (so that verifiers can cache it before
+// it signs). Each pair contributes its token key (EC, ES256) and its own
+// key: tokens issued with RS256 (before token keys existed, or by a
+// deployment set to RS256) verify until they expire.
 func JWKS(set *keys.Set) ([]byte, error) {
 	var ks jose.JSONWebKeySet
 	for _, p := range set.Verifying() {
+		if p.Token != nil {
+			ks.Keys = append(ks.Keys, jose.JSONWebKey{Key: p.Token.Signer.Public(), KeyID: p.Token.Kid, Algorithm: string(jose.ES256), Use: "sig"})
+		}
 		alg, err := algorithmFor(p.Signer)
 		if err != nil {
 			return nil, err

@@ -1,10 +1,15 @@
 package session
 
 import (
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/samlflex/samlflex/internal/keys"
 )
@@ -57,5 +62,139 @@ func TestIssueVerify(t *testing.T) {
 				t.Errorf("%v: %s accepted", alg, name)
 			}
 		}
+	}
+}
+
+// header returns a compact JWS's alg and kid.
+func header(t *testing.T, tok string) (alg, kid string) {
+	t.Helper()
+	obj, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := obj.Signatures[0].Header
+	return h.Algorithm, h.KeyID
+}
+
+// TestTokenKeys: an RSA pair with a token key signs ES256 with the token
+// key by default and RS256 with its own key when asked; a pair without one
+// (a set stored before token keys) signs RS256 whatever the setting. The
+// JWKS lists both keys of every verifying pair, so tokens of either kind
+// verify until they expire, across the upgrade and a rotation.
+func TestTokenKeys(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	gen := func(cn string) *keys.Pair {
+		p, err := keys.Generate(keys.RSA2048, now, 24*time.Hour, cn, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Token == nil || p.Token.Kid == p.Kid {
+			t.Fatalf("Generate: token key %+v", p.Token)
+		}
+		return p
+	}
+	cur, prev, next := gen("cur"), gen("prev"), gen("next")
+	legacy := *prev
+	legacy.Token = nil
+	set := &keys.Set{Previous: prev, Current: cur, Next: next}
+	jwks, err := JWKS(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks, &ks); err != nil {
+		t.Fatal(err)
+	}
+	kty := map[string]string{}
+	for _, k := range ks.Keys {
+		switch k.Key.(type) {
+		case *ecdsa.PublicKey:
+			kty[k.KeyID] = "EC/" + k.Algorithm
+		case *rsa.PublicKey:
+			kty[k.KeyID] = "RSA/" + k.Algorithm
+		}
+	}
+	for _, p := range []*keys.Pair{prev, cur, next} {
+		if kty[p.Kid] != "RSA/RS256" || kty[p.Token.Kid] != "EC/ES256" {
+			t.Errorf("JWKS %v lacks %s (RSA) or %s (EC)", kty, p.Kid, p.Token.Kid)
+		}
+	}
+	if len(ks.Keys) != 6 {
+		t.Errorf("JWKS has %d keys, want 6", len(ks.Keys))
+	}
+
+	in := Input{Issuer: "https://sso.example.com", Subject: "jane", AccountSID: "AC1", Now: now, TTL: time.Hour}
+	for _, tc := range []struct {
+		name      string
+		set       *keys.Set
+		alg       Alg
+		wantAlg   string
+		wantKid   string
+		verifySet *keys.Set // whose JWKS verifies it
+	}{
+		{"default is ES256", set, "", "ES256", cur.Token.Kid, set},
+		{"ES256", set, ES256, "ES256", cur.Token.Kid, set},
+		{"RS256 setting", set, RS256, "RS256", cur.Kid, set},
+		{"old set without token keys", &keys.Set{Current: &legacy}, ES256, "RS256", legacy.Kid, set},
+		{"issued before the rotation", &keys.Set{Current: prev}, ES256, "ES256", prev.Token.Kid, set},
+	} {
+		in := in
+		in.Alg = tc.alg
+		tok, _, err := Issue(tc.set, in, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if alg, kid := header(t, tok); alg != tc.wantAlg || kid != tc.wantKid {
+			t.Errorf("%s: header alg %s kid %s, want %s %s", tc.name, alg, kid, tc.wantAlg, tc.wantKid)
+		}
+		if _, err := Verify(tok, jwks, in.Issuer, "AC1", now); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	// A token key's kid with another key's signature is refused.
+	forged := *cur
+	forged.Token = &keys.TokenKey{Kid: cur.Token.Kid, Signer: next.Token.Signer}
+	tok, _, err := Issue(&keys.Set{Current: &forged}, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(tok, jwks, in.Issuer, "AC1", now); err == nil {
+		t.Error("token signed by another token key accepted")
+	}
+}
+
+func TestParseAlg(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Alg{"": ES256, "ES256": ES256, " es256 ": ES256, "RS256": RS256, "rs256": RS256} {
+		if got, err := ParseAlg(in); err != nil || got != want {
+			t.Errorf("ParseAlg(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"HS256", "none", "PS256", "ES384"} {
+		if _, err := ParseAlg(in); err == nil {
+			t.Errorf("ParseAlg(%q) accepted", in)
+		}
+	}
+}
+
+// BenchmarkIssue is the session token's share of a login, per algorithm.
+func BenchmarkIssue(b *testing.B) {
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	cur, err := keys.Generate(keys.RSA2048, now, 24*time.Hour, "cur", rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := &keys.Set{Current: cur}
+	for _, alg := range []Alg{ES256, RS256} {
+		b.Run(string(alg), func(b *testing.B) {
+			in := Input{Issuer: "https://sso.example.com", Subject: "jane", AccountSID: "AC1", Roles: []string{"agent"}, Now: now, TTL: time.Hour, Alg: alg}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := Issue(set, in, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -136,7 +136,9 @@ func checkJWKS(t *testing.T, st *stack, r httpResponse) {
 	for _, k := range jwks.Keys {
 		kids = append(kids, k.Kid)
 	}
-	want := []string{st.cur.Kid, st.next.Kid}
+	// Each pair publishes its RSA key (RS256 tokens: an RS256 deployment,
+	// or issued before token keys existed) and its token key (ES256).
+	want := []string{st.cur.Kid, st.cur.Token.Kid, st.next.Kid, st.next.Token.Kid}
 	slices.Sort(kids)
 	slices.Sort(want)
 	if !slices.Equal(kids, want) {

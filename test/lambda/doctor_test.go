@@ -80,7 +80,7 @@ func TestDoctor(t *testing.T) {
 			{"login.acs_url", doctor.StatusOK, baseURL + accountPath},
 			{"login.issuer", doctor.StatusOK, baseURL + accountPath + "/metadata"},
 			{"clock.saml", doctor.StatusOK, "agrees"},
-			{"jwks", doctor.StatusOK, "2 keys, kids " + st.cur.Kid + ", " + st.next.Kid},
+			{"jwks", doctor.StatusOK, "4 keys, kids " + st.cur.Token.Kid + ", " + st.cur.Kid + ", " + st.next.Token.Kid + ", " + st.next.Kid},
 			{"jwks.current", doctor.StatusOK, "the current kid " + st.cur.Kid + " is published; the keys of the 2 metadata certificates are published"},
 			// The harness writes the key set directly, as the deploy-time
 			// rotation would, but smfake's secret has no rotation
@@ -91,7 +91,7 @@ func TestDoctor(t *testing.T) {
 			{"healthz", doctor.StatusOK, "HTTP 200"},
 			{"metadata", doctor.StatusFail, "HTTP 404 (unknown_account)"},
 			{"login", doctor.StatusFail, "HTTP 404 (unknown_account)"},
-			{"jwks", doctor.StatusOK, "2 keys"},
+			{"jwks", doctor.StatusOK, "4 keys"},
 		}},
 	}
 	for _, tt := range tests {

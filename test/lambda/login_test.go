@@ -76,8 +76,8 @@ func TestLogin(t *testing.T) {
 
 	jwks := invokeHTTP(t, meta, httpCase{name: "JWKS", event: getEvent("/.well-known/jwks.json", ""), wantStatus: http.StatusOK})
 	c := verifyToken(t, token, []byte(jwks.body(t)), time.Now())
-	if c.kid != st.cur.Kid {
-		t.Errorf("token kid %q, want the current key %q", c.kid, st.cur.Kid)
+	if c.kid != st.cur.Token.Kid {
+		t.Errorf("token kid %q, want the current pair's token key %q (ES256, the default)", c.kid, st.cur.Token.Kid)
 	}
 	if c.Subject != loginUser.Username || c.Name != loginUser.FullName || c.Email != loginUser.Email ||
 		strings.Join(c.Roles, ",") != "agent,supervisor" {

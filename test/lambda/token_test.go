@@ -29,9 +29,10 @@ func verifyToken(t *testing.T, token string, jwksDoc []byte, now time.Time) toke
 	if err := json.Unmarshal(jwksDoc, &jwks); err != nil {
 		t.Fatalf("JWKS: %v\n%s", err, jwksDoc)
 	}
-	// RS256 only: the keys are RSA, and a verifier that accepted any
-	// algorithm the token names could be downgraded.
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	// ES256 only: the function runs with the default token algorithm, and
+	// a verifier that accepted any algorithm the token names could be
+	// downgraded.
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatalf("token: %v", err)
 	}

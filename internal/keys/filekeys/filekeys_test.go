@@ -51,6 +51,9 @@ func TestOpenGeneratesAndReloads(t *testing.T) {
 		if want := testNow.Add(2 * 365 * 24 * time.Hour); !p.Certificate.NotAfter.Equal(want) {
 			t.Errorf("%s: NotAfter = %s, want %s", p.Kid, p.Certificate.NotAfter, want)
 		}
+		if p.Token == nil {
+			t.Errorf("%s: no session-token key", p.Kid)
+		}
 	}
 
 	again := openIn(t, dir, fixedNow)
@@ -58,7 +61,8 @@ func TestOpenGeneratesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set2.Current.Kid != set.Current.Kid || set2.Next.Kid != set.Next.Kid {
+	if set2.Current.Kid != set.Current.Kid || set2.Next.Kid != set.Next.Kid ||
+		set2.Current.Token == nil || set2.Current.Token.Kid != set.Current.Token.Kid {
 		t.Error("reopening the directory produced different keys")
 	}
 }
@@ -134,6 +138,10 @@ func TestRotate(t *testing.T) {
 	}
 	if after.Next == nil || after.Next.Kid == before.Next.Kid || after.Next.Kid == before.Current.Kid {
 		t.Error("Rotate did not create a new next key")
+	}
+	if after.Current.Token.Kid != before.Next.Token.Kid || after.Previous.Token.Kid != before.Current.Token.Kid ||
+		after.Next.Token == nil || after.Next.Token.Kid == before.Next.Token.Kid {
+		t.Error("the session-token keys did not rotate with their pairs")
 	}
 	if got := mode(t, filepath.Join(dir, FileName)); got != 0o600 {
 		t.Errorf("mode after Rotate = %04o, want 0600", got)

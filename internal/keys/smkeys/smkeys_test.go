@@ -44,6 +44,9 @@ func TestSeedOnEmptySecret(t *testing.T) {
 	if got.Current.Kid != set.Current.Kid || got.Next.Kid != set.Next.Kid {
 		t.Error("the stored set differs from the seeded one")
 	}
+	if set.Current.Token == nil || set.Next.Token == nil || got.Current.Token == nil || got.Current.Token.Kid != set.Current.Token.Kid {
+		t.Error("the seeded set lacks its session-token keys")
+	}
 	if len(f.logs.WithMsg(t, "sp_keys_seeded")) != 1 {
 		t.Error("seeding was not logged")
 	}
