@@ -4,7 +4,8 @@
 # installs nothing that is already there.
 #   Debian: xmlsec1 (independent XML signer, used by scripts/gen-testdata
 #           and the test that re-checks the golden files), chromium (the
-#           browser end-to-end test).
+#           browser end-to-end test), libxml2-utils (xmllint, the
+#           independent canonicalizer pkg/samlflex's c14n is compared with).
 #   npm:    dynalite (DynamoDB protocol), samlify (the third-party IdP),
 #           aws-cdk and Node 22 for the infra module, @twilio/flex-sdk for
 #           the example agent app.
@@ -14,6 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

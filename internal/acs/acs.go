@@ -20,6 +20,31 @@ type Input struct {
 	LoginCookie string
 	// LogID is the HTTP request id, for the log lines of this login.
 	LogID string
+	// Account, when set, is the account as Prepare read it for this
+	// request (the HTTP layer needs its size cap before the body): Handle
+	// then uses it instead of reading the account a second time, so both
+	// see the same version.
+	Account *Prepared
+}
+
+// Prepared is an account and its verifier, read once for one request.
+type Prepared struct {
+	sid  string
+	acct *samlflex.Account
+	v    *samlflex.Verifier
+}
+
+// Account is the account read.
+func (p *Prepared) Account() *samlflex.Account { return p.acct }
+
+// Prepare reads the account for one ACS request (through the account
+// cache), for Input.Account.
+func (s *Service) Prepare(ctx context.Context, sid string) (*Prepared, error) {
+	acct, v, err := s.accounts.get(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{sid: sid, acct: acct, v: v}, nil
 }
 
 // Result is a successful ACS post: a login (Redirect with a token) or,
@@ -46,10 +71,14 @@ type Result struct {
 
 // Handle verifies and consumes one response. Errors are *samlflex.Error.
 func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
-	acct, v, err := s.accounts.get(ctx, in.AccountSID)
-	if err != nil {
-		return nil, err
+	pre := in.Account
+	if pre == nil || pre.sid != in.AccountSID {
+		var err error
+		if pre, err = s.Prepare(ctx, in.AccountSID); err != nil {
+			return nil, err
+		}
 	}
+	acct, v := pre.acct, pre.v
 	state, err := s.openLogin(ctx, in)
 	if err != nil {
 		return nil, err

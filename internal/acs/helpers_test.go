@@ -38,6 +38,7 @@ type faultStore struct {
 	getErr  error
 	markErr error
 	marks   atomic.Int32
+	gets    atomic.Int32
 
 	mu          sync.Mutex
 	lastKey     string
@@ -45,6 +46,7 @@ type faultStore struct {
 }
 
 func (f *faultStore) Get(ctx context.Context, sid string) (samlflex.Account, error) {
+	f.gets.Add(1)
 	if f.getErr != nil {
 		return samlflex.Account{}, f.getErr
 	}

@@ -30,11 +30,12 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	sid := r.PathValue("sid")
 	// The account's cap sizes the body limit, so it is read before the
 	// body (through the ACS service's cache).
-	acct, _, err := s.acs.Account(ctx, sid)
+	prepared, err := s.acs.Prepare(ctx, sid)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
+	acct := prepared.Account()
 	r.Body = http.MaxBytesReader(w, r.Body, BodyLimit(acct.MaxResponse()))
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -59,7 +60,7 @@ func (s *Server) handleACS(w http.ResponseWriter, r *http.Request) {
 	// body above does not, so a slow client holds a connection but never a
 	// validation slot.
 	res, err := s.acs.Handle(ctx, acs.Input{AccountSID: sid, SAMLResponse: []byte(resp),
-		RelayState: r.PostForm.Get("RelayState"), LoginCookie: loginCookieValue(r), LogID: requestID(r)})
+		RelayState: r.PostForm.Get("RelayState"), LoginCookie: loginCookieValue(r), LogID: requestID(r), Account: prepared})
 	if samlflex.CodeOf(err) == samlflex.CodeServerBusy {
 		// The limit refused it before anything was checked: the login
 		// attempt may go on once the burst is over.

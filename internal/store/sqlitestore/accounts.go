@@ -17,7 +17,7 @@ func (s *Store) Get(ctx context.Context, sid string) (samlflex.Account, error) {
 		return samlflex.Account{}, err
 	}
 	var body string
-	err := s.db.QueryRowContext(ctx, `SELECT body FROM accounts WHERE sid = ?`, sid).Scan(&body)
+	err := s.getAccount.QueryRowContext(ctx, sid).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return samlflex.Account{}, store.ErrNotFound
 	}

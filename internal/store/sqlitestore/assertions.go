@@ -23,11 +23,9 @@ func (s *Store) MarkUsed(ctx context.Context, key string, expiresAt, now time.Ti
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
-		 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-		 WHERE assertions.expires_at <= ?`,
-		key, expiresAt.UnixNano(), now.UnixNano())
+	// An expired record of the same key is overwritten: the ID may be
+	// used again once its first use can no longer be replayed.
+	res, err := s.markUsed.ExecContext(ctx, key, expiresAt.UnixNano(), now.UnixNano())
 	if err != nil {
 		return s.wrap(ctx, fmt.Sprintf("mark used %q", key), err)
 	}

@@ -49,7 +49,10 @@ type Options struct {
 type Store struct {
 	db   *sql.DB
 	path string
-	bg   storeutil.Background // the sweeper and Close
+	// The two statements of every login, prepared once: SQLite's parse and
+	// plan cost about as much as executing them.
+	getAccount, markUsed *sql.Stmt
+	bg                   storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -86,6 +89,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.migrate(context.Background()); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	if s.getAccount, err = db.Prepare(`SELECT body FROM accounts WHERE sid = ?`); err == nil {
+		s.markUsed, err = db.Prepare(`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
+		 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+		 WHERE assertions.expires_at <= ?`)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlitestore: %s: prepare: %w", path, err)
 	}
 	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
