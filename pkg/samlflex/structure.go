@@ -12,7 +12,8 @@ import (
 // right namespaces. Unknown content is accepted only where the schema has
 // a wildcard (Extensions, Advice, SubjectConfirmationData, StatusDetail)
 // and is never read. AttributeValue is open in the schema too, but
-// samlflex reads it, as text only (textOnly refuses markup and comments). A violation is malformed_response: its
+// samlflex reads it, as text only (textOnly refuses markup and leaves
+// comments out of the value). A violation is malformed_response: its
 // public message already says what to do (the post is not a SAML 2.0
 // Response as an IdP sends it), and a separate code would give the admin
 // no other action; the detail names the element and where it was found.
