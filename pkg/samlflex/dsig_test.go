@@ -1,0 +1,131 @@
+package samlflex
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSignatureShapes: every refusal of dsig.go and sigcheck.go, each on
+// response-signed.xml with one change, with the code and the detail that
+// names it; and the shapes that must still verify.
+func TestSignatureShapes(t *testing.T) {
+	t.Parallel()
+	const (
+		sigEnd   = `</ds:KeyInfo></ds:Signature>`
+		excC14N  = `<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">`
+		incC14N  = `http://www.w3.org/TR/2001/REC-xml-c14n-20010315`
+		envelope = `<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>`
+	)
+	between := func(s, from, to string) string {
+		i := strings.Index(s, from)
+		j := strings.Index(s[i:], to)
+		if i < 0 || j < 0 {
+			t.Fatalf("%q...%q not in the fixture", from, to)
+		}
+		return s[i : i+j+len(to)]
+	}
+	replace := func(old, new string) func(string) string {
+		return func(s string) string {
+			if !strings.Contains(s, old) {
+				t.Fatalf("%q not in the fixture", old)
+			}
+			return strings.Replace(s, old, new, 1)
+		}
+	}
+	tests := []struct {
+		name   string
+		file   string // default response-signed.xml
+		certs  []string
+		edit   func(string) string
+		code   Code
+		detail string
+	}{
+		// The shape of ds:Signature and of SignedInfo.
+		{name: "two KeyInfo", edit: replace(sigEnd, `</ds:KeyInfo><ds:KeyInfo/></ds:Signature>`),
+			code: CodeSignatureInvalid, detail: "unexpected KeyInfo"},
+		{name: "KeyInfo after an Object", edit: replace(`<ds:KeyInfo>`, `<ds:Object/><ds:KeyInfo>`),
+			code: CodeSignatureInvalid, detail: "unexpected KeyInfo"},
+		{name: "a foreign element in ds:Signature", edit: replace(sigEnd, `</ds:KeyInfo><x:E xmlns:x="urn:x"/></ds:Signature>`),
+			code: CodeSignatureInvalid, detail: "not an XML-DSig element"},
+		{name: "KeyInfo without a SignatureValue", edit: func(s string) string {
+			return strings.Replace(s, between(s, "<ds:SignatureValue>", "</ds:SignatureValue>"), "", 1)
+		}, code: CodeSignatureInvalid, detail: "unexpected KeyInfo"},
+		{name: "SignedInfo alone", edit: func(s string) string {
+			s = strings.Replace(s, between(s, "<ds:SignatureValue>", "</ds:SignatureValue>"), "", 1)
+			return strings.Replace(s, between(s, "<ds:KeyInfo>", "</ds:KeyInfo>"), "", 1)
+		}, code: CodeSignatureInvalid, detail: "needs a SignedInfo and a SignatureValue"},
+		{name: "SignatureValue before SignedInfo", edit: func(s string) string {
+			sv := between(s, "<ds:SignatureValue>", "</ds:SignatureValue>")
+			s = strings.Replace(s, sv, "", 1)
+			return strings.Replace(s, "<ds:SignedInfo>", sv+"<ds:SignedInfo>", 1)
+		}, code: CodeSignatureInvalid, detail: "unexpected SignatureValue"},
+		{name: "two References", edit: func(s string) string {
+			ref := between(s, "<ds:Reference ", "</ds:Reference>")
+			return strings.Replace(s, ref, ref+ref, 1)
+		}, code: CodeSignatureInvalid, detail: "Reference at position 4"},
+		{name: "SignatureMethod before CanonicalizationMethod", edit: func(s string) string {
+			cm := between(s, "<ds:CanonicalizationMethod ", "/>")
+			s = strings.Replace(s, cm, "", 1)
+			return strings.Replace(s, "</ds:SignedInfo>", cm+"</ds:SignedInfo>", 1)
+		}, code: CodeSignatureInvalid, detail: "position"},
+		{name: "no DigestValue", edit: func(s string) string {
+			return strings.Replace(s, between(s, "<ds:DigestValue>", "</ds:DigestValue>"), "", 1)
+		}, code: CodeSignatureInvalid, detail: "one DigestMethod and one DigestValue"},
+		{name: "DigestValue not base64", edit: func(s string) string {
+			return strings.Replace(s, between(s, "<ds:DigestValue>", "</ds:DigestValue>"), "<ds:DigestValue>!!</ds:DigestValue>", 1)
+		}, code: CodeSignatureInvalid, detail: "DigestValue"},
+		{name: "SignatureValue not base64", edit: func(s string) string {
+			return strings.Replace(s, between(s, "<ds:SignatureValue>", "</ds:SignatureValue>"), "<ds:SignatureValue>!!</ds:SignatureValue>", 1)
+		}, code: CodeSignatureInvalid, detail: "SignatureValue"},
+		{name: "Reference URI without #", edit: replace(`URI="#_resp0001"`, `URI="x_resp0001"`), code: CodeSignatureMissing},
+
+		// Canonicalization and transforms outside the SAML profile.
+		{name: "inclusive c14n for SignedInfo", edit: replace(`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"`,
+			`<ds:CanonicalizationMethod Algorithm="`+incC14N+`"`), code: CodeUnsupportedAlgorithm, detail: "canonicalization method"},
+		{name: "inclusive c14n transform", edit: func(s string) string {
+			return strings.Replace(s, between(s, excC14N, "</ds:Transform>"), `<ds:Transform Algorithm="`+incC14N+`"/>`, 1)
+		}, code: CodeUnsupportedAlgorithm, detail: "reference transforms"},
+		{name: "enveloped-signature alone (inclusive c14n implied)", edit: func(s string) string {
+			return strings.Replace(s, between(s, excC14N, "</ds:Transform>"), "", 1)
+		}, code: CodeUnsupportedAlgorithm, detail: "reference transforms"},
+		{name: "transforms in the other order", edit: func(s string) string {
+			exc := between(s, excC14N, "</ds:Transform>")
+			s = strings.Replace(s, exc, "", 1)
+			return strings.Replace(s, envelope, exc+envelope, 1)
+		}, code: CodeUnsupportedAlgorithm, detail: "reference transforms"},
+		{name: "an XPath transform added", edit: replace(envelope, envelope+`<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"/>`),
+			code: CodeUnsupportedAlgorithm, detail: "reference transforms"},
+
+		// The key and the method must fit.
+		{name: "RSA method, ECDSA certificate", file: "no-keyinfo.xml", certs: []string{"idp-ec.crt"},
+			code: CodeSignatureInvalid, detail: "does not fit"},
+
+		// Shapes that still verify.
+		{name: "control: an Object after KeyInfo", edit: replace(sigEnd, `</ds:KeyInfo><ds:Object/></ds:Signature>`)},
+		{name: "control: a comment in SignedInfo, exclusive c14n without comments", edit: replace(`<ds:SignedInfo>`, `<ds:SignedInfo><!-- note -->`)},
+		{name: "a comment in SignedInfo, c14n with comments", file: "response-signed-with-comments-c14n.xml",
+			edit: replace(`<ds:SignedInfo>`, `<ds:SignedInfo><!-- note -->`), code: CodeSignatureInvalid, detail: "RSA signature value"},
+		{name: "control: comments and whitespace outside the root", edit: func(s string) string {
+			return strings.Replace(s, "?>", "?>\n<!-- before -->\n", 1) + "\n<!-- after -->\n"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			file := tc.file
+			if file == "" {
+				file = "response-signed.xml"
+			}
+			doc := string(readTestdata(t, file))
+			if tc.edit != nil {
+				doc = tc.edit(doc)
+			}
+			v := caseVerifier(t, tc.certs, nil, testNow, nil)
+			_, err := v.Verify(encode([]byte(doc)), Expect{RequestID: testRequestID})
+			wantCode(t, err, tc.code)
+			if tc.detail != "" && !strings.Contains(err.Error(), tc.detail) {
+				t.Fatalf("detail %q, want it to name %q", err.Error(), tc.detail)
+			}
+		})
+	}
+}
