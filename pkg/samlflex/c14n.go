@@ -235,17 +235,9 @@ func (c *canonicalizer) element(e *etree.Element) error {
 				c.out = append(c.out, t.Data...)
 				c.out = append(c.out, "-->"...)
 			}
-		case *etree.ProcInst:
-			// parseXML refuses processing instructions inside the root;
-			// written as the spec says, for trees built elsewhere.
-			c.out = append(c.out, "<?"...)
-			c.out = append(c.out, t.Target...)
-			if t.Inst != "" {
-				c.out = append(c.out, ' ')
-				c.out = append(c.out, t.Inst...)
-			}
-			c.out = append(c.out, "?>"...)
 		default:
+			// A processing instruction or directive: parseXML refuses
+			// them inside the root, so only a tree built elsewhere has one.
 			return Errorf(CodeMalformedResponse, "unexpected %T in a signed element", t)
 		}
 	}

@@ -265,3 +265,17 @@ func TestSignedValuesAreCovered(t *testing.T) {
 		}
 	}
 }
+
+// TestC14NRefusesWhatParseRefuses: a processing instruction or a directive
+// inside the element cannot come from parseXML; in a tree built otherwise,
+// canonicalization refuses it rather than guess its canonical form.
+func TestC14NRefusesWhatParseRefuses(t *testing.T) {
+	t.Parallel()
+	for _, tok := range []etree.Token{etree.NewProcInst("pi", "x"), etree.NewDirective("DOCTYPE r")} {
+		root := etree.NewElement("r")
+		root.AddChild(tok)
+		if _, err := excC14N(nil, root, c14nOptions{}); CodeOf(err) != CodeMalformedResponse {
+			t.Errorf("%T: %v, want malformed_response", tok, err)
+		}
+	}
+}
