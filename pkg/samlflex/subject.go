@@ -33,18 +33,22 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 		return "", Errorf(CodeAttributeMissing, "NameID is empty")
 	}
 
-	var firstErr error
+	// The refusal names what the decision trace shows (trace_checks.go):
+	// a confirmation addressed to this ACS whose window failed beats a
+	// confirmation addressed elsewhere, which beats a bearer confirmation
+	// without data; the first of each kind is reported.
+	var windowErr, recipientErr, dataErr error
 	for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
 		if sc.SelectAttrValue("Method", "") != cmBearer {
 			continue
 		}
 		data := firstChild(sc, nsAssertion, "SubjectConfirmationData")
 		if data == nil {
-			firstErr = orErr(firstErr, Errorf(CodeMalformedResponse, "bearer confirmation without SubjectConfirmationData"))
+			dataErr = orErr(dataErr, Errorf(CodeMalformedResponse, "bearer confirmation without SubjectConfirmationData"))
 			continue
 		}
 		if r := data.SelectAttrValue("Recipient", ""); r != v.urls.ACS {
-			firstErr = orErr(firstErr, Errorf(CodeRecipientMismatch, "Recipient %q, want %q", r, v.urls.ACS))
+			recipientErr = orErr(recipientErr, Errorf(CodeRecipientMismatch, "Recipient %q, want %q", r, v.urls.ACS))
 			continue
 		}
 		nb, err := timeAttr(data, "NotBefore", false)
@@ -56,16 +60,16 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			return "", err
 		}
 		if err := checkWindow(nb, noa, now, skew, "SubjectConfirmationData"); err != nil {
-			firstErr = orErr(firstErr, err)
+			windowErr = orErr(windowErr, err)
 			continue
 		}
 		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
 		return data.SelectAttrValue("InResponseTo", ""), nil
 	}
-	if firstErr == nil {
-		firstErr = Errorf(CodeMalformedResponse, "no bearer SubjectConfirmation")
+	if err := orErr(windowErr, orErr(recipientErr, dataErr)); err != nil {
+		return "", err
 	}
-	return "", firstErr
+	return "", Errorf(CodeMalformedResponse, "no bearer SubjectConfirmation")
 }
 
 func orErr(first, next error) error {
