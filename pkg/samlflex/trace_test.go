@@ -3,6 +3,7 @@ package samlflex
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,12 @@ type wantCheck struct {
 	received string // substring
 	note     string // substring
 	message  string // substring
+	// receivedIs, when not "", is the whole received value (a substring
+	// cannot tell "x" from "x (Response Issuer: y)").
+	receivedIs string
+	// not, when not "", is a substring that none of expected, received
+	// and note may hold.
+	not string
 }
 
 func assertChecks(t *testing.T, tr *Trace, wants []wantCheck) {
@@ -35,6 +42,12 @@ func assertChecks(t *testing.T, tr *Trace, wants []wantCheck) {
 			if !strings.Contains(s.got, s.want) {
 				t.Errorf("check %s: %s %q lacks %q", w.name, s.what, s.got, s.want)
 			}
+		}
+		if w.receivedIs != "" && c.Received != w.receivedIs {
+			t.Errorf("check %s: received %q, want exactly %q", w.name, c.Received, w.receivedIs)
+		}
+		if w.not != "" && strings.Contains(c.Expected+"\n"+c.Received+"\n"+c.Note, w.not) {
+			t.Errorf("check %s holds %q: %+v", w.name, w.not, c)
 		}
 		if !c.OK && c.Setting == "" {
 			t.Errorf("check %s failed without naming the setting to fix", w.name)
@@ -82,6 +95,10 @@ func TestTraceReportsEveryFailure(t *testing.T) {
 				{name: CheckDestination, code: CodeDestinationMismatch, expected: legacy.ACS, received: ours.ACS},
 				{name: CheckAudience, code: CodeAudienceMismatch, expected: legacy.EntityID, received: ours.EntityID},
 				{name: CheckRecipient, code: CodeRecipientMismatch, expected: legacy.ACS, received: ours.ACS},
+				// No confirmation names our ACS: the window shown is the
+				// first bearer's, so that its time is checked in the same
+				// round trip.
+				{name: CheckConfirmationTime, ok: true, receivedIs: "NotBefore (none), NotOnOrAfter 2026-01-15T10:05:00Z"},
 				{name: CheckSignature, ok: true, received: fingerprintOf(t, "idp-rsa.crt"), note: "verified"},
 				{name: CheckIssuer, ok: true, expected: testIssuer, received: testIssuer},
 			}},
@@ -210,4 +227,201 @@ func TestTraceMappingNeedsVerifiedContent(t *testing.T) {
 	if _, ok := tr.Check(CheckRoles); ok {
 		t.Fatalf("roles checked on unverified content: %+v", tr.Checks)
 	}
+}
+
+// traceCase is one response and the checks of its trace, with the values
+// an admin reads on the error page (and in samlflex account check).
+type traceCase struct {
+	name     string
+	doc      []byte // the response XML
+	certs    []string
+	edit     func(*Account)
+	now      time.Time
+	expect   Expect
+	mapping  bool // add the attribute checks (CheckMapping)
+	wantCode Code
+	checks   []wantCheck
+}
+
+// runTraceCases runs VerifyTrace on each case and holds the trace to its
+// checks; a refusal's trace must also be the one Verify attaches.
+func runTraceCases(t *testing.T, tests []traceCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := caseVerifier(t, tc.certs, tc.edit, tc.now, nil)
+			_, tr, err := v.VerifyTrace(encode(tc.doc), tc.expect)
+			wantCode(t, err, tc.wantCode)
+			if err != nil {
+				_, verr := v.Verify(encode(tc.doc), tc.expect)
+				if got := TraceOf(verr); got == nil || !reflect.DeepEqual(got.Checks, tr.Checks) {
+					t.Fatalf("Verify's trace differs from VerifyTrace's:\n got %+v\nwant %+v", got, tr.Checks)
+				}
+			}
+			if tc.mapping {
+				tr.CheckMapping(v.acct.Mapping())
+			}
+			assertChecks(t, tr, tc.checks)
+		})
+	}
+}
+
+// signedVariant is the golden response-signed.xml with each old text
+// replaced by the new one that follows it, signed again (Response).
+func signedVariant(t *testing.T, edits ...string) []byte {
+	t.Helper()
+	doc := unsignedTemplate(t, "response-signed.xml")
+	for i := 0; i < len(edits); i += 2 {
+		if !strings.Contains(doc, edits[i]) {
+			t.Fatalf("template lacks %q", edits[i])
+		}
+		doc = strings.Replace(doc, edits[i], edits[i+1], 1)
+	}
+	return goSign(t, doc, "idp-rsa", false, true)
+}
+
+// Attributes and elements of the golden response that the cases below
+// move (testdata/README.md).
+const (
+	goldenNameIDStart  = `<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">`
+	goldenResponseIRT  = ` InResponseTo="` + testRequestID + `" IssueInstant=`
+	goldenSCDataStart  = `<saml:SubjectConfirmationData InResponseTo="` + testRequestID + `" `
+	goldenConfirmation = `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">`
+	goldenACS          = "https://sso.example.com/v1/Accounts/" + testSID + "/saml2"
+)
+
+// bearerFor is one more bearer confirmation for our ACS, answering the
+// golden login, valid until notOnOrAfter.
+func bearerFor(notOnOrAfter string) string {
+	return goldenConfirmation + `<saml:SubjectConfirmationData InResponseTo="` + testRequestID + `" NotOnOrAfter="` + notOnOrAfter +
+		`" Recipient="` + goldenACS + `"/></saml:SubjectConfirmation>`
+}
+
+// TestTraceIssuerAndNameID: the issuer check quotes the Response's Issuer
+// only when it differs from the Assertion's, and the NameID check names
+// the NameID's Format only when there is one.
+func TestTraceIssuerAndNameID(t *testing.T) {
+	t.Parallel()
+	runTraceCases(t, []traceCase{
+		{name: "one issuer, shown once; NameID with its format", doc: readTestdata(t, "response-signed.xml"), expect: Expect{RequestID: testRequestID},
+			checks: []wantCheck{
+				{name: CheckIssuer, ok: true, receivedIs: testIssuer},
+				{name: CheckNameID, ok: true, receivedIs: "present, format urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"},
+			}},
+		{name: "Response Issuer differs from the Assertion's", doc: readTestdata(t, "response-issuer-other.xml"), expect: Expect{RequestID: testRequestID},
+			wantCode: CodeIssuerMismatch,
+			checks: []wantCheck{
+				{name: CheckIssuer, code: CodeIssuerMismatch, expected: testIssuer, receivedIs: testIssuer + " (Response Issuer: https://evil.my.salesforce.com)"},
+			}},
+		{name: "NameID without a Format", doc: signedVariant(t, goldenNameIDStart, `<saml:NameID>`), expect: Expect{RequestID: testRequestID},
+			checks: []wantCheck{{name: CheckNameID, ok: true, receivedIs: "present"}}},
+	})
+}
+
+// TestTraceConfirmationChoice: of several bearer confirmations for our
+// ACS, the trace shows the window of the first one valid now, the one
+// Verify accepts (else the first one for our ACS).
+func TestTraceConfirmationChoice(t *testing.T) {
+	t.Parallel()
+	runTraceCases(t, []traceCase{
+		{name: "two valid: the first is shown", expect: Expect{RequestID: testRequestID},
+			doc: signedVariant(t, "</saml:Subject>", bearerFor("2026-01-15T10:30:00.000Z")+"</saml:Subject>"),
+			checks: []wantCheck{
+				{name: CheckRecipient, ok: true, receivedIs: goldenACS + ", " + goldenACS},
+				{name: CheckConfirmationTime, ok: true, receivedIs: "NotBefore (none), NotOnOrAfter 2026-01-15T10:05:00Z"},
+			}},
+		{name: "an expired one, then a valid one: the valid one is shown", expect: Expect{RequestID: testRequestID},
+			doc: signedVariant(t, goldenConfirmation, bearerFor("2026-01-15T09:50:00.000Z")+goldenConfirmation),
+			checks: []wantCheck{
+				{name: CheckConfirmationTime, ok: true, receivedIs: "NotBefore (none), NotOnOrAfter 2026-01-15T10:05:00Z"},
+			}},
+		{name: "only expired ones: the first is shown", expect: Expect{RequestID: testRequestID}, wantCode: CodeAssertionExpired,
+			now: time.Date(2026, 1, 15, 10, 20, 0, 0, time.UTC),
+			doc: signedVariant(t, "</saml:Subject>", bearerFor("2026-01-15T10:10:00.000Z")+"</saml:Subject>",
+				`<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" `+goldenNotOnOrAfter, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z"`),
+			checks: []wantCheck{
+				{name: CheckConfirmationTime, code: CodeAssertionExpired, receivedIs: "NotBefore (none), NotOnOrAfter 2026-01-15T10:05:00Z", note: "15m0s after NotOnOrAfter"},
+			}},
+	})
+}
+
+// TestTraceInResponseTo: what the in_response_to check expects (the
+// tracked login, or none, by the idp_initiated setting), which
+// InResponseTo it shows when only one element carries it, and the bounce
+// note of an unsolicited response.
+func TestTraceInResponseTo(t *testing.T) {
+	t.Parallel()
+	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
+	refuse := func(a *Account) { a.IdPInitiated = IdPInitiatedRefuse }
+	bounceNote := "idp_initiated is bounce"
+	runTraceCases(t, []traceCase{
+		{name: "tracked login", doc: readTestdata(t, "response-signed.xml"), expect: Expect{RequestID: testRequestID},
+			checks: []wantCheck{{name: CheckInResponseTo, ok: true, expected: testRequestID + " (the login this browser started)", receivedIs: testRequestID, not: bounceNote}}},
+		{name: "only the Response names the request", doc: signedVariant(t, goldenSCDataStart, `<saml:SubjectConfirmationData `), expect: Expect{RequestID: testRequestID},
+			checks: []wantCheck{{name: CheckInResponseTo, ok: true, receivedIs: testRequestID}}},
+		{name: "only the confirmation names the request", doc: signedVariant(t, goldenResponseIRT, ` IssueInstant=`), expect: Expect{RequestID: testRequestID},
+			checks: []wantCheck{{name: CheckInResponseTo, ok: true, receivedIs: testRequestID}}},
+		{name: "unsolicited, bounce (the default)", doc: readTestdata(t, "unsolicited.xml"),
+			checks: []wantCheck{{name: CheckInResponseTo, ok: true, expected: "none: no login was started from samlflex (IdP-initiated logins are allowed)",
+				receivedIs: "none (IdP-initiated)", note: bounceNote}}},
+		{name: "unsolicited, accept", doc: readTestdata(t, "unsolicited.xml"), edit: accept,
+			checks: []wantCheck{{name: CheckInResponseTo, ok: true, expected: "IdP-initiated logins are allowed", receivedIs: "none (IdP-initiated)", not: bounceNote}}},
+		{name: "unsolicited, refuse", doc: readTestdata(t, "unsolicited.xml"), edit: refuse, wantCode: CodeUnsolicitedNotAllowed,
+			checks: []wantCheck{{name: CheckInResponseTo, code: CodeUnsolicitedNotAllowed, expected: "a login started from the samlflex login link (IdP-initiated logins are refused)",
+				receivedIs: "none (IdP-initiated)", not: bounceNote}}},
+	})
+}
+
+// TestTraceAuthnAgeBound: the authn_age check passes up to the last
+// instant inside max_authn_age plus the skew and fails at the bound, as
+// checkAge does (TestAssertionAge), naming the instant that is too old.
+func TestTraceAuthnAgeBound(t *testing.T) {
+	t.Parallel()
+	// The oldest instant is AuthnInstant 09:59:59: with the default 1h and
+	// 3m skew, acceptable until 11:02:59 (exclusive).
+	long := longLived(t)
+	runTraceCases(t, []traceCase{
+		{name: "last instant inside the bound", doc: long, expect: Expect{RequestID: testRequestID}, now: time.Date(2026, 1, 15, 11, 2, 58, 999999999, time.UTC),
+			checks: []wantCheck{{name: CheckAuthnAge, ok: true, expected: "1h0m0s (max_authn_age) + 3m0s (skew)", received: "AuthnInstant 2026-01-15T09:59:59Z"}}},
+		{name: "first instant outside the bound", doc: long, expect: Expect{RequestID: testRequestID}, now: time.Date(2026, 1, 15, 11, 2, 59, 0, time.UTC),
+			wantCode: CodeAssertionTooOld,
+			checks:   []wantCheck{{name: CheckAuthnAge, code: CodeAssertionTooOld, note: "AuthnInstant is 1h3m0s before samlflex's time"}}},
+	})
+}
+
+// TestTraceSignatureNotes: a signature that does not verify says so, with
+// what the response presents; so does an Assertion signature that fails
+// inside a Response whose signature holds.
+func TestTraceSignatureNotes(t *testing.T) {
+	t.Parallel()
+	tampered := []byte(strings.Replace(string(readTestdata(t, "response-signed.xml")), ">Jane Doe<", ">Jane Dough<", 1))
+	innerOtherKey := goSign(t, string(goSign(t, unsignedTemplate(t, "response-signed.xml"), "other-rsa", true, false)), "idp-rsa", false, true)
+	runTraceCases(t, []traceCase{
+		{name: "no KeyInfo, signed by another key", doc: readTestdata(t, "no-keyinfo.xml"), certs: []string{"other-rsa.crt"},
+			expect: Expect{RequestID: testRequestID}, wantCode: CodeSignatureInvalid,
+			checks: []wantCheck{{name: CheckSignature, code: CodeSignatureInvalid, receivedIs: "a signature without a certificate (no KeyInfo)",
+				note: "the signature does not verify: the response was changed after signing"}}},
+		{name: "changed after signing", doc: tampered, expect: Expect{RequestID: testRequestID}, wantCode: CodeSignatureInvalid,
+			checks: []wantCheck{{name: CheckSignature, code: CodeSignatureInvalid, received: fingerprintOf(t, "idp-rsa.crt"),
+				note: "the signature does not verify: the response was changed after signing"}}},
+		{name: "Assertion signed by an unsaved key inside a signed Response", doc: innerOtherKey,
+			expect: Expect{RequestID: testRequestID}, wantCode: CodeCertificateUntrusted,
+			checks: []wantCheck{{name: CheckSignature, code: CodeCertificateUntrusted, received: fingerprintOf(t, "other-rsa.crt"), note: "presented, not trusted"}}},
+	})
+}
+
+// TestTraceDefaultRoles: without a roles attribute, the account's default
+// roles (when set) are named in the expected value and let the check pass.
+func TestTraceDefaultRoles(t *testing.T) {
+	t.Parallel()
+	noRoles := readTestdata(t, "no-roles.xml")
+	runTraceCases(t, []traceCase{
+		{name: "no defaults", doc: noRoles, expect: Expect{RequestID: testRequestID}, mapping: true,
+			checks: []wantCheck{{name: CheckRoles, code: CodeNoRoles, expected: "attribute roles with Flex roles", received: "no attribute roles", not: "default roles"}}},
+		{name: "default roles", doc: noRoles, expect: Expect{RequestID: testRequestID}, mapping: true,
+			edit: func(a *Account) { a.DefaultRoles = []string{"agent", "supervisor"} },
+			checks: []wantCheck{{name: CheckRoles, ok: true, expected: ", else the default roles agent,supervisor", received: "no attribute roles",
+				note: "none received: the account's default roles apply"}}},
+	})
 }
