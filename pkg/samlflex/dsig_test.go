@@ -129,3 +129,49 @@ func TestSignatureShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestAssertionSignatureReferencingElsewhere: inside a Response the IdP
+// signed, an Assertion with a ds:Signature that names another ID is a
+// broken signature: signature_invalid with a trace that says so, never an
+// untyped error (which answered "internal" before).
+func TestAssertionSignatureReferencingElsewhere(t *testing.T) {
+	t.Parallel()
+	doc := string(goSign(t, unsignedTemplate(t, "response-signed.xml"), "idp-rsa", true, false))
+	doc = strings.Replace(doc, `URI="#_asrt0001"`, `URI="#_other"`, 1)
+	signed := goSign(t, doc, "idp-rsa", false, true)
+	v := newTestVerifier(t, testAccount(t), testNow)
+	_, tr, err := v.VerifyTrace(encode(signed), Expect{RequestID: testRequestID})
+	wantCode(t, err, CodeSignatureInvalid)
+	if !strings.Contains(err.Error(), "does not name the Assertion") {
+		t.Fatalf("detail %q", err.Error())
+	}
+	c, ok := tr.Check(CheckSignature)
+	if !ok || c.OK || c.Code != CodeSignatureInvalid || c.Received != "a ds:Signature that does not reference the element it is in" {
+		t.Fatalf("signature check %+v", c)
+	}
+	_, err = v.Verify(encode(signed), Expect{RequestID: testRequestID})
+	wantCode(t, err, CodeSignatureInvalid)
+}
+
+// TestConfirmationRefusalMatchesTrace: a bearer confirmation for another
+// SP, then an expired one for this ACS. The refusal is the expired window
+// (what the trace shows: the Recipient is fine), not recipient_mismatch,
+// which sent the admin to the ACS URL setting.
+func TestConfirmationRefusalMatchesTrace(t *testing.T) {
+	t.Parallel()
+	urls, _ := URLsFor(testBase, testSID)
+	elsewhere := `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="` + testRequestID +
+		`" NotOnOrAfter="2026-01-15T10:05:00.000Z" Recipient="https://elsewhere.example/acs"/></saml:SubjectConfirmation>`
+	doc := unsignedTemplate(t, "response-signed.xml")
+	doc = strings.Replace(doc, `<saml:SubjectConfirmation `, elsewhere+`<saml:SubjectConfirmation `, 1)
+	ours := `NotOnOrAfter="2026-01-15T10:05:00.000Z" Recipient="` + urls.ACS
+	if !strings.Contains(doc, ours) {
+		t.Fatal("template changed")
+	}
+	doc = strings.Replace(doc, ours, `NotOnOrAfter="2026-01-15T09:50:00.000Z" Recipient="`+urls.ACS, 1)
+	signed := goSign(t, doc, "idp-rsa", false, true)
+	v := newTestVerifier(t, testAccount(t), testNow)
+	_, err := v.Verify(encode(signed), Expect{RequestID: testRequestID})
+	wantCode(t, err, CodeAssertionExpired)
+	wantTraceAgrees(t, err)
+}

@@ -112,8 +112,11 @@ func (v *Verifier) signatureCheck(el *etree.Element, err error, now time.Time) C
 		f = factsFor(referencingSignature(el))
 	}
 	switch {
-	case CodeOf(err) == CodeSignatureMissing || (err != nil && !f.found):
+	case CodeOf(err) == CodeSignatureMissing:
 		c.Received = "no signature on the Response or the Assertion"
+		return c
+	case err != nil && !f.found:
+		c.Received = "a ds:Signature that does not reference the element it is in"
 		return c
 	case !f.keyInfo:
 		c.Received = "a signature without a certificate (no KeyInfo)"

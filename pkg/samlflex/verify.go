@@ -255,6 +255,12 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 		assertion = inner[0]
 		if hasSignatureChild(assertion) {
 			a, _, err := v.verifySignature(assertion, now)
+			if errors.Is(err, errMissingSignature) {
+				// A ds:Signature in the Assertion that covers something
+				// else: a broken signature, not a missing one (the
+				// Response's holds).
+				err = Errorf(CodeSignatureInvalid, "the Assertion holds a ds:Signature whose Reference does not name the Assertion")
+			}
 			if err != nil {
 				if tr != nil {
 					tr.add(v.signatureCheck(assertion, err, now))
