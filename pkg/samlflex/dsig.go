@@ -38,22 +38,27 @@ type sigResult struct {
 	fingerprint string
 }
 
-// sigHash is the hash of each accepted signature method and digest method.
-var sigHash = map[string]crypto.Hash{
-	dsig.RSASHA1SignatureMethod:     crypto.SHA1,
-	dsig.RSASHA256SignatureMethod:   crypto.SHA256,
-	dsig.RSASHA384SignatureMethod:   crypto.SHA384,
-	dsig.RSASHA512SignatureMethod:   crypto.SHA512,
-	dsig.ECDSASHA1SignatureMethod:   crypto.SHA1,
-	dsig.ECDSASHA256SignatureMethod: crypto.SHA256,
-	dsig.ECDSASHA384SignatureMethod: crypto.SHA384,
-	dsig.ECDSASHA512SignatureMethod: crypto.SHA512,
-
-	sha1Digest: crypto.SHA1,
-	"http://www.w3.org/2001/04/xmlenc#sha256":       crypto.SHA256,
-	"http://www.w3.org/2001/04/xmldsig-more#sha384": crypto.SHA384,
-	"http://www.w3.org/2001/04/xmlenc#sha512":       crypto.SHA512,
-}
+// methodHash is the hash of each signature method samlflex verifies, and
+// digestHash that of each digest method (checkAlgorithms decides which are
+// allowed for an account: SHA-1 only on request).
+var (
+	methodHash = map[string]crypto.Hash{
+		dsig.RSASHA1SignatureMethod:     crypto.SHA1,
+		dsig.RSASHA256SignatureMethod:   crypto.SHA256,
+		dsig.RSASHA384SignatureMethod:   crypto.SHA384,
+		dsig.RSASHA512SignatureMethod:   crypto.SHA512,
+		dsig.ECDSASHA1SignatureMethod:   crypto.SHA1,
+		dsig.ECDSASHA256SignatureMethod: crypto.SHA256,
+		dsig.ECDSASHA384SignatureMethod: crypto.SHA384,
+		dsig.ECDSASHA512SignatureMethod: crypto.SHA512,
+	}
+	digestHash = map[string]crypto.Hash{
+		sha1Digest: crypto.SHA1,
+		"http://www.w3.org/2001/04/xmlenc#sha256":       crypto.SHA256,
+		"http://www.w3.org/2001/04/xmldsig-more#sha384": crypto.SHA384,
+		"http://www.w3.org/2001/04/xmlenc#sha512":       crypto.SHA512,
+	}
+)
 
 // ecdsaMethods are the signature methods whose key must be ECDSA.
 var ecdsaMethods = map[string]bool{
@@ -94,8 +99,8 @@ func (v *Verifier) verifySignature(el *etree.Element, now time.Time) (*etree.Ele
 	if err != nil {
 		return nil, sigResult{}, err
 	}
-	sigH, ok1 := sigHash[p.method]
-	refH, ok2 := sigHash[p.digestAlg]
+	sigH, ok1 := methodHash[p.method]
+	refH, ok2 := digestHash[p.digestAlg]
 	if !ok1 || !ok2 {
 		return nil, sigResult{}, Errorf(CodeUnsupportedAlgorithm, "signature method %q, digest method %q", truncateDetail(p.method), truncateDetail(p.digestAlg))
 	}

@@ -175,3 +175,23 @@ func TestConfirmationRefusalMatchesTrace(t *testing.T) {
 	wantCode(t, err, CodeAssertionExpired)
 	wantTraceAgrees(t, err)
 }
+
+// TestMethodAndDigestNotInterchangeable: a digest URI is no signature
+// method and a signature method no digest, even past checkAlgorithms (which
+// refuses both first): verifySignature's own tables keep them apart.
+func TestMethodAndDigestNotInterchangeable(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, testAccount(t), testNow)
+	for _, swap := range [][2]string{
+		{`Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"`, `Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"`},
+		{`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"`, `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"`},
+	} {
+		doc, err := parseXML([]byte(strings.Replace(string(readTestdata(t, "response-signed.xml")), swap[0], swap[1], 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := v.verifySignature(doc.Root(), testNow); CodeOf(err) != CodeUnsupportedAlgorithm {
+			t.Errorf("%s as %s: %v, want unsupported_algorithm", swap[0], swap[1], err)
+		}
+	}
+}
