@@ -257,47 +257,32 @@ func appendQName(dst []byte, prefix, local string) []byte {
 }
 
 // appendEscapedText escapes character data as C14N 1.0 section 2.3 says.
-func appendEscapedText(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		dst = append(dst, esc...)
-		start = i + 1
-	}
-	return append(dst, s[start:]...)
-}
+func appendEscapedText(dst []byte, s string) []byte { return appendEscaped(dst, s, false) }
 
 // appendEscapedAttr escapes an attribute value as C14N 1.0 section 2.3 says.
-func appendEscapedAttr(dst []byte, s string) []byte {
+func appendEscapedAttr(dst []byte, s string) []byte { return appendEscaped(dst, s, true) }
+
+// appendEscaped writes s with & and < escaped, then > in text, or ", tab
+// and line feed in an attribute value; a carriage return in both.
+func appendEscaped(dst []byte, s string, attr bool) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
-		switch s[i] {
-		case '&':
+		switch c := s[i]; {
+		case c == '&':
 			esc = "&amp;"
-		case '<':
+		case c == '<':
 			esc = "&lt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
+		case c == '\r':
 			esc = "&#xD;"
+		case c == '>' && !attr:
+			esc = "&gt;"
+		case c == '"' && attr:
+			esc = "&quot;"
+		case c == '\t' && attr:
+			esc = "&#x9;"
+		case c == '\n' && attr:
+			esc = "&#xA;"
 		default:
 			continue
 		}
