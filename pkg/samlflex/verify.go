@@ -220,7 +220,7 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 	}
 	if err != nil {
 		// Refused SHA-1 stops nothing else: the signature is still
-		// checked (goxmldsig verifies SHA-1), only so that the trace can
+		// checked (dsig.go verifies SHA-1), only so that the trace can
 		// report the other problems of this response in the same round
 		// trip. The response stays refused with sha1_not_allowed.
 		if CodeOf(err) != CodeSHA1NotAllowed || checkAlgorithms(root, true) != nil {
