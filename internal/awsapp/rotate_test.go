@@ -29,8 +29,14 @@ func newKeySecret(t *testing.T, clk *samlflextest.ManualClock) (*smfake.Server, 
 	t.Helper()
 	sm := smfake.New(t)
 	sm.SetNow(clk.Now)
+	// The SDK's own retries stay on (3 attempts): once, under the whole
+	// suite with -race on 2 cores, a GetSecretValue answered 200 lost its
+	// connection while the body was read ("use of closed network
+	// connection"), and these tests are about key validity across
+	// rotations, not transport faults (smfake's fault injection tests those
+	// with retries off, in internal/keys/smkeys and internal/rotate).
 	c := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(sm.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 3})
 	out, err := c.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("samlflex-keys"), SecretString: aws.String("{}")})
 	if err != nil {
 		t.Fatal(err)
