@@ -107,11 +107,11 @@ func New(cfg Config) (*Service, error) {
 // invalid_config. The HTTP layer needs it before a use case runs (the
 // account's body cap) and for the SP metadata.
 func (s *Service) Account(ctx context.Context, sid string) (*samlflex.Account, samlflex.URLs, error) {
-	acct, v, err := s.accounts.get(ctx, sid)
+	p, err := s.Prepare(ctx, sid)
 	if err != nil {
 		return nil, samlflex.URLs{}, err
 	}
-	return acct, v.URLs(), nil
+	return p.acct, p.v.URLs(), nil
 }
 
 // keySet loads the SP key set as a *samlflex.Error on failure.

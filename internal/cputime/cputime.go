@@ -1,11 +1,11 @@
 // Package cputime reads the CPU time this process has used, for benchmarks
-// that report CPU per operation beside wall time: a login waits for an
-// fsync it does not spend CPU on, and on Lambda CPU is what is scarce and
-// billed.
+// that report CPU per operation beside wall time: a login also waits for
+// its store's I/O, and on Lambda CPU is what is scarce and billed.
 package cputime
 
 import (
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -17,4 +17,10 @@ func Process() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Report reports used, the process CPU time of b's b.N operations, as the
+// benchmark metric cpu-ns/op.
+func Report(b *testing.B, used time.Duration) {
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

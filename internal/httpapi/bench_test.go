@@ -263,7 +263,7 @@ func benchmarkLogin(b *testing.B, alg session.Alg) {
 	cpu += cputime.Process() - from
 	b.StopTimer()
 	check()
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	cputime.Report(b, cpu)
 }
 
 // checkLogin fails b unless resp is a successful login: 303 to the start

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 	saml2 "github.com/russellhaering/gosaml2"
@@ -45,16 +44,9 @@ func BenchmarkValidate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cputime.Process()-cpu)
+			cputime.Report(b, cputime.Process()-cpu)
 		})
 	}
-}
-
-// reportCPU reports the process CPU time per operation (cpu-ns/op) beside
-// the wall time: BenchmarkLogin waits for an fsync that costs no CPU, and
-// on Lambda CPU is what is scarce and billed.
-func reportCPU(b *testing.B, cpu time.Duration) {
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkBareGosaml2 is the baseline: gosaml2's RetrieveAssertionInfo on

@@ -92,14 +92,42 @@ func ancestorBindings(el *etree.Element) []binding {
 // appendDecls appends the namespace declarations of e.
 func appendDecls(dst []binding, e *etree.Element) []binding {
 	for _, a := range e.Attr {
-		switch {
-		case a.Space == "xmlns":
-			dst = append(dst, binding{a.Key, a.Value})
-		case a.Space == "" && a.Key == "xmlns":
-			dst = append(dst, binding{"", a.Value})
+		if prefix, ok := declaredPrefix(a.Space, a.Key); ok {
+			dst = append(dst, binding{prefix, a.Value})
 		}
 	}
 	return dst
+}
+
+// declaredPrefix reports whether the attribute space:local is a namespace
+// declaration, and the prefix it binds ("" for the default namespace).
+func declaredPrefix(space, local string) (string, bool) {
+	switch {
+	case space == "xmlns":
+		return local, true
+	case space == "" && local == "xmlns":
+		return "", true
+	}
+	return "", false
+}
+
+func isNSDecl(a *etree.Attr) bool {
+	_, ok := declaredPrefix(a.Space, a.Key)
+	return ok
+}
+
+// attrNamespace is the namespace of an attribute with this prefix: none
+// when unprefixed (the default namespace does not apply to attributes),
+// XML's for xml, else the binding in scope ("" if there is none).
+func attrNamespace(prefix string, bindings []binding) string {
+	switch prefix {
+	case "":
+		return ""
+	case "xml":
+		return nsXML
+	}
+	uri, _ := lookup(bindings, prefix)
+	return uri
 }
 
 func lookup(bs []binding, prefix string) (string, bool) {
@@ -109,10 +137,6 @@ func lookup(bs []binding, prefix string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func isNSDecl(a *etree.Attr) bool {
-	return a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")
 }
 
 func (c *canonicalizer) element(e *etree.Element) error {
@@ -177,15 +201,7 @@ func (c *canonicalizer) element(e *etree.Element) error {
 		if isNSDecl(a) {
 			continue
 		}
-		uri := ""
-		switch a.Space {
-		case "":
-		case "xml":
-			uri = nsXML
-		default:
-			uri, _ = lookup(c.inScope, a.Space)
-		}
-		attrs = append(attrs, c14nAttr{uri, a})
+		attrs = append(attrs, c14nAttr{attrNamespace(a.Space, c.inScope), a})
 	}
 	slices.SortFunc(attrs, func(x, y c14nAttr) int {
 		if d := strings.Compare(x.uri, y.uri); d != 0 {

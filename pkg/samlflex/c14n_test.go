@@ -139,14 +139,7 @@ func readable(e *etree.Element) string {
 }
 
 func attrURI(e *etree.Element, a etree.Attr) string {
-	switch a.Space {
-	case "":
-		return ""
-	case "xml":
-		return nsXML
-	}
-	uri, _ := lookup(append(ancestorBindings(e), appendDecls(nil, e)...), a.Space)
-	return uri
+	return attrNamespace(a.Space, appendDecls(ancestorBindings(e), e))
 }
 
 // FuzzParseC14N: the property that replaces the round-trip validator. For

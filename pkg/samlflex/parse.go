@@ -88,7 +88,7 @@ func parseXML(raw []byte) (*etree.Document, error) {
 				if len(a.Value) > maxTextBytes {
 					return nil, tooComplex(limitText, "an attribute value is %d bytes, limit %d", len(a.Value), maxTextBytes)
 				}
-				if prefix, ok := declaredPrefix(a.Name); ok {
+				if prefix, ok := declaredPrefix(a.Name.Space, a.Name.Local); ok {
 					if err := checkDeclaration(prefix, a.Value); err != nil {
 						return nil, err
 					}
@@ -112,7 +112,7 @@ func parseXML(raw []byte) (*etree.Document, error) {
 				el.Attr = make([]etree.Attr, 0, len(t.Attr))
 			}
 			for i, a := range t.Attr {
-				if _, decl := declaredPrefix(a.Name); !decl {
+				if _, decl := declaredPrefix(a.Name.Space, a.Name.Local); !decl {
 					if err := checkName(a.Name, bindings, false); err != nil {
 						return nil, err
 					}
@@ -179,18 +179,6 @@ func parseXML(raw []byte) (*etree.Document, error) {
 	return doc, nil
 }
 
-// declaredPrefix reports whether n is a namespace declaration and the
-// prefix it binds ("" for the default namespace).
-func declaredPrefix(n xml.Name) (string, bool) {
-	switch {
-	case n.Space == "xmlns":
-		return n.Local, true
-	case n.Space == "" && n.Local == "xmlns":
-		return "", true
-	}
-	return "", false
-}
-
 // checkDeclaration refuses the declarations Namespaces in XML 1.0 section 3
 // forbids, and XML 1.1's undeclaration of a prefix.
 func checkDeclaration(prefix, uri string) error {
@@ -249,13 +237,5 @@ func sameAttr(a, b xml.Name, bindings []binding) bool {
 	if a.Space == "" || b.Space == "" || a.Space == "xmlns" || b.Space == "xmlns" {
 		return false
 	}
-	ua, _ := lookup(bindings, a.Space)
-	ub, _ := lookup(bindings, b.Space)
-	if a.Space == "xml" {
-		ua = nsXML
-	}
-	if b.Space == "xml" {
-		ub = nsXML
-	}
-	return ua == ub
+	return attrNamespace(a.Space, bindings) == attrNamespace(b.Space, bindings)
 }
