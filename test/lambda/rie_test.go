@@ -105,21 +105,15 @@ func tryStart(t *testing.T, rieExe, name, bootstrap string, env map[string]strin
 		_ = cmd.Wait()
 		close(f.exited)
 	}()
+	// Both ports must accept connections before the first invoke. The RIE
+	// opens the Runtime API in a goroutine of its own (rapid.Start), not
+	// before the invoke endpoint: a test that waited for the invoke port
+	// alone once sent an invoke whose bootstrap then found the Runtime API
+	// not yet listening ("connection refused") and exited.
 	deadline := time.Now().Add(startTimeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		select {
-		case <-f.exited:
-			return nil, fmt.Errorf("RIE exited before listening on %s: %v\nstderr:\n%s", addr, cmd.ProcessState, f.stderr)
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			f.stop(t)
-			return nil, fmt.Errorf("RIE not listening on %s after %v\nstderr:\n%s", addr, startTimeout, f.stderr)
+	for _, a := range []string{addr, apiAddr} {
+		if err := f.waitListening(t, a, deadline); err != nil {
+			return nil, err
 		}
 	}
 	t.Cleanup(func() {
@@ -130,6 +124,27 @@ func tryStart(t *testing.T, rieExe, name, bootstrap string, env map[string]strin
 		}
 	})
 	return f, nil
+}
+
+// waitListening waits until addr accepts a TCP connection, the RIE has
+// exited, or deadline has passed.
+func (f *function) waitListening(t *testing.T, addr string, deadline time.Time) error {
+	t.Helper()
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-f.exited:
+			return fmt.Errorf("RIE exited before listening on %s: %v\nstderr:\n%s", addr, f.cmd.ProcessState, f.stderr)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			f.stop(t)
+			return fmt.Errorf("RIE not listening on %s after %v\nstderr:\n%s", addr, startTimeout, f.stderr)
+		}
+	}
 }
 
 // stop ends the RIE with SIGTERM, which makes it kill the bootstrap
