@@ -137,7 +137,7 @@ func (f *fixture) cookie(t *testing.T, st session.LoginState) string {
 	if st.Expires == 0 {
 		st.Expires = testNow.Add(time.Minute).Unix()
 	}
-	v, err := session.SealLogin(f.set, st)
+	v, err := new(session.LoginKeys).Seal(f.set, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func (s *Service) startLogin(ctx context.Context, acct *samlflex.Account, v *sam
 		st.Relay = ""
 	}
 	st.RequestID, st.AccountSID, st.Expires = req.ID, acct.AccountSID, now.Add(s.loginTTL).Unix()
-	value, err := session.SealLogin(set, st)
+	value, err := s.loginKeys.Seal(set, st)
 	if err != nil {
 		return nil, samlflex.Errorf(samlflex.CodeInternal, "sealing login cookie: %v", err)
 	}
@@ -69,7 +69,7 @@ func (s *Service) openLogin(ctx context.Context, in Input) (session.LoginState, 
 	if err != nil {
 		return session.LoginState{}, err
 	}
-	st, err := session.OpenLogin(s.keyResolver(ctx, set), in.LoginCookie, in.AccountSID, s.now())
+	st, err := s.loginKeys.Open(s.keyResolver(ctx, set), in.LoginCookie, in.AccountSID, s.now())
 	if err != nil {
 		s.logger.WarnContext(ctx, "login cookie ignored", "request_id", in.LogID, "reason", err.Error())
 		return session.LoginState{}, nil

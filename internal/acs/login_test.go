@@ -69,7 +69,7 @@ func TestStartLogin(t *testing.T) {
 			if login.AccountSID != testSID || login.CookieTTL != DefaultLoginTTL {
 				t.Errorf("login %+v", login)
 			}
-			st, err := session.OpenLogin(f.set.ByKid, login.Cookie, testSID, testNow)
+			st, err := new(session.LoginKeys).Open(f.set.ByKid, login.Cookie, testSID, testNow)
 			if err != nil || !strings.HasPrefix(st.RequestID, "_samlflex_") || st.Bounced != 0 || st.Expires != testNow.Add(DefaultLoginTTL).Unix() {
 				t.Fatalf("cookie %+v %v", st, err)
 			}
@@ -97,7 +97,7 @@ func TestBounceDropsLongRelay(t *testing.T) {
 	if err != nil || !res.Bounce {
 		t.Fatalf("%+v %v", res, err)
 	}
-	st, err := session.OpenLogin(f.set.ByKid, res.Login.Cookie, testSID, testNow)
+	st, err := new(session.LoginKeys).Open(f.set.ByKid, res.Login.Cookie, testSID, testNow)
 	if err != nil || st.Relay != "" || st.Bounced == 0 {
 		t.Fatalf("cookie %+v %v", st, err)
 	}
@@ -138,7 +138,7 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 		ks = &refreshingKeys{stale: stale, fresh: &keys.Set{Previous: stale.Current, Current: newCur}, refreshed: make(chan string, 2)}
 		c.Keys = ks
 	})
-	cookie, err := session.SealLogin(ks.fresh, session.LoginState{RequestID: goldenReqID, AccountSID: testSID, Expires: testNow.Add(time.Minute).Unix()})
+	cookie, err := new(session.LoginKeys).Seal(ks.fresh, session.LoginState{RequestID: goldenReqID, AccountSID: testSID, Expires: testNow.Add(time.Minute).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,7 +191,7 @@ func wantBounce(t *testing.T, f *fixture, res *Result, relay string) {
 	if !strings.HasPrefix(res.Login.RedirectURL, "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect?") {
 		t.Errorf("bounce to %s", res.Login.RedirectURL)
 	}
-	st, err := session.OpenLogin(f.set.ByKid, res.Login.Cookie, testSID, testNow)
+	st, err := new(session.LoginKeys).Open(f.set.ByKid, res.Login.Cookie, testSID, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

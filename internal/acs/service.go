@@ -79,6 +79,7 @@ type Service struct {
 	admit       func(ctx context.Context) (func(), error)
 	tokenAlg    session.Alg
 	accounts    *accountCache
+	loginKeys   session.LoginKeys
 }
 
 // New checks cfg and builds the service.

@@ -8,7 +8,7 @@ import (
 )
 
 // The login cookie binds an SP-initiated login to the browser that started
-// it; its sealed value is internal/session's (SealLogin/OpenLogin) and
+// it; its sealed value is internal/session's (LoginKeys.Seal and Open) and
 // internal/acs decides what it means. This file owns only its HTTP form.
 // It is HttpOnly, Secure and SameSite=None: the IdP's POST to the ACS is a
 // cross-site top-level POST, and a Lax cookie would not be sent with it.

@@ -21,7 +21,7 @@ func bounceCookie(t *testing.T, e *env, resp *http.Response) session.LoginState 
 			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteNoneMode || c.Path != "/" {
 				t.Fatalf("cookie attributes %+v", c)
 			}
-			st, err := session.OpenLogin(e.set.ByKid, c.Value, sid, now)
+			st, err := new(session.LoginKeys).Open(e.set.ByKid, c.Value, sid, now)
 			if err != nil {
 				t.Fatal(err)
 			}

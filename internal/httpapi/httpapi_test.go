@@ -78,7 +78,7 @@ func (e *env) do(r *http.Request) *http.Response {
 
 func (e *env) cookie(t *testing.T, account, rid string, exp time.Time) *http.Cookie {
 	t.Helper()
-	v, err := session.SealLogin(e.set, session.LoginState{RequestID: rid, AccountSID: account, Expires: exp.Unix()})
+	v, err := new(session.LoginKeys).Seal(e.set, session.LoginState{RequestID: rid, AccountSID: account, Expires: exp.Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func (e *env) sealed(t *testing.T, st session.LoginState) *http.Cookie {
 	if st.Expires == 0 {
 		st.Expires = now.Add(time.Minute).Unix()
 	}
-	v, err := session.SealLogin(e.set, st)
+	v, err := new(session.LoginKeys).Seal(e.set, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,21 +351,21 @@ func TestLoginLink(t *testing.T) {
 		!strings.HasPrefix(c.Name, "__Host-") {
 		t.Fatalf("cookie %+v", c)
 	}
-	st, err := session.OpenLogin(e.set.ByKid, c.Value, sid, now)
+	st, err := new(session.LoginKeys).Open(e.set.ByKid, c.Value, sid, now)
 	if err != nil || !strings.HasPrefix(st.RequestID, "_samlflex_") || st.Bounced != 0 {
 		t.Fatalf("cookie does not carry the request ID: %+v %v", st, err)
 	}
 	// The cookie survives a key rotation (previous still verifies) and
 	// dies with an unrelated key, even one that claims the right kid.
 	rotated := &keys.Set{Previous: e.set.Current, Current: e.set.Next}
-	if _, err := session.OpenLogin(rotated.ByKid, c.Value, sid, now); err != nil {
+	if _, err := new(session.LoginKeys).Open(rotated.ByKid, c.Value, sid, now); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if _, err := session.OpenLogin((&keys.Set{Current: e.set.Next}).ByKid, c.Value, sid, now); err == nil {
+	if _, err := new(session.LoginKeys).Open((&keys.Set{Current: e.set.Next}).ByKid, c.Value, sid, now); err == nil {
 		t.Fatal("cookie verified without its key")
 	}
 	impostor := func(string) *keys.Pair { return e.set.Next }
-	if _, err := session.OpenLogin(impostor, c.Value, sid, now); err == nil {
+	if _, err := new(session.LoginKeys).Open(impostor, c.Value, sid, now); err == nil {
 		t.Fatal("cookie verified with another key under its kid")
 	}
 	wantError(t, e.do(httptest.NewRequest(http.MethodGet, base+"/v1/Accounts/"+sid+"/saml2/login?RelayState="+strings.Repeat("x", 81), nil)), 400, samlflex.CodeBadRequest)
@@ -446,7 +446,7 @@ func TestLoginCookieAcrossRotation(t *testing.T) {
 	newCur, _ := keys.Generate(keys.P256, now.Add(-time.Hour), 48*time.Hour, "new", rand.Reader)
 	fresh := &keys.Set{Previous: e.set.Current, Current: newCur}
 	c := e.cookie(t, sid, goldenReqID, now.Add(time.Minute)) // sealed with e.set.Current
-	v, err := session.SealLogin(fresh, session.LoginState{RequestID: goldenReqID, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
+	v, err := new(session.LoginKeys).Seal(fresh, session.LoginState{RequestID: goldenReqID, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func TestConcurrentValidLogins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := session.SealLogin(f.set, session.LoginState{RequestID: id, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
+		v, err := new(session.LoginKeys).Seal(f.set, session.LoginState{RequestID: id, AccountSID: sid, Expires: now.Add(time.Minute).Unix()})
 		if err != nil {
 			t.Fatal(err)
 		}

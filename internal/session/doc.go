@@ -1,7 +1,7 @@
 // Package session owns what samlflex seals with the SP key set for a
 // browser: the short-lived session tokens (JWTs) that tell the agent
 // desktop who logged in, the keys that verify them (JWKS), and the login
-// cookie's state (SealLogin/OpenLogin) that binds an SP-initiated login to
+// cookie's state (LoginKeys.Seal and Open) that binds an SP-initiated login to
 // the browser that started it. It uses go-jose rather than hand-written JWT
 // code.
 //

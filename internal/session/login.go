@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
@@ -65,14 +66,55 @@ func loginMACKey(p *keys.Pair) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// SealLogin returns the cookie value for st, MACed with the set's current
-// key (st.Kid is overwritten with its kid).
-func SealLogin(set *keys.Set, st LoginState) (string, error) {
+// LoginKeys seals and opens login cookies, remembering the MAC key it
+// derived from each key pair: the derivation encodes the private key
+// (about 30 µs for RSA-2048), and a login needs the key twice, for the
+// link and at the ACS. The cache is keyed by the *keys.Pair, not its kid,
+// so a pair read again after a key refresh derives again and a different
+// key presented under a known kid never gets another pair's MAC key. The
+// zero value is ready; a nil *LoginKeys derives every time. Safe for
+// concurrent use.
+type LoginKeys struct {
+	mu sync.Mutex
+	m  map[*keys.Pair][]byte
+}
+
+// maxLoginKeys bounds the cache: a set holds three pairs, and each key
+// refresh may bring new *Pair values; past the bound the cache starts
+// again, so retired pairs are not kept alive.
+const maxLoginKeys = 16
+
+func (k *LoginKeys) macKey(p *keys.Pair) ([]byte, error) {
+	if k == nil {
+		return loginMACKey(p)
+	}
+	k.mu.Lock()
+	key, ok := k.m[p]
+	k.mu.Unlock()
+	if ok {
+		return key, nil
+	}
+	key, err := loginMACKey(p)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if k.m == nil || len(k.m) >= maxLoginKeys {
+		k.m = make(map[*keys.Pair][]byte, 4)
+	}
+	k.m[p] = key
+	k.mu.Unlock()
+	return key, nil
+}
+
+// Seal returns the cookie value for st, MACed with the set's current key
+// (st.Kid is overwritten with its kid).
+func (k *LoginKeys) Seal(set *keys.Set, st LoginState) (string, error) {
 	if set == nil || set.Current == nil {
 		return "", errors.New("session: no current key")
 	}
 	st.Kid = set.Current.Kid
-	key, err := loginMACKey(set.Current)
+	key, err := k.macKey(set.Current)
 	if err != nil {
 		return "", err
 	}
@@ -86,10 +128,10 @@ func SealLogin(set *keys.Set, st LoginState) (string, error) {
 	return p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// OpenLogin returns the state of a valid cookie value for account sid.
-// keyFor resolves the kid named in the cookie to a key (or nil); the
-// caller decides whether an unknown kid may refresh its key set.
-func OpenLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (LoginState, error) {
+// Open returns the state of a valid cookie value for account sid. keyFor
+// resolves the kid named in the cookie to a key (or nil); the caller
+// decides whether an unknown kid may refresh its key set.
+func (k *LoginKeys) Open(keyFor func(kid string) *keys.Pair, value, sid string, now time.Time) (LoginState, error) {
 	var none LoginState
 	p, sig, ok := strings.Cut(value, ".")
 	if !ok {
@@ -113,7 +155,7 @@ func OpenLogin(keyFor func(kid string) *keys.Pair, value, sid string, now time.T
 	if pair == nil {
 		return none, errors.New("login cookie sealed with an unknown key")
 	}
-	key, err := loginMACKey(pair)
+	key, err := k.macKey(pair)
 	if err != nil {
 		return none, ErrBadLoginCookie
 	}

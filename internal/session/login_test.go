@@ -28,10 +28,13 @@ func TestOpenLogin(t *testing.T) {
 	set := &keys.Set{Current: cur, Next: next}
 	st := LoginState{RequestID: "_samlflex_1", AccountSID: loginSID, Expires: testNowLogin.Add(time.Minute).Unix(),
 		Bounced: testNowLogin.Unix(), Relay: "https://flex.example.com/supervisor"}
-	sealed, err := SealLogin(set, st)
+	// Sealed without a cache; every case below opens it three ways: without
+	// a cache, with a cold one and with one warmed by every case's pairs.
+	sealed, err := (*LoginKeys)(nil).Seal(set, st)
 	if err != nil {
 		t.Fatal(err)
 	}
+	warm := new(LoginKeys)
 	payload, mac, _ := strings.Cut(sealed, ".")
 	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"r":"_samlflex_evil","a":"` + loginSID + `","e":9999999999,"k":"` + cur.Kid + `"}`))
 	tests := []struct {
@@ -67,22 +70,107 @@ func TestOpenLogin(t *testing.T) {
 			if now.IsZero() {
 				now = testNowLogin
 			}
-			got, err := OpenLogin(tc.keyFor, tc.value, sid, now)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err %v, want error %v", err, tc.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			want := st
-			want.Kid = cur.Kid
-			if got != want {
-				t.Fatalf("opened %+v, want %+v", got, want)
+			for _, lk := range []struct {
+				name string
+				k    *LoginKeys
+			}{{"no cache", nil}, {"cold cache", new(LoginKeys)}, {"warm cache", warm}} {
+				got, err := lk.k.Open(tc.keyFor, tc.value, sid, now)
+				if (err != nil) != tc.wantErr {
+					t.Fatalf("%s: err %v, want error %v", lk.name, err, tc.wantErr)
+				}
+				if err != nil {
+					continue
+				}
+				want := st
+				want.Kid = cur.Kid
+				if got != want {
+					t.Fatalf("%s: opened %+v, want %+v", lk.name, got, want)
+				}
 			}
 		})
 	}
-	if _, err := SealLogin(&keys.Set{}, st); err == nil {
+	if _, err := new(LoginKeys).Seal(&keys.Set{}, st); err == nil {
 		t.Error("sealed without a current key")
+	}
+}
+
+func (k *LoginKeys) cached() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.m)
+}
+
+// TestLoginKeysCache: a cached key is the derived one, it is derived once
+// per pair, the cache is per *Pair (a different key under a cached pair's
+// kid gets its own key and fails the MAC), and it stays bounded.
+func TestLoginKeysCache(t *testing.T) {
+	t.Parallel()
+	cur := genPair(t, "current")
+	set := &keys.Set{Current: cur}
+	st := LoginState{RequestID: "_samlflex_2", AccountSID: loginSID, Expires: testNowLogin.Add(time.Minute).Unix()}
+	k := new(LoginKeys)
+	sealed, err := k.Seal(set, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncached, err := (*LoginKeys)(nil).Seal(set, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed != uncached {
+		t.Fatalf("sealed with the cache %q, without %q", sealed, uncached)
+	}
+	if _, err := k.Open(set.ByKid, sealed, loginSID, testNowLogin); err != nil {
+		t.Fatal(err)
+	}
+	if n := k.cached(); n != 1 {
+		t.Fatalf("%d keys cached after one pair sealed and opened, want 1", n)
+	}
+	// Another key presented under the cached pair's kid (a forged or
+	// replaced key set): its own MAC key, so the cookie fails.
+	impostor := genPair(t, "impostor")
+	impostor.Kid = cur.Kid
+	if _, err := k.Open(func(string) *keys.Pair { return impostor }, sealed, loginSID, testNowLogin); err == nil {
+		t.Fatal("a different key under the cached pair's kid opened the cookie")
+	}
+	// The same key read again (a key refresh makes new *Pair values):
+	// derived again, and it opens.
+	again := *cur
+	if _, err := k.Open(func(string) *keys.Pair { return &again }, sealed, loginSID, testNowLogin); err != nil {
+		t.Fatalf("the same key as a new *Pair: %v", err)
+	}
+	for i := range 2 * maxLoginKeys {
+		p := *cur
+		if _, err := k.Open(func(string) *keys.Pair { return &p }, sealed, loginSID, testNowLogin); err != nil {
+			t.Fatalf("pair %d: %v", i, err)
+		}
+		if n := k.cached(); n > maxLoginKeys {
+			t.Fatalf("%d keys cached, bound %d", n, maxLoginKeys)
+		}
+	}
+}
+
+// BenchmarkOpenLogin: opening a cookie with the MAC key cached and
+// derived every time (RSA-2048, the SP key of a default install).
+func BenchmarkOpenLogin(b *testing.B) {
+	set := &keys.Set{Current: samlflextest.KeyPair(b, keys.RSA2048, "bench")}
+	st := LoginState{RequestID: "_samlflex_3", AccountSID: loginSID, Expires: testNowLogin.Add(time.Minute).Unix()}
+	for _, bc := range []struct {
+		name string
+		k    *LoginKeys
+	}{{"cached", new(LoginKeys)}, {"derived", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			sealed, err := bc.k.Seal(set, st)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.k.Open(set.ByKid, sealed, loginSID, testNowLogin); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
