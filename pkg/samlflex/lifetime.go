@@ -66,7 +66,7 @@ func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time,
 // the replay record must outlive all of them.
 func latestConfirmation(subject *etree.Element, notOnOrAfter time.Time) time.Time {
 	for _, sc := range childElems(subject, nsAssertion, "SubjectConfirmation") {
-		if sc.SelectAttrValue("Method", "") != cmBearer {
+		if attrValue(sc, "Method") != cmBearer {
 			continue
 		}
 		for _, data := range childElems(sc, nsAssertion, "SubjectConfirmationData") {

@@ -17,14 +17,14 @@ import (
 // one in document order (el's subtree, depth first) with a Reference whose
 // URI is empty or names el's ID ("#" then the ID). nil when there is none.
 func referencingSignature(el *etree.Element) *etree.Element {
-	id := el.SelectAttrValue("ID", "")
+	id := attrValue(el, "ID")
 	for _, sig := range descendants(el, nsDSig, "Signature") {
 		si := firstChild(sig, nsDSig, "SignedInfo")
 		if si == nil {
 			continue
 		}
 		for _, ref := range childElems(si, nsDSig, "Reference") {
-			if refersTo(ref.SelectAttrValue("URI", ""), id) {
+			if refersTo(attrValue(ref, "URI"), id) {
 				return sig
 			}
 		}
@@ -88,13 +88,13 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 		case c.NamespaceURI() != nsDSig:
 			return bad("%s in SignedInfo", describe(c))
 		case i == 0 && c.Tag == "CanonicalizationMethod":
-			alg := c.SelectAttrValue("Algorithm", "")
+			alg := attrValue(c, "Algorithm")
 			if !excC14NAlgorithm(alg) {
 				return bad("canonicalization method %q", truncateDetail(alg))
 			}
 			p.c14n = c14nOptions{comments: alg == algExcC14NWithComments, inclusive: prefixList(c)}
 		case i == 1 && c.Tag == "SignatureMethod":
-			p.method = c.SelectAttrValue("Algorithm", "")
+			p.method = attrValue(c, "Algorithm")
 		case i == 2 && c.Tag == "Reference":
 			ref = c
 		default:
@@ -108,12 +108,12 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 		return nil, err
 	}
 	ts := childElems(firstChild(ref, nsDSig, "Transforms"), nsDSig, "Transform")
-	p.refC14N = c14nOptions{comments: ts[1].SelectAttrValue("Algorithm", "") == algExcC14NWithComments, inclusive: prefixList(ts[1])}
+	p.refC14N = c14nOptions{comments: attrValue(ts[1], "Algorithm") == algExcC14NWithComments, inclusive: prefixList(ts[1])}
 	dm, dv := childElems(ref, nsDSig, "DigestMethod"), childElems(ref, nsDSig, "DigestValue")
 	if len(dm) != 1 || len(dv) != 1 {
 		return bad("Reference needs one DigestMethod and one DigestValue")
 	}
-	p.digestAlg = dm[0].SelectAttrValue("Algorithm", "")
+	p.digestAlg = attrValue(dm[0], "Algorithm")
 	var err error
 	if p.digest, err = base64Text(dv[0]); err != nil {
 		return bad("DigestValue: %v", err)
@@ -134,7 +134,7 @@ func prefixList(method *etree.Element) []string {
 	if in == nil {
 		return nil
 	}
-	out := strings.Fields(in.SelectAttrValue("PrefixList", ""))
+	out := strings.Fields(attrValue(in, "PrefixList"))
 	for i, p := range out {
 		if p == "#default" {
 			out[i] = ""

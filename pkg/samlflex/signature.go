@@ -37,12 +37,12 @@ func checkAlgorithms(root *etree.Element, allowSHA1 bool) error {
 			continue // verifySignature reports the broken shape
 		}
 		if m := firstChild(si, nsDSig, "CanonicalizationMethod"); m != nil {
-			if alg := m.SelectAttrValue("Algorithm", ""); !excC14NAlgorithm(alg) {
+			if alg := attrValue(m, "Algorithm"); !excC14NAlgorithm(alg) {
 				return Errorf(CodeUnsupportedAlgorithm, "canonicalization method %q (samlflex verifies exclusive c14n only)", truncateDetail(alg))
 			}
 		}
 		if m := firstChild(si, nsDSig, "SignatureMethod"); m != nil {
-			alg := m.SelectAttrValue("Algorithm", "")
+			alg := attrValue(m, "Algorithm")
 			switch {
 			case strongSigMethods[alg]:
 			case sha1SigMethods[alg]:
@@ -58,7 +58,7 @@ func checkAlgorithms(root *etree.Element, allowSHA1 bool) error {
 				return err
 			}
 			if dm := firstChild(ref, nsDSig, "DigestMethod"); dm != nil {
-				alg := dm.SelectAttrValue("Algorithm", "")
+				alg := attrValue(dm, "Algorithm")
 				switch {
 				case strongDigests[alg]:
 				case alg == sha1Digest:
@@ -83,7 +83,7 @@ func checkTransforms(ref *etree.Element) error {
 	var algs []string
 	if ts := firstChild(ref, nsDSig, "Transforms"); ts != nil {
 		for _, t := range childElems(ts, nsDSig, "Transform") {
-			algs = append(algs, t.SelectAttrValue("Algorithm", ""))
+			algs = append(algs, attrValue(t, "Algorithm"))
 		}
 	}
 	if len(algs) == 2 && algs[0] == algEnvelopedSignature && excC14NAlgorithm(algs[1]) {

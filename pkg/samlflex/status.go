@@ -22,13 +22,13 @@ func checkStatus(root *etree.Element) error {
 	if code == nil {
 		return Errorf(CodeMalformedResponse, "response has no StatusCode")
 	}
-	top := code.SelectAttrValue("Value", "")
+	top := attrValue(code, "Value")
 	if top == statusSuccess {
 		return nil
 	}
 	sub := ""
 	if c := firstChild(code, nsProtocol, "StatusCode"); c != nil {
-		sub = c.SelectAttrValue("Value", "")
+		sub = attrValue(c, "Value")
 	}
 	msg := ""
 	if m := firstChild(status, nsProtocol, "StatusMessage"); m != nil {

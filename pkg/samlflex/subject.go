@@ -28,7 +28,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 		return "", err
 	}
 	out.NameID = strings.TrimSpace(nameID)
-	out.NameIDFormat = ids[0].SelectAttrValue("Format", "")
+	out.NameIDFormat = attrValue(ids[0], "Format")
 	if out.NameID == "" {
 		return "", Errorf(CodeAttributeMissing, "NameID is empty")
 	}
@@ -39,7 +39,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 	// without data; the first of each kind is reported.
 	var windowErr, recipientErr, dataErr error
 	for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
-		if sc.SelectAttrValue("Method", "") != cmBearer {
+		if attrValue(sc, "Method") != cmBearer {
 			continue
 		}
 		data := firstChild(sc, nsAssertion, "SubjectConfirmationData")
@@ -47,7 +47,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			dataErr = orErr(dataErr, Errorf(CodeMalformedResponse, "bearer confirmation without SubjectConfirmationData"))
 			continue
 		}
-		if r := data.SelectAttrValue("Recipient", ""); r != v.urls.ACS {
+		if r := attrValue(data, "Recipient"); r != v.urls.ACS {
 			recipientErr = orErr(recipientErr, Errorf(CodeRecipientMismatch, "Recipient %q, want %q", r, v.urls.ACS))
 			continue
 		}
@@ -64,7 +64,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			continue
 		}
 		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
-		return data.SelectAttrValue("InResponseTo", ""), nil
+		return attrValue(data, "InResponseTo"), nil
 	}
 	if err := orErr(windowErr, orErr(recipientErr, dataErr)); err != nil {
 		return "", err
@@ -89,7 +89,7 @@ func readAuthn(a *etree.Element, out *Assertion) error {
 		return err
 	}
 	out.AuthnInstant = t
-	out.SessionIndex = st.SelectAttrValue("SessionIndex", "")
+	out.SessionIndex = attrValue(st, "SessionIndex")
 	return nil
 }
 
@@ -98,7 +98,7 @@ func readAttributes(a *etree.Element) (map[string][]string, error) {
 	attrs := map[string][]string{}
 	for _, st := range childElems(a, nsAssertion, "AttributeStatement") {
 		for _, at := range childElems(st, nsAssertion, "Attribute") {
-			name := at.SelectAttrValue("Name", "")
+			name := attrValue(at, "Name")
 			if name == "" {
 				return nil, Errorf(CodeMalformedResponse, "attribute without Name")
 			}

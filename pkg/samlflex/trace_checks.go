@@ -45,10 +45,10 @@ func statusCheck(root *etree.Element, err error) Check {
 		c.Received = "no StatusCode"
 		return c
 	}
-	top := code.SelectAttrValue("Value", "")
+	top := attrValue(code, "Value")
 	sub := ""
 	if s := firstChild(code, nsProtocol, "StatusCode"); s != nil {
-		sub = s.SelectAttrValue("Value", "")
+		sub = attrValue(s, "Value")
 	}
 	// The page shows Received: only the standard status names, never
 	// free text, as the error message does (statusName). The URIs of a
@@ -76,7 +76,7 @@ func algorithmCheck(root *etree.Element, allowSHA1 bool, err error) Check {
 	for _, sig := range descendants(root, nsDSig, "Signature") {
 		if si := firstChild(sig, nsDSig, "SignedInfo"); si != nil {
 			if m := firstChild(si, nsDSig, "SignatureMethod"); m != nil {
-				if alg := m.SelectAttrValue("Algorithm", ""); !slices.Contains(methods, alg) {
+				if alg := attrValue(m, "Algorithm"); !slices.Contains(methods, alg) {
 					methods = append(methods, alg)
 				}
 			}
@@ -191,10 +191,10 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 	// Destination: required on a signed Response (bindings 3.5.5.2).
 	dest := Check{Name: CheckDestination, Setting: settingACS, Expected: v.urls.ACS, OK: true}
 	if resp != nil {
-		dest.Received = resp.SelectAttrValue("Destination", "")
+		dest.Received = attrValue(resp, "Destination")
 		dest.OK = dest.Received == v.urls.ACS
 	} else {
-		dest.Received = root.SelectAttrValue("Destination", "")
+		dest.Received = attrValue(root, "Destination")
 		dest.OK = dest.Received == "" || dest.Received == v.urls.ACS
 		dest.Note = "on an unsigned Response envelope"
 	}
@@ -251,7 +251,7 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 	default:
 		nameID.OK = true
 		nameID.Received = "present"
-		if f := ids[0].SelectAttrValue("Format", ""); f != "" {
+		if f := attrValue(ids[0], "Format"); f != "" {
 			nameID.Received += ", format " + f
 		}
 	}
@@ -260,7 +260,7 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 	var bearers []*etree.Element
 	if subject != nil {
 		for _, sc := range childElems(subject, nsAssertion, "SubjectConfirmation") {
-			if sc.SelectAttrValue("Method", "") == cmBearer {
+			if attrValue(sc, "Method") == cmBearer {
 				if d := firstChild(sc, nsAssertion, "SubjectConfirmationData"); d != nil {
 					bearers = append(bearers, d)
 				}
@@ -272,7 +272,7 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 	var chosen *etree.Element
 	var chosenWindow Check
 	for _, d := range bearers {
-		r := d.SelectAttrValue("Recipient", "")
+		r := attrValue(d, "Recipient")
 		recipients = append(recipients, r)
 		if r != v.urls.ACS {
 			continue
@@ -307,10 +307,10 @@ func (v *Verifier) contentChecks(t *Trace, resp, root, assertion *etree.Element,
 	irt := Check{Name: CheckInResponseTo, Setting: settingIRT, OK: true}
 	respIRT, scIRT := "", ""
 	if resp != nil {
-		respIRT = resp.SelectAttrValue("InResponseTo", "")
+		respIRT = attrValue(resp, "InResponseTo")
 	}
 	if chosen != nil {
-		scIRT = chosen.SelectAttrValue("InResponseTo", "")
+		scIRT = attrValue(chosen, "InResponseTo")
 	}
 	got := scIRT
 	if respIRT != "" {

@@ -65,8 +65,27 @@ func childText(e *etree.Element, ns, tag string, required bool) (string, error) 
 	return strings.TrimSpace(t), err
 }
 
+// attrValue returns the value of e's unqualified attribute name, "" when it
+// has none. Every SAML and XML-DSig attribute samlflex reads is
+// unqualified. etree's SelectAttrValue must never be used on a response:
+// it matches the local name under any prefix, so it also answers with a
+// namespace declaration xmlns:name="...", which exclusive c14n leaves out
+// of the signed bytes when nothing uses it. An attacker could add
+// xmlns:Name="roles" before Name="full_name" in a signed response and
+// change what was read without touching the signature
+// (TestUnusedDeclarationNamedLikeAnAttribute; TestNoLaxAttributeLookup
+// keeps SelectAttr out of this package).
+func attrValue(e *etree.Element, name string) string {
+	for _, a := range e.Attr {
+		if a.Space == "" && a.Key == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
 func timeAttr(e *etree.Element, name string, required bool) (time.Time, error) {
-	v := e.SelectAttrValue(name, "")
+	v := attrValue(e, name)
 	if v == "" {
 		if required {
 			return time.Time{}, Errorf(CodeMalformedResponse, "%s has no %s", e.Tag, name)

@@ -194,8 +194,8 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 	if !isElem(root, nsProtocol, "Response") {
 		return nil, Errorf(CodeMalformedResponse, "root element is %s, want samlp:Response", describe(root))
 	}
-	if root.SelectAttrValue("Version", "") != "2.0" {
-		return nil, Errorf(CodeMalformedResponse, "SAML version %q, want 2.0", root.SelectAttrValue("Version", ""))
+	if attrValue(root, "Version") != "2.0" {
+		return nil, Errorf(CodeMalformedResponse, "SAML version %q, want 2.0", attrValue(root, "Version"))
 	}
 	st.traced = true
 	err = checkStatus(root)
@@ -309,7 +309,7 @@ func (v *Verifier) verify(encoded []byte, exp Expect, tr *Trace, now time.Time, 
 func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.Time, exp Expect, signed string, sigInfo sigResult) (*Assertion, error) {
 	var err error
 	out := &Assertion{
-		ID:                 assertion.SelectAttrValue("ID", ""),
+		ID:                 attrValue(assertion, "ID"),
 		Signed:             signed,
 		SignatureAlgorithm: sigInfo.method,
 		CertificateSHA256:  sigInfo.fingerprint,
@@ -317,8 +317,8 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	if out.ID == "" {
 		return nil, Errorf(CodeMalformedResponse, "assertion has no ID")
 	}
-	if assertion.SelectAttrValue("Version", "") != "2.0" {
-		return nil, Errorf(CodeMalformedResponse, "assertion version %q, want 2.0", assertion.SelectAttrValue("Version", ""))
+	if attrValue(assertion, "Version") != "2.0" {
+		return nil, Errorf(CodeMalformedResponse, "assertion version %q, want 2.0", attrValue(assertion, "Version"))
 	}
 	if out.IssueInstant, err = timeAttr(assertion, "IssueInstant", true); err != nil {
 		return nil, err
@@ -336,7 +336,7 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	out.Issuer, out.IssuerRule = issuer, rule
 	responseIRT := ""
 	if resp != nil {
-		out.ResponseID = resp.SelectAttrValue("ID", "")
+		out.ResponseID = attrValue(resp, "ID")
 		if ri, err := childText(resp, nsAssertion, "Issuer", false); err != nil {
 			return nil, err
 		} else if ri != "" {
@@ -346,12 +346,12 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		}
 		// SAML bindings 3.5.5.2: a signed Response sent by HTTP-POST must
 		// carry Destination, and it must be our ACS.
-		dest := resp.SelectAttrValue("Destination", "")
+		dest := attrValue(resp, "Destination")
 		if dest != v.urls.ACS {
 			return nil, Errorf(CodeDestinationMismatch, "response Destination %q, want %q", dest, v.urls.ACS)
 		}
-		responseIRT = resp.SelectAttrValue("InResponseTo", "")
-	} else if dest := root.SelectAttrValue("Destination", ""); dest != "" && dest != v.urls.ACS {
+		responseIRT = attrValue(resp, "InResponseTo")
+	} else if dest := attrValue(root, "Destination"); dest != "" && dest != v.urls.ACS {
 		// Unsigned envelope: its Destination proves nothing, but a wrong
 		// one is still a configuration error worth naming.
 		return nil, Errorf(CodeDestinationMismatch, "response Destination %q, want %q", dest, v.urls.ACS)
