@@ -176,3 +176,39 @@ func BenchmarkUnderLimits(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForgedSignedInfo is a forged signature built to be costly
+// before the public-key check (found in a red-team review): a 16 KB
+// InclusiveNamespaces PrefixList on SignedInfo's c14n method, 830 empty
+// elements under DigestMethod and 8 namespace declarations. Canonicalizing
+// that SignedInfo looked every listed prefix up at every element: 270 ms
+// per request. readSignature now refuses the shape (checkSignedInfoShape,
+// the PrefixList bound) before any canonicalization.
+func BenchmarkForgedSignedInfo(b *testing.B) {
+	v := newTestVerifier(b, testAccount(b), testNow)
+	doc := string(readTestdata(b, "response-signed.xml"))
+	var ns strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&ns, ` xmlns:q%d="urn:q%d"`, i, i)
+	}
+	list := strings.Repeat("z ", (maxTextBytes-8)/2)
+	for _, r := range [][2]string{
+		{`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>`,
+			`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="` + list + `"/></ds:CanonicalizationMethod>`},
+		{`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>`,
+			`<ds:DigestMethod` + ns.String() + ` Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">` + strings.Repeat("<e/>", 830) + `</ds:DigestMethod>`},
+	} {
+		if !strings.Contains(doc, r[0]) {
+			b.Fatalf("%q not in the fixture", r[0])
+		}
+		doc = strings.Replace(doc, r[0], r[1], 1)
+	}
+	in := encode([]byte(doc))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := v.Verify(in, Expect{RequestID: testRequestID}); CodeOf(err) != CodeSignatureInvalid {
+			b.Fatalf("got %v", err)
+		}
+	}
+}

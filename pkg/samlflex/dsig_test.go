@@ -79,6 +79,44 @@ func TestSignatureShapes(t *testing.T) {
 		}, code: CodeSignatureInvalid, detail: "SignatureValue"},
 		{name: "Reference URI without #", edit: replace(`URI="#_resp0001"`, `URI="x_resp0001"`), code: CodeSignatureMissing},
 
+		// Nothing else under SignedInfo: it is canonicalized before the
+		// public-key check (BenchmarkForgedSignedInfo).
+		{name: "elements inside DigestMethod", edit: replace(`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>`,
+			`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256">`+strings.Repeat("<e/>", 3)+`</ds:DigestMethod>`),
+			code: CodeSignatureInvalid, detail: "an element inside DigestMethod"},
+		{name: "an element inside DigestValue", edit: replace(`<ds:DigestValue>`, `<ds:DigestValue><e/>`),
+			code: CodeSignatureInvalid, detail: "an element inside DigestValue"},
+		{name: "an element inside SignatureMethod", edit: replace(`<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>`,
+			`<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"><ds:HMACOutputLength>128</ds:HMACOutputLength></ds:SignatureMethod>`),
+			code: CodeSignatureInvalid, detail: "inside SignatureMethod"},
+		{name: "an element inside the enveloped-signature transform", edit: replace(envelope,
+			`<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"><e/></ds:Transform>`),
+			code: CodeSignatureInvalid, detail: "inside a Transform"},
+		{name: "a foreign element in Transforms", edit: replace(envelope, envelope+`<e/>`),
+			code: CodeSignatureInvalid, detail: "in Transforms"},
+		{name: "two DigestMethods", edit: replace(`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>`,
+			`<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>`),
+			code: CodeSignatureInvalid, detail: "in Reference"},
+		{name: "Transforms after DigestMethod", edit: func(s string) string {
+			ts := between(s, "<ds:Transforms>", "</ds:Transforms>")
+			s = strings.Replace(s, ts, "", 1)
+			return strings.Replace(s, "<ds:DigestValue>", ts+"<ds:DigestValue>", 1)
+		}, code: CodeSignatureInvalid, detail: "in Reference"},
+		{name: "a second InclusiveNamespaces in the c14n transform", edit: replace(`PrefixList="ds saml samlp xs xsi"/>`,
+			`PrefixList="ds saml samlp xs xsi"/><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="ds"/>`),
+			code: CodeSignatureInvalid, detail: "more than one empty InclusiveNamespaces"},
+		{name: "an element inside InclusiveNamespaces", edit: replace(`PrefixList="ds saml samlp xs xsi"/>`, `PrefixList="ds saml samlp xs xsi"><e/></ec:InclusiveNamespaces>`),
+			code: CodeSignatureInvalid, detail: "more than one empty InclusiveNamespaces"},
+		{name: "a PrefixList longer than the bindings that can be in scope", edit: replace(`PrefixList="ds saml samlp xs xsi"`,
+			`PrefixList="ds saml samlp xs xsi`+strings.Repeat(" z", maxNSInScope)+`"`),
+			code: CodeSignatureInvalid, detail: "InclusiveNamespaces lists 17 prefixes"},
+		{name: "SignedInfo's PrefixList too long", edit: replace(`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>`,
+			`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="`+strings.Repeat("z ", maxNSInScope+1)+`"/></ds:CanonicalizationMethod>`),
+			code: CodeSignatureInvalid, detail: "InclusiveNamespaces lists 13 prefixes"},
+		{name: "SignedInfo's c14n method holding another element", edit: replace(`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>`,
+			`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><e/></ds:CanonicalizationMethod>`),
+			code: CodeSignatureInvalid, detail: "more than one empty InclusiveNamespaces"},
+
 		// Canonicalization and transforms outside the SAML profile.
 		{name: "inclusive c14n for SignedInfo", edit: replace(`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"`,
 			`<ds:CanonicalizationMethod Algorithm="`+incC14N+`"`), code: CodeUnsupportedAlgorithm, detail: "canonicalization method"},
