@@ -60,6 +60,11 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Add([]byte(strings.Replace(resp, "<samlp:Response ", "<samlp:Response"+ns.String()+" ", 1)))
 	f.Add([]byte(strings.Replace(resp, "<ds:KeyInfo>", "<ds:KeyInfo>"+strings.Repeat("<E/>", 500), 1)))
+	// Unused declarations named like the attributes that are read (a lax
+	// attribute lookup took them for the attributes: nsdecl_test.go).
+	f.Add([]byte(strings.NewReplacer(`<saml:Attribute Name="full_name"`, `<saml:Attribute xmlns:Name="roles" Name="full_name"`,
+		`<saml:Attribute Name="roles"`, `<saml:Attribute xmlns:Name="urn:x:hidden" Name="roles"`,
+		`<saml:Assertion `, `<saml:Assertion xmlns:ID="_fresh" `).Replace(resp)))
 
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a, tr, err := v.VerifyTrace(encode(in), Expect{RequestID: testRequestID})
