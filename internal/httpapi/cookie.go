@@ -23,21 +23,23 @@ import (
 const loginCookie = "__Host-samlflex_login"
 
 // legacyLoginCookie is the name before the __Host- cookie, scoped to the
-// account's ACS path. It is still read (and cleared) so that logins in
-// flight during an upgrade finish; remove it one release later.
+// account's ACS path. It is cleared when a browser still sends it, and
+// never read: without the __Host- prefix a sibling subdomain, or a network
+// attacker answering plain http on this host, can plant one, and a planted
+// login cookie (anyone can get a sealed value from the login link) binds
+// the victim's browser to the attacker's login: login CSRF. A login in
+// flight during the upgrade answers unknown_request and starts again.
 const legacyLoginCookie = "samlflex_login"
 
 // cookiePath is the legacy cookie's path (the ACS path without a base-URL
 // prefix), where it is cleared.
 func cookiePath(sid string) string { return samlflex.ACSPath(sid) }
 
-// loginCookieValue returns the value of the browser's login cookie, the
-// __Host- one first, or "" when it sent none.
+// loginCookieValue returns the value of the browser's __Host- login
+// cookie, or "" when it sent none.
 func loginCookieValue(r *http.Request) string {
-	for _, name := range []string{loginCookie, legacyLoginCookie} {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			return c.Value
-		}
+	if c, err := r.Cookie(loginCookie); err == nil {
+		return c.Value
 	}
 	return ""
 }
