@@ -26,6 +26,17 @@ func (s *Service) StartLogin(ctx context.Context, sid, relayState string) (*Logi
 	if err != nil {
 		return nil, err
 	}
+	// The link is anonymous and costs a store read, the cookie and, for an
+	// account that signs its AuthnRequests, an RSA signature: it shares
+	// the validations' admission limit, so a flood of links cannot take the
+	// CPUs the ACS is held to (server_busy past the queue).
+	if s.admit != nil {
+		release, err := s.admit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	return s.startLogin(ctx, acct, v, relayState, session.LoginState{})
 }
 

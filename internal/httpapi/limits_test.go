@@ -151,6 +151,33 @@ func TestServerBusy(t *testing.T) {
 	}
 }
 
+// TestLoginLinkAdmitted: the anonymous login link shares the ACS's
+// admission limit: with the only slot taken and no queue it answers 503
+// server_busy, and it works again once the slot is free.
+func TestLoginLinkAdmitted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
+		Logger: e.srv.cfg.Logger, ACSConcurrency: 1, ACSQueue: 0, ACSQueueWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func() *http.Response {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, samlflextest.ACSURL+"/login", nil))
+		return w.Result()
+	}
+	release, err := srv.limit.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, link(), http.StatusServiceUnavailable, samlflex.CodeServerBusy)
+	release()
+	if resp := link(); resp.StatusCode != http.StatusFound {
+		t.Fatalf("after release: %d %s", resp.StatusCode, resp.Header.Get("X-Samlflex-Error"))
+	}
+}
+
 // TestHostileBurstStaysWithinLimit: 8 expensive junk posts at once never
 // have more validations in flight than the limit, and each still gets
 // its refusal (they wait, they are not dropped).

@@ -138,3 +138,36 @@ func TestAuthnRequestSigned(t *testing.T) {
 		})
 	}
 }
+
+// TestDeflateStored: the stored-block DEFLATE stream inflates, with
+// compress/flate's reader, to the input, on both sides of the 65,535-byte
+// block limit; the login link's request is under one block.
+func TestDeflateStored(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 700, 1<<16 - 1, 1 << 16, 3<<16 + 7} {
+		in := bytes.Repeat([]byte("samlflex"), n/8+1)[:n]
+		enc := deflateStored(in)
+		if blocks := max(1, (n+1<<16-2)/(1<<16-1)); len(enc) != n+5*blocks {
+			t.Fatalf("%d bytes: encoded to %d, want %d (%d stored blocks)", n, len(enc), n+5*blocks, blocks)
+		}
+		out, err := io.ReadAll(flate.NewReader(bytes.NewReader(enc)))
+		if err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("%d bytes: inflated %d bytes, err %v", n, len(out), err)
+		}
+	}
+}
+
+// BenchmarkAuthnRequest is the login link's AuthnRequest, unsigned (the
+// default): its allocations were 800 KB with compress/flate's writer.
+func BenchmarkAuthnRequest(b *testing.B) {
+	urls, err := URLsFor("https://sso.example.com/", testSID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewAuthnRequest(AuthnRequestOptions{IdPSSOURL: "https://acme.my.salesforce.com/idp/endpoint/HttpRedirect", URLs: urls, Now: testNow}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
