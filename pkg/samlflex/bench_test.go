@@ -212,3 +212,42 @@ func BenchmarkForgedSignedInfo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNamespaceWalk is an unsigned response built to make namespace
+// lookups costly (found in a red-team review): 830 empty ds:Signature
+// elements under a chain of 28 elements with 32 attributes each, inside
+// Advice, within every bound of limits.go. Each element named Signature
+// is looked up on every walk for signatures; etree's NamespaceURI read
+// every attribute of every ancestor each time: 11 ms per request. With
+// namespaceOf a lookup reads only declarations.
+func BenchmarkNamespaceWalk(b *testing.B) {
+	v := newTestVerifier(b, testAccount(b), testNow)
+	doc := templateSignature.ReplaceAllString(string(readTestdata(b, "response-signed.xml")), "")
+	var advice strings.Builder
+	advice.WriteString(`<saml:Advice>`)
+	for range 28 {
+		advice.WriteString("<e")
+		for i := range maxAttrsPerElement {
+			fmt.Fprintf(&advice, " a%d=''", i)
+		}
+		advice.WriteString(">")
+	}
+	advice.WriteString(strings.Repeat("<ds:Signature/>", 830) + strings.Repeat("</e>", 28) + `</saml:Advice>`)
+	for _, r := range [][2]string{
+		{"<samlp:Response ", `<samlp:Response xmlns:ds="http://www.w3.org/2000/09/xmldsig#" `},
+		{"<saml:AuthnStatement", advice.String() + "<saml:AuthnStatement"},
+	} {
+		if !strings.Contains(doc, r[0]) {
+			b.Fatalf("%q not in the fixture", r[0])
+		}
+		doc = strings.Replace(doc, r[0], r[1], 1)
+	}
+	in := encode([]byte(doc))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := v.Verify(in, Expect{RequestID: testRequestID}); CodeOf(err) != CodeSignatureMissing {
+			b.Fatalf("got %v", err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 )
 
 // A namespace declaration that nothing uses, xmlns:Name="...", is left out
@@ -205,7 +208,8 @@ func TestUnusedDeclarationAttacks(t *testing.T) {
 // TestNoLaxAttributeLookup keeps etree's SelectAttr and SelectAttrValue,
 // which match an attribute's local name under any prefix (namespace
 // declarations included), out of the package's code: attrValue reads
-// unqualified attributes only.
+// unqualified attributes only. It also keeps out etree's NamespaceURI,
+// whose cost is every attribute of every ancestor (namespaceOf).
 func TestNoLaxAttributeLookup(t *testing.T) {
 	t.Parallel()
 	fset := token.NewFileSet()
@@ -222,10 +226,54 @@ func TestNoLaxAttributeLookup(t *testing.T) {
 			t.Fatal(err)
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
-			if sel, ok := n.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "SelectAttr") {
+			sel, ok := n.(*ast.SelectorExpr)
+			switch {
+			case !ok:
+			case strings.HasPrefix(sel.Sel.Name, "SelectAttr"):
 				t.Errorf("%s: %s matches any prefix; use attrValue", fset.Position(sel.Pos()), sel.Sel.Name)
+			case sel.Sel.Name == "NamespaceURI":
+				t.Errorf("%s: NamespaceURI reads every ancestor's attributes; use namespaceOf", fset.Position(sel.Pos()))
 			}
 			return true
 		})
+	}
+}
+
+// TestNamespaceOfMatchesEtree: namespaceOf, which stops at an element's
+// first attribute that is not a declaration, answers what etree's full
+// NamespaceURI walk answers, for every element of every fixture and of a
+// document whose declarations come after other attributes in the source
+// (parseXML moves them first).
+func TestNamespaceOfMatchesEtree(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	docs := map[string][]byte{"declarations last": []byte(`<a:R b="1" xmlns:a="urn:a" c="2" xmlns="urn:d"><E x="1" xmlns:a="urn:a2"><a:F/><G xmlns="" y="2"/></E><a:H z="3" xmlns:z="urn:z"/></a:R>`)}
+	for _, f := range files {
+		docs[f] = readTestdata(t, filepath.Base(f))
+	}
+	for name, doc := range docs {
+		parsed, err := parseXML(doc)
+		if err != nil {
+			continue // refused fixtures (encoding, DTD) have no tree
+		}
+		root := parsed.Root()
+		var walk func(e *etree.Element)
+		n := 0
+		walk = func(e *etree.Element) {
+			n++
+			if got, want := namespaceOf(e), e.NamespaceURI(); got != want {
+				t.Errorf("%s: <%s> namespaceOf %q, etree %q", name, e.FullTag(), got, want)
+			}
+			for _, c := range e.ChildElements() {
+				walk(c)
+			}
+		}
+		walk(root)
+		if n < 2 {
+			t.Errorf("%s: walked %d elements", name, n)
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -128,6 +129,12 @@ func parseXML(raw []byte) (*etree.Document, error) {
 				}
 				el.CreateAttr(key, a.Value)
 			}
+			// Declarations first (exclusive c14n orders attributes itself,
+			// and nothing reads them by position): namespaceOf stops at the
+			// first attribute that is not one.
+			slices.SortStableFunc(el.Attr, func(a, b etree.Attr) int {
+				return cmpBool(!isNSDecl(&a), !isNSDecl(&b))
+			})
 			if len(stack) == 0 {
 				doc.AddChild(el)
 			} else {
@@ -238,4 +245,15 @@ func sameAttr(a, b xml.Name, bindings []binding) bool {
 		return false
 	}
 	return attrNamespace(a.Space, bindings) == attrNamespace(b.Space, bindings)
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

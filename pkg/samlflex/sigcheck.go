@@ -62,7 +62,7 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 	var si, sv, ki *etree.Element
 	objects := false
 	for _, c := range sig.ChildElements() {
-		if c.NamespaceURI() != nsDSig {
+		if namespaceOf(c) != nsDSig {
 			return bad("%s is not an XML-DSig element", describe(c))
 		}
 		switch {
@@ -85,7 +85,7 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 	var ref *etree.Element
 	for i, c := range si.ChildElements() {
 		switch {
-		case c.NamespaceURI() != nsDSig:
+		case namespaceOf(c) != nsDSig:
 			return bad("%s in SignedInfo", describe(c))
 		case i == 0 && c.Tag == "CanonicalizationMethod":
 			alg := attrValue(c, "Algorithm")
@@ -166,7 +166,7 @@ func checkSignedInfoShape(si *etree.Element) error {
 				for len(want) > 0 && want[0] != r.Tag {
 					want = want[1:]
 				}
-				if len(want) == 0 || r.NamespaceURI() != nsDSig {
+				if len(want) == 0 || namespaceOf(r) != nsDSig {
 					return bad("%s in Reference (want [Transforms] DigestMethod DigestValue, once each)", describe(r))
 				}
 				want = want[1:]

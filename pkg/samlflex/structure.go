@@ -209,7 +209,7 @@ func singleAssertion(root *etree.Element) (*etree.Element, error) {
 	walk = func(e *etree.Element) {
 		for _, c := range e.ChildElements() {
 			switch {
-			case c.Tag == "Assertion" && c.NamespaceURI() == nsAssertion:
+			case c.Tag == "Assertion" && namespaceOf(c) == nsAssertion:
 				found = append(found, c)
 			case c.Tag == "EncryptedAssertion":
 				encrypted = true
