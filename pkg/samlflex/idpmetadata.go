@@ -151,6 +151,16 @@ func earliest(a, b time.Time) time.Time {
 // document with several IdPs and no choice is refused rather than guessed:
 // trusting the wrong IdP's certificate would let its users into Flex.
 func chooseEntity(all []candidate, entityID string) (candidate, error) {
+	// One entityID names one entity: with two, which one's keys to trust
+	// would be the order of the file, not the admin's choice.
+	ids := map[string]bool{}
+	for _, c := range all {
+		if ids[c.entity.EntityID] {
+			return candidate{}, metadataError("The metadata lists the same entityID twice, so samlflex cannot tell which entity's keys to trust. Download the identity provider's own metadata.",
+				"entityID %q twice", truncateDetail(c.entity.EntityID))
+		}
+		ids[c.entity.EntityID] = true
+	}
 	var idps []candidate
 	for _, c := range all {
 		if c.entity.IDPSSODescriptor != nil {

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
+
+	"github.com/russellhaering/gosaml2/types"
 )
 
 // Bounds on the XML work of an IdP metadata import. They are generous for
@@ -35,6 +39,10 @@ func scanMetadata(raw []byte) (string, error) {
 	// read: gosaml2's type holds one, and encoding/xml would silently merge
 	// a second one's keys and endpoints into it.
 	roles := 0
+	// parents holds the names of the open elements, to place
+	// EntityDescriptor (below).
+	var parents []xml.Name
+	readNames := metadataAttrNames()
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -71,7 +79,28 @@ func scanMetadata(raw []byte) (string, error) {
 						"<%s> repeats attribute %s", truncateDetail(t.Name.Local), truncateDetail(a.Name.Local))
 				}
 				seen[a.Name] = struct{}{}
+				// encoding/xml gives a struct field tagged "use,attr" any
+				// attribute named use, whatever its prefix, xmlns:use
+				// included, and the last one wins: x:use="signing" after
+				// use="encryption" made an encryption key a trusted
+				// signing certificate, and xmlns:entityID replaced the
+				// entityID that the admin sees.
+				if a.Name.Space != "" && readNames[a.Name.Local] {
+					return "", metadataError("An element of the IdP metadata carries a prefixed attribute or namespace declaration named like one samlflex reads, so what samlflex reads could differ from what other tools show. Download the metadata again; save the file as downloaded, without editing it.",
+						"<%s> has %s:%s", truncateDetail(t.Name.Local), truncateDetail(a.Name.Space), truncateDetail(a.Name.Local))
+				}
 			}
+			// An EntityDescriptor is the root or a child of an
+			// EntitiesDescriptor: encoding/xml ignores one nested anywhere
+			// else, but it reset the IDPSSODescriptor count below, and a
+			// second IDPSSODescriptor was merged into the first.
+			if t.Name.Space == mdNamespace && t.Name.Local == "EntityDescriptor" && len(parents) > 0 {
+				if p := parents[len(parents)-1]; p.Space != mdNamespace || p.Local != "EntitiesDescriptor" {
+					return "", metadataError("The IdP metadata has an EntityDescriptor inside another element than an EntitiesDescriptor, which SAML metadata does not allow. Download the metadata again; save the file as downloaded, without editing it.",
+						"<EntityDescriptor> inside <%s>", truncateDetail(p.Local))
+				}
+			}
+			parents = append(parents, t.Name)
 			elements++
 			depth++
 			if elements > maxMetadataElements || depth > maxMetadataDepth {
@@ -98,10 +127,47 @@ func scanMetadata(raw []byte) (string, error) {
 			}
 		case xml.EndElement:
 			depth--
+			parents = parents[:len(parents)-1]
 		}
 	}
 	if root == "" {
 		return "", metadataError("The IdP metadata is empty or not XML: it has no XML element.", "no root element")
 	}
 	return root, nil
+}
+
+// metadataAttrNames returns the local name of every attribute that
+// ParseIdPMetadata's decoding reads: the ",attr" fields of gosaml2's
+// metadata types, found by walking them, so that a field a gosaml2
+// upgrade adds is covered.
+func metadataAttrNames() map[string]bool {
+	names := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("xml")
+			if name, opts, _ := strings.Cut(tag, ","); strings.Contains(","+opts+",", ",attr,") {
+				if _, local, ok := strings.Cut(name, " "); ok {
+					name = local
+				}
+				if name == "" {
+					name = f.Name
+				}
+				names[name] = true
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[types.EntityDescriptor]())
+	walk(reflect.TypeFor[entitiesDescriptor]())
+	return names
 }

@@ -307,6 +307,14 @@ func TestParseIdPMetadataRefusals(t *testing.T) {
 		{"certificate not DER", edit(cur, "AAAA"+cur[40:]), "", time.Time{}, CodeInvalidConfig, "cannot be read", "signing certificate 1"},
 		{"second certificate bad", idpmdEntity("https://a.example.com", "", cur, "AAAA"), "", time.Time{}, CodeInvalidConfig, "cannot be read", "signing certificate 2"},
 		{"only expired certificates", idpmdEntity("https://a.example.com", "", expired), "", time.Time{}, CodeCertificateExpired, "Every signing certificate in the IdP metadata has expired", "2025-01-01"},
+		// encoding/xml hands a prefixed attribute, or a namespace
+		// declaration, to the struct field of the same local name.
+		{"prefixed entityID", edit(`entityID="https://acme.my.salesforce.com"`, `entityID="https://acme.my.salesforce.com" xmlns:x="urn:x" x:entityID="https://evil.example"`), "", time.Time{}, CodeInvalidConfig, "prefixed attribute or namespace declaration", "urn:x:entityID"},
+		{"declaration named entityID", edit(`entityID="https://acme.my.salesforce.com"`, `xmlns:entityID="https://evil.example" entityID="https://acme.my.salesforce.com"`), "", time.Time{}, CodeInvalidConfig, "prefixed attribute or namespace declaration", "xmlns:entityID"},
+		{"prefixed use makes an encryption key signing", edit(`<md:KeyDescriptor use="signing">`, `<md:KeyDescriptor xmlns:x="urn:x" use="encryption" x:use="signing">`), "", time.Time{}, CodeInvalidConfig, "prefixed attribute or namespace declaration", "urn:x:use"},
+		{"prefixed Location", edit(`Location="https://acme.my.salesforce.com/idp/endpoint/HttpRedirect"`, `Location="https://acme.my.salesforce.com/idp/endpoint/HttpRedirect" xmlns:x="urn:x" x:Location="https://evil.example/sso"`), "", time.Time{}, CodeInvalidConfig, "prefixed attribute or namespace declaration", "urn:x:Location"},
+		{"an EntityDescriptor nested between two IDPSSODescriptors", edit("</md:EntityDescriptor>", `<md:Extensions><md:EntityDescriptor entityID="https://x.example"/></md:Extensions><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>`), "", time.Time{}, CodeInvalidConfig, "inside another element", "inside <Extensions>"},
+		{"the same entityID twice", idpmdGroup("", a, strings.Replace(b, "https://b.example.com", "https://a.example.com", 1)), "https://a.example.com", time.Time{}, CodeInvalidConfig, "same entityID twice", "https://a.example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
