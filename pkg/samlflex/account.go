@@ -24,6 +24,11 @@ const (
 	DefaultFullNameAttr     = "full_name"
 	DefaultRolesAttr        = "roles"
 	DefaultEmailAttr        = "email"
+	// MaxIdPCertificates bounds the trusted certificates of an account: a
+	// response without KeyInfo is verified against each in turn, so 300
+	// certificates imported from metadata made a forged response cost
+	// 300 RSA verifications. A rollover needs two.
+	MaxIdPCertificates = 8
 	// MaxClockSkew bounds the skew setting: a longer window would make
 	// captured assertions useful to an attacker for too long.
 	MaxClockSkew = 15 * time.Minute
@@ -259,6 +264,9 @@ func (a *Account) Validate(now time.Time) error {
 	}
 	if len(a.IdPCertificates) == 0 {
 		add("idp_certificates", "at least one IdP certificate is required: download it in Salesforce under Setup, Identity Provider, Download Certificate")
+	}
+	if len(a.IdPCertificates) > MaxIdPCertificates {
+		add("idp_certificates", "at most %d IdP certificates: keep the one in use and the one it rolls over to (a response without KeyInfo is checked against each, so every one costs a signature check)", MaxIdPCertificates)
 	}
 	for i, c := range a.IdPCertificates {
 		cert, err := ParseCertificate(c)

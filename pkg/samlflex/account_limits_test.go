@@ -2,6 +2,7 @@ package samlflex
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,8 @@ func TestAccountValidateLimits(t *testing.T) {
 		{"Flex delivery URL set and valid", func(a *Account) { a.Flex.DeliveryURL = "https://flex.example.com/deliver" }, ""},
 		{"Flex delivery URL not absolute", func(a *Account) { a.Flex.DeliveryURL = "flex.example.com/deliver" }, "flex.delivery_url"},
 		{"mapping attribute with spaces", func(a *Account) { a.RolesAttribute = " roles" }, "roles_attribute"},
+		{"IdP certificates at the maximum", func(a *Account) { a.IdPCertificates = slices.Repeat(a.IdPCertificates[:1], MaxIdPCertificates) }, ""},
+		{"IdP certificates over the maximum", func(a *Account) { a.IdPCertificates = slices.Repeat(a.IdPCertificates[:1], MaxIdPCertificates+1) }, "idp_certificates"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
