@@ -122,11 +122,10 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
-// TestServerBusy: past the queue, the ACS answers 503 server_busy with
-// Retry-After, before it validates anything.
-func TestServerBusy(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, nil)
+// fullServer returns a server for e with one admission slot, no queue,
+// and that slot taken: release frees it.
+func fullServer(t *testing.T, e *env) (*Server, func()) {
+	t.Helper()
 	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
 		Logger: e.srv.cfg.Logger, ACSConcurrency: 1, ACSQueue: 0, ACSQueueWait: time.Second})
 	if err != nil {
@@ -136,6 +135,15 @@ func TestServerBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, release
+}
+
+// TestServerBusy: past the queue, the ACS answers 503 server_busy with
+// Retry-After, before it validates anything.
+func TestServerBusy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	srv, release := fullServer(t, e)
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, acsPost(t, samlflextest.Golden(t, "response-signed.b64"), "", e.cookie(t, sid, goldenReqID, now.Add(time.Minute))))
 	resp := w.Result()
@@ -157,19 +165,11 @@ func TestServerBusy(t *testing.T) {
 func TestLoginLinkAdmitted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	srv, err := New(Config{BaseURL: base, Store: e.st, Keys: samlflextest.StaticKeys{Set: e.set}, Now: func() time.Time { return now },
-		Logger: e.srv.cfg.Logger, ACSConcurrency: 1, ACSQueue: 0, ACSQueueWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, release := fullServer(t, e)
 	link := func() *http.Response {
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, samlflextest.ACSURL+"/login", nil))
 		return w.Result()
-	}
-	release, err := srv.limit.acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
 	}
 	wantError(t, link(), http.StatusServiceUnavailable, samlflex.CodeServerBusy)
 	release()
