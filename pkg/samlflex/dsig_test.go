@@ -233,3 +233,24 @@ func TestMethodAndDigestNotInterchangeable(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefixListBound: an InclusiveNamespaces PrefixList may name exactly
+// maxNSInScope prefixes (as many as can be in scope), not one more.
+func TestPrefixListBound(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{maxNSInScope, maxNSInScope + 1} {
+		doc := `<m xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces PrefixList="` +
+			strings.Repeat("p #default ", n/2) + strings.Repeat("q", n%2) + `"/></m>`
+		parsed, err := parseXML([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := prefixList(parsed.Root())
+		switch {
+		case n <= maxNSInScope && (err != nil || len(list) != n || list[1] != ""):
+			t.Errorf("%d prefixes: %q, %v", n, list, err)
+		case n > maxNSInScope && (err == nil || CodeOf(err) != CodeSignatureInvalid):
+			t.Errorf("%d prefixes accepted: %q, %v", n, list, err)
+		}
+	}
+}
