@@ -31,36 +31,22 @@ import (
 // editing the test.
 func readAttributeNames(t *testing.T) []string {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, f := range files {
-		if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f.Name(), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) < 2 {
-				return true
-			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || (id.Name != "attrValue" && id.Name != "timeAttr") {
-				return true
-			}
-			if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if s, err := strconv.Unquote(lit.Value); err == nil && !slices.Contains(names, s) {
-					names = append(names, s)
-				}
-			}
+	inspectPackage(t, func(_ *token.FileSet, n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) < 2 {
 			return true
-		})
-	}
+		}
+		if id, ok := call.Fun.(*ast.Ident); !ok || (id.Name != "attrValue" && id.Name != "timeAttr") {
+			return true
+		}
+		if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if s, err := strconv.Unquote(lit.Value); err == nil && !slices.Contains(names, s) {
+				names = append(names, s)
+			}
+		}
+		return true
+	})
 	slices.Sort(names)
 	for _, must := range []string{"Algorithm", "AuthnInstant", "Destination", "ID", "InResponseTo", "IssueInstant",
 		"Method", "Name", "NotOnOrAfter", "PrefixList", "Recipient", "URI", "Value", "Version"} {
@@ -212,6 +198,22 @@ func TestUnusedDeclarationAttacks(t *testing.T) {
 // whose cost is every attribute of every ancestor (namespaceOf).
 func TestNoLaxAttributeLookup(t *testing.T) {
 	t.Parallel()
+	inspectPackage(t, func(fset *token.FileSet, n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		switch {
+		case !ok:
+		case strings.HasPrefix(sel.Sel.Name, "SelectAttr"):
+			t.Errorf("%s: %s matches any prefix; use attrValue", fset.Position(sel.Pos()), sel.Sel.Name)
+		case sel.Sel.Name == "NamespaceURI":
+			t.Errorf("%s: NamespaceURI reads every ancestor's attributes; use namespaceOf", fset.Position(sel.Pos()))
+		}
+		return true
+	})
+}
+
+// inspectPackage walks the syntax of the package's non-test files.
+func inspectPackage(t *testing.T, visit func(*token.FileSet, ast.Node) bool) {
+	t.Helper()
 	fset := token.NewFileSet()
 	files, err := os.ReadDir(".")
 	if err != nil {
@@ -225,17 +227,7 @@ func TestNoLaxAttributeLookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ast.Inspect(file, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			switch {
-			case !ok:
-			case strings.HasPrefix(sel.Sel.Name, "SelectAttr"):
-				t.Errorf("%s: %s matches any prefix; use attrValue", fset.Position(sel.Pos()), sel.Sel.Name)
-			case sel.Sel.Name == "NamespaceURI":
-				t.Errorf("%s: NamespaceURI reads every ancestor's attributes; use namespaceOf", fset.Position(sel.Pos()))
-			}
-			return true
-		})
+		ast.Inspect(file, func(n ast.Node) bool { return visit(fset, n) })
 	}
 }
 
