@@ -30,6 +30,11 @@ type Server struct {
 	accounts atomic.Int64
 	// one is held for each request of every HTTPClient; see HTTPClient.
 	one sync.Mutex
+	// transport is the server's own connection pool. Not
+	// http.DefaultTransport: every httptest.Server.Close in the process
+	// closes that one's idle connections, and a test's clients should not
+	// share connections with unrelated tests.
+	transport *http.Transport
 }
 
 // URL is the endpoint to give an SDK client (BaseEndpoint).
@@ -50,7 +55,7 @@ func (s *Server) HTTPClient() *http.Client {
 	// 12 digits, as AWS account IDs are; the prefix keeps clear of moto's
 	// default account 123456789012.
 	id := fmt.Sprintf("9%011d", s.accounts.Add(1))
-	return &http.Client{Transport: &accountTransport{id: id, one: &s.one, next: http.DefaultTransport}}
+	return &http.Client{Transport: &accountTransport{id: id, one: &s.one, next: s.transport}}
 }
 
 type accountTransport struct {
@@ -95,7 +100,8 @@ func start() (*Server, error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	s := &Server{url: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, exited: exited}
+	s := &Server{url: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, exited: exited,
+		transport: http.DefaultTransport.(*http.Transport).Clone()}
 	deadline := time.Now().Add(startTimeout)
 	for {
 		// moto answers its own API once the server is up; a plain TCP
@@ -125,6 +131,7 @@ func start() (*Server, error) {
 func (s *Server) stop() {
 	_ = s.cmd.Process.Kill()
 	<-s.exited
+	s.transport.CloseIdleConnections()
 }
 
 // unavailable skips t, or fails it under CI=true, because moto_server
