@@ -56,14 +56,11 @@ type sigParts struct {
 // signature_invalid; the algorithms were already checked by
 // checkAlgorithms.
 func readSignature(sig *etree.Element) (*sigParts, error) {
-	bad := func(format string, args ...any) (*sigParts, error) {
-		return nil, Errorf(CodeSignatureInvalid, "signature is malformed: "+format, args...)
-	}
 	var si, sv, ki *etree.Element
 	objects := false
 	for _, c := range sig.ChildElements() {
 		if namespaceOf(c) != nsDSig {
-			return bad("%s is not an XML-DSig element", describe(c))
+			return nil, malformed("%s is not an XML-DSig element", describe(c))
 		}
 		switch {
 		case c.Tag == "SignedInfo" && si == nil:
@@ -75,22 +72,22 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 		case c.Tag == "Object" && sv != nil:
 			objects = true
 		default:
-			return bad("unexpected %s in ds:Signature", truncateDetail(c.Tag))
+			return nil, malformed("unexpected %s in ds:Signature", truncateDetail(c.Tag))
 		}
 	}
 	if si == nil || sv == nil {
-		return bad("ds:Signature needs a SignedInfo and a SignatureValue")
+		return nil, malformed("ds:Signature needs a SignedInfo and a SignatureValue")
 	}
 	p := &sigParts{signedInfo: si, keyInfo: ki != nil}
 	var ref *etree.Element
 	for i, c := range si.ChildElements() {
 		switch {
 		case namespaceOf(c) != nsDSig:
-			return bad("%s in SignedInfo", describe(c))
+			return nil, malformed("%s in SignedInfo", describe(c))
 		case i == 0 && c.Tag == "CanonicalizationMethod":
 			alg := attrValue(c, "Algorithm")
 			if !excC14NAlgorithm(alg) {
-				return bad("canonicalization method %q", truncateDetail(alg))
+				return nil, malformed("canonicalization method %q", truncateDetail(alg))
 			}
 			inclusive, err := prefixList(c)
 			if err != nil {
@@ -102,11 +99,11 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 		case i == 2 && c.Tag == "Reference":
 			ref = c
 		default:
-			return bad("%s at position %d of SignedInfo (one CanonicalizationMethod, SignatureMethod and Reference)", c.Tag, i+1)
+			return nil, malformed("%s at position %d of SignedInfo (one CanonicalizationMethod, SignatureMethod and Reference)", c.Tag, i+1)
 		}
 	}
 	if ref == nil {
-		return bad("SignedInfo has no Reference")
+		return nil, malformed("SignedInfo has no Reference")
 	}
 	if err := checkTransforms(ref); err != nil {
 		return nil, err
@@ -122,19 +119,25 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 	p.refC14N = c14nOptions{comments: attrValue(ts[1], "Algorithm") == algExcC14NWithComments, inclusive: inclusive}
 	dm, dv := childElems(ref, nsDSig, "DigestMethod"), childElems(ref, nsDSig, "DigestValue")
 	if len(dm) != 1 || len(dv) != 1 {
-		return bad("Reference needs one DigestMethod and one DigestValue")
+		return nil, malformed("Reference needs one DigestMethod and one DigestValue")
 	}
 	p.digestAlg = attrValue(dm[0], "Algorithm")
 	if p.digest, err = base64Text(dv[0]); err != nil {
-		return bad("DigestValue: %v", err)
+		return nil, malformed("DigestValue: %v", err)
 	}
 	if p.value, err = base64Text(sv); err != nil {
-		return bad("SignatureValue: %v", err)
+		return nil, malformed("SignatureValue: %v", err)
 	}
 	if ki != nil {
 		p.keyDER = keyInfoDER(ki)
 	}
 	return p, nil
+}
+
+// malformed is the signature_invalid of a ds:Signature whose shape is not
+// the SAML profile's.
+func malformed(format string, args ...any) error {
+	return Errorf(CodeSignatureInvalid, "signature is malformed: "+format, args...)
 }
 
 // checkSignedInfoShape refuses any element under SignedInfo that the SAML
@@ -147,9 +150,6 @@ func readSignature(sig *etree.Element) (*sigParts, error) {
 // under DigestMethod with a 16 KB PrefixList once cost 270 ms
 // (BenchmarkForgedSignedInfo).
 func checkSignedInfoShape(si *etree.Element) error {
-	bad := func(format string, args ...any) error {
-		return Errorf(CodeSignatureInvalid, "signature is malformed: "+format, args...)
-	}
 	for _, c := range si.ChildElements() {
 		switch c.Tag {
 		case "CanonicalizationMethod":
@@ -158,7 +158,7 @@ func checkSignedInfoShape(si *etree.Element) error {
 			}
 		case "SignatureMethod":
 			if len(c.ChildElements()) > 0 {
-				return bad("an element inside SignatureMethod")
+				return malformed("an element inside SignatureMethod")
 			}
 		case "Reference":
 			want := []string{"Transforms", "DigestMethod", "DigestValue"}
@@ -167,26 +167,26 @@ func checkSignedInfoShape(si *etree.Element) error {
 					want = want[1:]
 				}
 				if len(want) == 0 || namespaceOf(r) != nsDSig {
-					return bad("%s in Reference (want [Transforms] DigestMethod DigestValue, once each)", describe(r))
+					return malformed("%s in Reference (want [Transforms] DigestMethod DigestValue, once each)", describe(r))
 				}
 				want = want[1:]
 				switch r.Tag {
 				case "Transforms":
 					for _, t := range r.ChildElements() {
 						if !isElem(t, nsDSig, "Transform") {
-							return bad("%s in Transforms", describe(t))
+							return malformed("%s in Transforms", describe(t))
 						}
 						if excC14NAlgorithm(attrValue(t, "Algorithm")) {
 							if err := onlyInclusiveNamespaces(t); err != nil {
 								return err
 							}
 						} else if len(t.ChildElements()) > 0 {
-							return bad("an element inside a Transform")
+							return malformed("an element inside a Transform")
 						}
 					}
 				default: // DigestMethod, DigestValue
 					if len(r.ChildElements()) > 0 {
-						return bad("an element inside %s", r.Tag)
+						return malformed("an element inside %s", r.Tag)
 					}
 				}
 			}
@@ -203,7 +203,7 @@ func onlyInclusiveNamespaces(m *etree.Element) error {
 		return nil
 	}
 	if len(cs) > 1 || !isElem(cs[0], algExcC14N, "InclusiveNamespaces") || len(cs[0].ChildElements()) > 0 {
-		return Errorf(CodeSignatureInvalid, "signature is malformed: %s holds more than one empty InclusiveNamespaces", m.Tag)
+		return malformed("%s holds more than one empty InclusiveNamespaces", m.Tag)
 	}
 	return nil
 }
@@ -219,7 +219,7 @@ func prefixList(method *etree.Element) ([]string, error) {
 	}
 	out := strings.Fields(attrValue(in, "PrefixList"))
 	if len(out) > maxNSInScope {
-		return nil, Errorf(CodeSignatureInvalid, "signature is malformed: InclusiveNamespaces lists %d prefixes, at most %d can be in scope", len(out), maxNSInScope)
+		return nil, malformed("InclusiveNamespaces lists %d prefixes, at most %d can be in scope", len(out), maxNSInScope)
 	}
 	for i, p := range out {
 		if p == "#default" {
