@@ -115,3 +115,17 @@ func countElements(t testing.TB, doc []byte) int {
 	walk(d.Root())
 	return n
 }
+
+// replaceEach returns doc with each old text of edits (old, new, old,
+// new, ...) replaced once by the new text that follows it; every old text
+// must be there.
+func replaceEach(t testing.TB, doc string, edits ...string) string {
+	t.Helper()
+	for i := 0; i < len(edits); i += 2 {
+		if !strings.Contains(doc, edits[i]) {
+			t.Fatalf("the document lacks %q", edits[i])
+		}
+		doc = strings.Replace(doc, edits[i], edits[i+1], 1)
+	}
+	return doc
+}

@@ -167,13 +167,7 @@ func TestUnusedDeclarationAttacks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			doc := string(readTestdata(t, tc.file))
-			tampered := doc
-			for i := 0; i < len(tc.edits); i += 2 {
-				if !strings.Contains(tampered, tc.edits[i]) {
-					t.Fatalf("%q not in %s", tc.edits[i], tc.file)
-				}
-				tampered = strings.Replace(tampered, tc.edits[i], tc.edits[i+1], 1)
-			}
+			tampered := replaceEach(t, doc, tc.edits...)
 			now := tc.now
 			if now.IsZero() {
 				now = testNow

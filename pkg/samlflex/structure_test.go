@@ -38,16 +38,7 @@ func TestStrictStructure(t *testing.T) {
 	// signed applies the edits to the unsigned golden response, then signs
 	// the Response.
 	signed := func(edits ...string) func(*testing.T) []byte {
-		return func(t *testing.T) []byte {
-			doc := unsignedTemplate(t, "response-signed.xml")
-			for i := 0; i < len(edits); i += 2 {
-				if !strings.Contains(doc, edits[i]) {
-					t.Fatalf("template lacks %q", edits[i])
-				}
-				doc = strings.Replace(doc, edits[i], edits[i+1], 1)
-			}
-			return goSign(t, doc, "idp-rsa", false, true)
-		}
+		return func(t *testing.T) []byte { return signedVariant(t, edits...) }
 	}
 	inEnvelope := func(from, to string) func(*testing.T) []byte {
 		return func(t *testing.T) []byte {

@@ -271,14 +271,7 @@ func runTraceCases(t *testing.T, tests []traceCase) {
 // replaced by the new one that follows it, signed again (Response).
 func signedVariant(t *testing.T, edits ...string) []byte {
 	t.Helper()
-	doc := unsignedTemplate(t, "response-signed.xml")
-	for i := 0; i < len(edits); i += 2 {
-		if !strings.Contains(doc, edits[i]) {
-			t.Fatalf("template lacks %q", edits[i])
-		}
-		doc = strings.Replace(doc, edits[i], edits[i+1], 1)
-	}
-	return goSign(t, doc, "idp-rsa", false, true)
+	return goSign(t, replaceEach(t, unsignedTemplate(t, "response-signed.xml"), edits...), "idp-rsa", false, true)
 }
 
 // Attributes and elements of the golden response that the cases below
