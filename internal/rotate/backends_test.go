@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -104,15 +103,7 @@ var motoBackend = secretsBackend{name: "moto", open: func(t *testing.T) *service
 	hc := srv.HTTPClient() // one account for all clients of this service
 	return &service{
 		overwritesPending: true,
-		// At least the SDK's default attempts: no fault is injected on
-		// moto, and Go's HTTP/1 client can lose a connection to a real
-		// server between the answer's headers and its body ("use of
-		// closed network connection" with status 200, seen once in CI;
-		// aws-sdk-go-v2#2737 traces it to net/http's read and write
-		// loops), which the SDK retries in production.
-		newClient: func(attempts int) *secretsmanager.Client {
-			return sdkClient(srv.URL(), hc, max(attempts, retry.DefaultMaxAttempts))
-		},
+		newClient:         func(attempts int) *secretsmanager.Client { return sdkClient(srv.URL(), hc, attempts) },
 		// moto turns rotation on when RotateSecret sets a schedule. Doing
 		// that before the secret has a value matters: on a secret with a
 		// value, RotateSecret without a function makes a new, empty
