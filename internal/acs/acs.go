@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/session"
@@ -107,6 +108,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		samlflex.TraceOf(err).CheckMapping(acct.Mapping())
 		return nil, err
 	}
+	if h := s.assertions.ReplayHorizon(); predatesHorizon(h, a, acct, state) {
+		// The store may have lost the record of this response's use in a
+		// crash: grant nothing on it, start a fresh login instead.
+		s.logger.InfoContext(ctx, "replay_horizon_bounce", "request_id", in.LogID, "account_sid", acct.AccountSID,
+			"assertion_id", Clip(a.ID), "unsolicited", a.Unsolicited, "replay_horizon", h.UTC().Format(time.RFC3339Nano),
+			"why", "the data store's machine went down while it was open: a response that could predate the restart is answered with a fresh login")
+		return s.bounce(ctx, in, acct, v, a, a.Unsolicited && state.RecentlyBounced(now))
+	}
 	if a.Unsolicited && acct.IdPInitiatedEffective() == samlflex.IdPInitiatedBounce {
 		return s.bounce(ctx, in, acct, v, a, state.RecentlyBounced(now))
 	}
@@ -165,6 +174,32 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
 	}
 	return res, nil
+}
+
+// predatesHorizon reports whether a verified response could have been
+// used before the store's replay horizon h (store.Assertions), whose
+// record of used IDs may miss it: a response to a login started under
+// another horizon (the cookie's stamp; a login started before the crash
+// has none or an older one), or an unsolicited response issued before h
+// plus the clock skew (the IdP's clock may run that far ahead of ours).
+// The stamp, not a time, decides for solicited responses, so a clock set
+// back after the restart cannot make a fresh login look old and loop.
+func predatesHorizon(h time.Time, a *samlflex.Assertion, acct *samlflex.Account, st session.LoginState) bool {
+	switch {
+	case h.IsZero():
+		return false
+	case a.Unsolicited:
+		return a.IssueInstant.Before(h.Add(acct.Skew()))
+	}
+	return st.Horizon != horizonStamp(h)
+}
+
+// horizonStamp is a replay horizon as the login cookie keeps it.
+func horizonStamp(h time.Time) int64 {
+	if h.IsZero() {
+		return 0
+	}
+	return h.UnixNano()
 }
 
 // grant is what a verified response will get once it is marked used.

@@ -37,6 +37,7 @@ type faultStore struct {
 	*boltstore.Store
 	getErr  error
 	markErr error
+	horizon time.Time // the replay horizon it reports
 	marks   atomic.Int32
 	gets    atomic.Int32
 
@@ -63,6 +64,8 @@ func (f *faultStore) MarkUsed(ctx context.Context, key string, expiresAt, now ti
 	}
 	return f.Store.MarkUsed(ctx, key, expiresAt, now)
 }
+
+func (f *faultStore) ReplayHorizon() time.Time { return f.horizon }
 
 // fakeKeys is a keys.Source: a fixed set, or an outage.
 type fakeKeys struct {

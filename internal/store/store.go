@@ -49,6 +49,12 @@ type Assertions interface {
 	// conditional and atomic: of concurrent calls with one key, exactly one
 	// succeeds.
 	MarkUsed(ctx context.Context, key string, expiresAt, now time.Time) error
+	// ReplayHorizon is the instant before which the record of used keys
+	// may be incomplete, or the zero time if it is complete. A backend
+	// that returns from MarkUsed before the record is durable (sqlitestore
+	// after a kernel crash) sets it; the ACS must then grant nothing on a
+	// response that could have been used before it.
+	ReplayHorizon() time.Time
 }
 
 // Store is what the HTTP layer and the CLI need.

@@ -96,3 +96,7 @@ func decodeExpiry(v []byte) (int64, error) {
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
+
+// ReplayHorizon implements store.Assertions: MarkUsed returns only once
+// the record is durable, so the record is complete.
+func (s *Store) ReplayHorizon() time.Time { return time.Time{} }

@@ -67,3 +67,7 @@ func ttlSeconds(t time.Time) int64 {
 	}
 	return s
 }
+
+// ReplayHorizon implements store.Assertions: MarkUsed returns only once
+// the record is durable, so the record is complete.
+func (s *Store) ReplayHorizon() time.Time { return time.Time{} }

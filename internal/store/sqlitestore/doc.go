@@ -11,12 +11,13 @@
 // SQLite translated to Go: no cgo, so `go build` and cross-compiling keep
 // working.
 //
-// Durability: every commit is fsynced (synchronous=FULL). With
-// synchronous=NORMAL a WAL commit is durable against a killed process (the
-// bytes are in the OS page cache) but not against a power cut or kernel
-// crash, which could forget an assertion ID that was already accepted and
-// let it be replayed until it expires. Logins are human-paced, so one
-// fsync per login costs nothing that matters.
+// Durability: settings and the schema are fsynced at every commit
+// (synchronous=FULL). A used-ID insert is not (synchronous=NORMAL, on a
+// pool of its own): it survives a killed process but not a kernel crash
+// or power cut, and the replay horizon (horizon.go) makes that safe: a
+// handle left open by a boot that ended without Close makes the next
+// Open set it, and the ACS then grants nothing on a response that could
+// have been used before it.
 //
 // Atomicity: every check-then-write is one SQL statement (an UPDATE or
 // INSERT with the condition in its WHERE clause), so no other connection or

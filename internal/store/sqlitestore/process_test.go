@@ -325,10 +325,26 @@ func TestKill9LosesNothing(t *testing.T) {
 		if a.Version < lastVersion || a.Version > lastVersion+1 || a.AccountSID != counterID {
 			t.Errorf("round %d: account v%d, child reported v%d", round, a.Version, lastVersion)
 		}
+		// Same boot: the killed child's NORMAL commits were in the page
+		// cache, nothing can be missing, so there is no horizon.
+		if h := s.ReplayHorizon(); !h.IsZero() {
+			t.Errorf("round %d: horizon %v after a kill in the same boot", round, h)
+		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("round %d: killed after %d records, account v%d", round, len(marked), a.Version)
+	}
+	// Had the machine gone down instead, the killed children's handles,
+	// still registered, would set the horizon at the next boot.
+	restart := time.Now()
+	s, err := Open(path, Options{BootID: func() (string, error) { return "the next boot", nil }, Now: func() time.Time { return restart }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if h := s.ReplayHorizon(); !h.Equal(restart) {
+		t.Errorf("next boot: horizon %v, want %v", h, restart)
 	}
 }
 

@@ -31,6 +31,18 @@ var schema = []string{
 		expires_at INTEGER NOT NULL
 	) WITHOUT ROWID;
 	CREATE INDEX assertions_expires_at ON assertions (expires_at);`,
+	// 2: the handles that have the file open (one row per Open, deleted
+	// by Close; boot_id is the kernel's boot it was opened in) and meta,
+	// which keeps replay_horizon (Unix nanoseconds): see horizon.go.
+	`CREATE TABLE opens (
+		id        TEXT PRIMARY KEY NOT NULL,
+		boot_id   TEXT NOT NULL,
+		opened_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE meta (
+		name  TEXT PRIMARY KEY NOT NULL,
+		value INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the schema version this code writes.

@@ -42,17 +42,27 @@ type Options struct {
 	// Logger receives background sweep failures; nil discards them (they
 	// are retried at the next interval).
 	Logger *slog.Logger
+	// BootID returns the kernel's boot ID (nil: ReadBootID). If it fails,
+	// used-ID records are fsynced like every other commit (horizon.go).
+	BootID func() (string, error)
 }
 
 // Store is a store.Store in one SQLite file. It is safe for concurrent use,
 // and other processes may open the same file at the same time.
 type Store struct {
-	db   *sql.DB
+	db   *sql.DB // synchronous=FULL: every commit is fsynced
 	path string
+	// fast commits without an fsync (synchronous=NORMAL): the used-ID
+	// inserts, kept safe by the replay horizon (horizon.go). nil when
+	// there is no boot ID; markUsed is then prepared on db.
+	fast *sql.DB
 	// The two statements of every login, prepared once: SQLite's parse and
 	// plan cost about as much as executing them.
 	getAccount, markUsed *sql.Stmt
-	bg                   storeutil.Background // the sweeper and Close
+	// openID is this handle's row in table opens ("" without fast).
+	openID  string
+	horizon time.Time
+	bg      storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -81,7 +91,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
 	}
-	db, err := sql.Open("sqlite", dsn(path, busy))
+	db, err := sql.Open("sqlite", dsn(path, busy, "FULL"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
@@ -90,14 +100,33 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
+	now, bootID := time.Now, opts.BootID
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	if bootID == nil {
+		bootID = ReadBootID
+	}
+	if boot, err := bootID(); err == nil {
+		if err := s.register(context.Background(), boot, now()); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
+		}
+		if s.fast, err = sql.Open("sqlite", dsn(path, busy, "NORMAL")); err != nil {
+			return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), s.unregister(), db.Close())
+		}
+	}
+	marks := db
+	if s.fast != nil {
+		marks = s.fast
+	}
 	if s.getAccount, err = db.Prepare(`SELECT body FROM accounts WHERE sid = ?`); err == nil {
-		s.markUsed, err = db.Prepare(`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
+		s.markUsed, err = marks.Prepare(`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
 		 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 		 WHERE assertions.expires_at <= ?`)
 	}
 	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("sqlitestore: %s: prepare: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("sqlitestore: %s: prepare: %w", path, err), s.closeFiles())
 	}
 	s.bg.Init(opts.Now, opts.Logger)
 	if opts.SweepEvery > 0 {
@@ -109,12 +138,13 @@ func Open(path string, opts Options) (*Store, error) {
 
 // dsn sets, on every connection of the pool: busy_timeout first (so the
 // others wait for a lock instead of failing), WAL (several processes),
-// synchronous=FULL (see doc.go) and BEGIN IMMEDIATE for transactions.
-func dsn(path string, busy time.Duration) string {
+// synchronous (FULL, or NORMAL for the used-ID pool: see doc.go) and
+// BEGIN IMMEDIATE for transactions.
+func dsn(path string, busy time.Duration, synchronous string) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()
@@ -123,11 +153,22 @@ func dsn(path string, busy time.Duration) string {
 // Path is the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 
-// Close stops the sweeper (waiting for a running sweep to finish) and
-// closes the database; the last connection to close checkpoints the WAL
-// into the main file. Later calls return the first result.
+// Close stops the sweeper (waiting for a running sweep to finish), then
+// the unsynced used-ID writes (waiting for those in progress), deletes this
+// handle's row in opens with an fsynced commit (horizon.go), and closes
+// the database; the last connection to close checkpoints the WAL into the
+// main file. Later calls return the first result.
 func (s *Store) Close() error {
-	return s.bg.Close(s.db.Close)
+	return s.bg.Close(s.closeFiles)
+}
+
+func (s *Store) closeFiles() error {
+	var errs []error
+	if s.fast != nil {
+		errs = append(errs, s.fast.Close())
+	}
+	errs = append(errs, s.unregister(), s.db.Close())
+	return errors.Join(errs...)
 }
 
 // IntegrityCheck runs SQLite's own consistency check of the file (used by

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -77,6 +78,14 @@ func (s *twoHandles) MarkUsed(ctx context.Context, key string, exp, now time.Tim
 	return s.next().MarkUsed(ctx, key, exp, now)
 }
 
+func (s *twoHandles) ReplayHorizon() time.Time {
+	a, b := s.h[0].ReplayHorizon(), s.h[1].ReplayHorizon()
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func (s *twoHandles) Close() error { return errors.Join(s.h[0].Close(), s.h[1].Close()) }
 
 func TestOpenCreatesPrivateFile(t *testing.T) {
@@ -96,25 +105,153 @@ func TestOpenCreatesPrivateFile(t *testing.T) {
 
 func TestOpenSettings(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t, Options{BusyTimeout: 1234 * time.Millisecond})
+	s, _ := open(t, Options{BusyTimeout: 1234 * time.Millisecond, BootID: bootID("boot-a")})
 	defer s.Close()
+	if s.Durable() {
+		t.Fatal("with a boot ID, used-ID records should skip the fsync")
+	}
 	// Several connections, so that the settings are checked on a pooled
-	// one too, not only the first.
-	s.db.SetMaxIdleConns(3)
-	for i := range 3 {
-		for _, tc := range []struct{ pragma, want string }{
-			{"journal_mode", "wal"},
-			{"synchronous", "2"}, // FULL
-			{"busy_timeout", "1234"},
-		} {
-			var got string
-			if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("conn %d: PRAGMA %s = %s, want %s", i, tc.pragma, got, tc.want)
+	// one too, not only the first. The used-ID pool commits without an
+	// fsync (NORMAL); everything else, the accounts first, with one.
+	for _, pool := range []struct {
+		db   *sql.DB
+		sync string
+	}{{s.db, "2"}, {s.fast, "1"}} {
+		pool.db.SetMaxIdleConns(3)
+		for i := range 3 {
+			for _, tc := range []struct{ pragma, want string }{
+				{"journal_mode", "wal"},
+				{"synchronous", pool.sync},
+				{"busy_timeout", "1234"},
+			} {
+				var got string
+				if err := pool.db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want {
+					t.Errorf("conn %d: PRAGMA %s = %s, want %s", i, tc.pragma, got, tc.want)
+				}
 			}
 		}
+	}
+}
+
+// bootID is an Options.BootID that reports id.
+func bootID(id string) func() (string, error) {
+	return func() (string, error) { return id, nil }
+}
+
+// abandon closes s as a machine that goes down does: without Close's
+// unregister (and so without its fsync).
+func (s *Store) abandon() error { return errors.Join(s.fast.Close(), s.db.Close()) }
+
+// TestReplayHorizon: the horizon is set exactly when a handle of an
+// earlier boot was never closed (the machine went down with the file
+// open), to the time of the Open that finds it, durably and for every
+// later handle; a clean Close or a killed process (same boot) sets none.
+func TestReplayHorizon(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "samlflex.sqlite")
+	t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	reopen := func(boot string, now time.Time) *Store {
+		t.Helper()
+		s, err := Open(path, Options{BootID: bootID(boot), Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	horizon := func(s *Store, want time.Time, what string) {
+		t.Helper()
+		if got := s.ReplayHorizon(); !got.Equal(want) {
+			t.Fatalf("%s: horizon %v, want %v", what, got, want)
+		}
+	}
+	rows := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM opens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	s := reopen("boot-a", t0)
+	horizon(s, time.Time{}, "new file")
+	if err := s.MarkUsed(t.Context(), "k1", t3, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-b", t0)
+	horizon(s, time.Time{}, "reboot after a clean Close")
+	if n := rows(s); n != 1 {
+		t.Fatalf("%d rows in opens, want this handle's only", n)
+	}
+	// A killed process leaves its row; in the same boot its commits are in
+	// the page cache, so nothing is missing.
+	if err := s.abandon(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-b", t0)
+	horizon(s, time.Time{}, "killed process, same boot")
+	if err := s.MarkUsed(t.Context(), "k1", t3, t0); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("k1 after reopen: %v", err)
+	}
+	// Two handles, one closed cleanly, one open when the machine goes
+	// down: the next boot's first Open sets the horizon to its time.
+	other := reopen("boot-b", t0)
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.abandon(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-c", t1)
+	horizon(s, t1, "handles of boot-b never closed")
+	if n := rows(s); n != 1 {
+		t.Fatalf("%d rows in opens after the horizon was set, want this handle's only", n)
+	}
+	// Every later handle, in any process, keeps it.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-d", t2)
+	horizon(s, t1, "later handle after a clean Close")
+	// Another crash moves it.
+	if err := s.abandon(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-e", t3)
+	horizon(s, t3, "second crash")
+	// A clock behind the last horizon does not move it back.
+	if err := s.abandon(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen("boot-f", t2)
+	horizon(s, t3, "clock behind the last horizon")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoBootIDFsyncsEveryCommit: without a boot ID a crash could not be
+// detected, so used-ID records are fsynced like the rest, no handle is
+// registered and there is never a horizon.
+func TestNoBootIDFsyncsEveryCommit(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{BootID: func() (string, error) { return "", errors.New("no /proc") }})
+	defer s.Close()
+	if !s.Durable() || s.fast != nil || !s.ReplayHorizon().IsZero() {
+		t.Fatalf("durable %v, horizon %v", s.Durable(), s.ReplayHorizon())
+	}
+	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM opens`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("opens: %d rows, %v", n, err)
 	}
 }
 
