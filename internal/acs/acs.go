@@ -178,12 +178,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 
 // predatesHorizon reports whether a verified response could have been
 // used before the store's replay horizon h (store.Assertions), whose
-// record of used IDs may miss it: a response to a login started under
-// another horizon (the cookie's stamp; a login started before the crash
-// has none or an older one), or an unsolicited response issued before h
-// plus the clock skew (the IdP's clock may run that far ahead of ours).
-// The stamp, not a time, decides for solicited responses, so a clock set
-// back after the restart cannot make a fresh login look old and loop.
+// record of used IDs may miss it: a response to a login started under an
+// older horizon (the cookie's stamp; a login started before the crash has
+// none or an older one), or an unsolicited response issued before h plus
+// the clock skew (the IdP's clock may run that far ahead of ours). The
+// stamp, not a time, decides for solicited responses, so a clock set back
+// after the restart cannot make a fresh login look old and loop; a newer
+// stamp (another process on the file read a later horizon) was issued
+// after the crash all the same.
 func predatesHorizon(h time.Time, a *samlflex.Assertion, acct *samlflex.Account, st session.LoginState) bool {
 	switch {
 	case h.IsZero():
@@ -191,7 +193,7 @@ func predatesHorizon(h time.Time, a *samlflex.Assertion, acct *samlflex.Account,
 	case a.Unsolicited:
 		return a.IssueInstant.Before(h.Add(acct.Skew()))
 	}
-	return st.Horizon != horizonStamp(h)
+	return st.Horizon < horizonStamp(h)
 }
 
 // horizonStamp is a replay horizon as the login cookie keeps it.

@@ -53,6 +53,8 @@ func TestReplayHorizon(t *testing.T) {
 			cookie: &session.LoginState{RequestID: goldenReqID, Horizon: crash.Add(-time.Hour).UnixNano()}, bounce: true},
 		{name: "login started under the current horizon", horizon: crash, response: solicited,
 			cookie: &session.LoginState{RequestID: goldenReqID, Horizon: crash.UnixNano()}},
+		{name: "login started by a process that read a later horizon", horizon: crash, response: solicited,
+			cookie: &session.LoginState{RequestID: goldenReqID, Horizon: crash.UnixNano() + 1}},
 		{name: "unsolicited, issued at the horizon plus the skew", horizon: edge, response: unsolicited},
 		{name: "unsolicited, issued just before the horizon plus the skew", horizon: edge.Add(time.Nanosecond), response: unsolicited, bounce: true},
 		{name: "unsolicited right after a bounce", horizon: edge.Add(time.Nanosecond), response: unsolicited,

@@ -39,7 +39,8 @@ import (
 // commits are in the page cache), and stays until a later boot, which then
 // sets a horizon: at worst one needless fresh login per agent. Without a
 // boot ID (not Linux, or /proc not mounted) every commit is fsynced, as
-// before. The horizon assumes the clock after the restart is not behind
+// before, and a handle registered by another process counts as possibly
+// left by an earlier boot. The horizon assumes the clock after the restart is not behind
 // the time of the crash, which the assertion lifetimes assume too.
 
 // bootIDPath is where Linux publishes a random ID of the current boot.
@@ -60,7 +61,11 @@ func ReadBootID() (string, error) {
 
 // register records this handle in opens, first setting the replay horizon
 // to now if a handle of another boot was never closed, in one fsynced
-// transaction, and reads the horizon.
+// transaction, and reads the horizon. Without a boot ID (boot "") it
+// registers nothing (its used-ID records are fsynced) and counts every
+// registered handle as possibly of an earlier boot: another process on
+// the file may skip the fsync, and this one could not tell whether the
+// machine went down since.
 func (s *Store) register(ctx context.Context, boot string, now time.Time) (err error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -75,8 +80,11 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 			_ = tx.Rollback()
 		}
 	}()
-	var stale int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM opens WHERE boot_id <> ?`, boot).Scan(&stale); err != nil {
+	var (
+		stale  int
+		openID string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM opens WHERE boot_id <> ? OR ? = ''`, boot, boot).Scan(&stale); err != nil {
 		return s.wrap(ctx, "register", err)
 	}
 	if stale > 0 {
@@ -84,23 +92,26 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 			ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`, now.UnixNano()); err != nil {
 			return s.wrap(ctx, "set replay horizon", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM opens WHERE boot_id <> ?`, boot); err != nil {
+		// Handles of this boot stay registered: they are running.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM opens WHERE boot_id <> ? AND ? <> ''`, boot, boot); err != nil {
 			return s.wrap(ctx, "register", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO opens (id, boot_id, opened_at) VALUES (?, ?, ?)`,
-		hex.EncodeToString(id[:]), boot, now.UnixNano()); err != nil {
-		return s.wrap(ctx, "register", err)
+	if boot != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO opens (id, boot_id, opened_at) VALUES (?, ?, ?)`,
+			hex.EncodeToString(id[:]), boot, now.UnixNano()); err != nil {
+			return s.wrap(ctx, "register", err)
+		}
+		openID = hex.EncodeToString(id[:])
 	}
 	var h sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'replay_horizon'`).Scan(&h)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'replay_horizon'`).Scan(&h); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return s.wrap(ctx, "read replay horizon", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, "register", err)
 	}
-	s.openID = hex.EncodeToString(id[:])
+	s.openID = openID
 	if h.Valid {
 		s.horizon = time.Unix(0, h.Int64)
 	}
@@ -123,7 +134,8 @@ func (s *Store) unregister() error {
 
 // ReplayHorizon implements store.Assertions: zero unless the machine went
 // down while a handle had this file open (then the instant the first
-// handle after it was opened).
+// handle after it was opened; or, for a handle without a boot ID, when it
+// was opened while a handle that skips the fsync was registered).
 func (s *Store) ReplayHorizon() time.Time { return s.horizon }
 
 // Durable reports whether every used-ID record is fsynced before MarkUsed

@@ -107,11 +107,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if bootID == nil {
 		bootID = ReadBootID
 	}
-	if boot, err := bootID(); err == nil {
-		if err := s.register(context.Background(), boot, now()); err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
-		}
+	boot, err := bootID()
+	if err != nil {
+		boot = ""
+	}
+	if err := s.register(context.Background(), boot, now()); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	if boot != "" {
 		if s.fast, err = sql.Open("sqlite", dsn(path, busy, "NORMAL")); err != nil {
 			return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), s.unregister(), db.Close())
 		}

@@ -237,21 +237,51 @@ func TestReplayHorizon(t *testing.T) {
 }
 
 // TestNoBootIDFsyncsEveryCommit: without a boot ID a crash could not be
-// detected, so used-ID records are fsynced like the rest, no handle is
-// registered and there is never a horizon.
+// detected, so used-ID records are fsynced like the rest and no handle is
+// registered; and since this process cannot tell whether a registered
+// handle of another process (which skips the fsync) is from an earlier
+// boot, it sets a horizon when it finds one, leaving that handle
+// registered.
 func TestNoBootIDFsyncsEveryCommit(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t, Options{BootID: func() (string, error) { return "", errors.New("no /proc") }})
-	defer s.Close()
+	noBoot := func() (string, error) { return "", errors.New("no /proc") }
+	s, path := open(t, Options{BootID: noBoot, Now: func() time.Time { return t0 }})
 	if !s.Durable() || s.fast != nil || !s.ReplayHorizon().IsZero() {
 		t.Fatalf("durable %v, horizon %v", s.Durable(), s.ReplayHorizon())
 	}
 	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM opens`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("opens: %d rows, %v", n, err)
+	countOpens := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM opens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := countOpens(s); n != 0 {
+		t.Fatalf("opens: %d rows", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fast, err := Open(path, Options{BootID: bootID("boot-a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	t1 := t0.Add(time.Minute)
+	s, err = Open(path, Options{BootID: noBoot, Now: func() time.Time { return t1 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if h := s.ReplayHorizon(); !h.Equal(t1) {
+		t.Fatalf("no boot ID beside a registered handle: horizon %v, want %v", h, t1)
+	}
+	if n := countOpens(s); n != 1 {
+		t.Fatalf("opens: %d rows, want the running handle's", n)
 	}
 }
 
