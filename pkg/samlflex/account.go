@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,6 +173,24 @@ func (a *Account) IdPInitiatedEffective() IdPInitiatedMode {
 // a verified unsolicited response leads to.
 func (a *Account) IdPInitiatedAllowed() bool {
 	return a.IdPInitiatedEffective() != IdPInitiatedRefuse
+}
+
+// Clone returns a deep copy of a: the copy shares no slice and no
+// pointer with a, so either can be changed without touching the other.
+func (a *Account) Clone() Account {
+	c := *a
+	c.IdPCertificates = slices.Clone(a.IdPCertificates)
+	c.AllowedRedirects = slices.Clone(a.AllowedRedirects)
+	c.DefaultRoles = slices.Clone(a.DefaultRoles)
+	if a.AllowIdPInitiated != nil {
+		v := *a.AllowIdPInitiated
+		c.AllowIdPInitiated = &v
+	}
+	if a.Flex != nil {
+		f := *a.Flex
+		c.Flex = &f
+	}
+	return c
 }
 
 // Skew returns the effective allowed clock skew.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -59,6 +60,8 @@ type Store struct {
 	// The two statements of every login, prepared once: SQLite's parse and
 	// plan cost about as much as executing them.
 	getAccount, markUsed *sql.Stmt
+	// decoded maps an Account SID to its last read decodedAccount.
+	decoded sync.Map
 	// openID is this handle's row in table opens ("" without fast).
 	openID  string
 	horizon time.Time

@@ -478,3 +478,50 @@ func keys(t *testing.T, s *Store) []string {
 	}
 	return out
 }
+
+// TestGetReturnsOwnCopy: Get keeps the last decoded account to skip
+// decoding an unchanged one; what it returns must still be the caller's
+// own (changing it does not change the next Get), and a change by another
+// handle (another process) is read at once.
+func TestGetReturnsOwnCopy(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{})
+	defer s.Close()
+	acct := samlflex.Account{AccountSID: "AC1", IdPCertificates: []string{"c1"}, DefaultRoles: []string{"agent"},
+		Flex: &samlflex.FlexConnection{InstanceSID: "GO1"}}
+	if _, err := s.Put(t.Context(), acct, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		a, err := s.Get(t.Context(), "AC1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.IdPCertificates[0] != "c1" || a.DefaultRoles[0] != "agent" || a.Flex.InstanceSID != "GO1" {
+			t.Fatalf("Get returned a changed account: %+v", a)
+		}
+		a.IdPCertificates[0], a.DefaultRoles[0], a.Flex.InstanceSID = "evil", "admin", "GO2"
+	}
+	other, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	a, err := other.Get(t.Context(), "AC1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.FriendlyName = "changed elsewhere"
+	if _, err := other.Put(t.Context(), a, a.Version, t0); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.Get(t.Context(), "AC1"); err != nil || a.FriendlyName != "changed elsewhere" {
+		t.Fatalf("after another handle's change: %q, %v", a.FriendlyName, err)
+	}
+	if err := other.Delete(t.Context(), "AC1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(t.Context(), "AC1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after another handle's delete: %v", err)
+	}
+}
