@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"time"
 
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/session"
@@ -108,13 +107,15 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 		samlflex.TraceOf(err).CheckMapping(acct.Mapping())
 		return nil, err
 	}
-	if h := s.assertions.ReplayHorizon(); predatesHorizon(h, a, acct, state) {
-		// The store may have lost the record of this response's use in a
-		// crash: grant nothing on it, start a fresh login instead.
-		s.logger.InfoContext(ctx, "replay_horizon_bounce", "request_id", in.LogID, "account_sid", acct.AccountSID,
-			"assertion_id", Clip(a.ID), "unsolicited", a.Unsolicited, "replay_horizon", h.UTC().Format(time.RFC3339Nano),
-			"why", "the data store's machine went down while it was open: a response that could predate the restart is answered with a fresh login")
-		return s.bounce(ctx, in, acct, v, a, a.Unsolicited && state.RecentlyBounced(now))
+	epoch := s.assertions.ReplayEpoch()
+	if !a.Unsolicited && state.Epoch < epoch {
+		// The answer to a login started before the store last lost
+		// deferred records (a machine crash): if it was used then, its
+		// record may be gone. Grant nothing on it, start a fresh login.
+		s.logger.InfoContext(ctx, "replay_epoch_bounce", "request_id", in.LogID, "account_sid", acct.AccountSID,
+			"assertion_id", Clip(a.ID), "login_epoch", state.Epoch, "replay_epoch", epoch,
+			"why", "the data store's machine went down while it was open: a login started before the restart starts again")
+		return s.bounce(ctx, in, acct, v, a, false)
 	}
 	if a.Unsolicited && acct.IdPInitiatedEffective() == samlflex.IdPInitiatedBounce {
 		return s.bounce(ctx, in, acct, v, a, state.RecentlyBounced(now))
@@ -136,7 +137,17 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	// fixes) does not burn its ID, and before any token exists, so that a
 	// replay never gets one. The write is conditional: of concurrent posts
 	// of one response exactly one passes.
-	switch err := s.assertions.MarkUsed(ctx, a.ReplayKey(acct.AccountSID), a.NotOnOrAfter, now); {
+	//
+	// The answer to a login started in the current epoch is recorded
+	// deferred (no fsync): a machine crash that loses the record also
+	// moves the epoch, and the login's cookie then no longer passes the
+	// check above. An unsolicited response has no login to tie it to an
+	// epoch, so its record is durable before a token exists.
+	mark := s.assertions.MarkUsedDeferred
+	if a.Unsolicited {
+		mark = s.assertions.MarkUsed
+	}
+	switch err := mark(ctx, a.ReplayKey(acct.AccountSID), a.NotOnOrAfter, now); {
 	case errors.Is(err, store.ErrAlreadyExists):
 		return nil, samlflex.Errorf(samlflex.CodeAssertionReplayed, "assertion %s of %s was already used", Clip(a.ID), acct.AccountSID)
 	case err != nil:
@@ -174,34 +185,6 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 			"hint", "set the account's IdP issuer to the assertion's Issuer to match exactly")
 	}
 	return res, nil
-}
-
-// predatesHorizon reports whether a verified response could have been
-// used before the store's replay horizon h (store.Assertions), whose
-// record of used IDs may miss it: a response to a login started under an
-// older horizon (the cookie's stamp; a login started before the crash has
-// none or an older one), or an unsolicited response issued before h plus
-// the clock skew (the IdP's clock may run that far ahead of ours). The
-// stamp, not a time, decides for solicited responses, so a clock set back
-// after the restart cannot make a fresh login look old and loop; a newer
-// stamp (another process on the file read a later horizon) was issued
-// after the crash all the same.
-func predatesHorizon(h time.Time, a *samlflex.Assertion, acct *samlflex.Account, st session.LoginState) bool {
-	switch {
-	case h.IsZero():
-		return false
-	case a.Unsolicited:
-		return a.IssueInstant.Before(h.Add(acct.Skew()))
-	}
-	return st.Horizon < horizonStamp(h)
-}
-
-// horizonStamp is a replay horizon as the login cookie keeps it.
-func horizonStamp(h time.Time) int64 {
-	if h.IsZero() {
-		return 0
-	}
-	return h.UnixNano()
 }
 
 // grant is what a verified response will get once it is marked used.

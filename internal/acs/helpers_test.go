@@ -37,9 +37,11 @@ type faultStore struct {
 	*boltstore.Store
 	getErr  error
 	markErr error
-	horizon time.Time // the replay horizon it reports
-	marks   atomic.Int32
-	gets    atomic.Int32
+	epoch   int64        // the replay epoch it reports
+	marks   atomic.Int32 // both kinds
+	// deferred counts the MarkUsedDeferred calls among marks.
+	deferred atomic.Int32
+	gets     atomic.Int32
 
 	mu          sync.Mutex
 	lastKey     string
@@ -65,7 +67,13 @@ func (f *faultStore) MarkUsed(ctx context.Context, key string, expiresAt, now ti
 	return f.Store.MarkUsed(ctx, key, expiresAt, now)
 }
 
-func (f *faultStore) ReplayHorizon() time.Time { return f.horizon }
+// MarkUsedDeferred is MarkUsed, counted apart.
+func (f *faultStore) MarkUsedDeferred(ctx context.Context, key string, expiresAt, now time.Time) error {
+	f.deferred.Add(1)
+	return f.MarkUsed(ctx, key, expiresAt, now)
+}
+
+func (f *faultStore) ReplayEpoch() int64 { return f.epoch }
 
 // fakeKeys is a keys.Source: a fixed set, or an outage.
 type fakeKeys struct {

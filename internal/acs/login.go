@@ -61,7 +61,7 @@ func (s *Service) startLogin(ctx context.Context, acct *samlflex.Account, v *sam
 		st.Relay = ""
 	}
 	st.RequestID, st.AccountSID, st.Expires = req.ID, acct.AccountSID, now.Add(s.loginTTL).Unix()
-	st.Horizon = horizonStamp(s.assertions.ReplayHorizon())
+	st.Epoch = s.assertions.ReplayEpoch()
 	value, err := s.loginKeys.Seal(set, st)
 	if err != nil {
 		return nil, samlflex.Errorf(samlflex.CodeInternal, "sealing login cookie: %v", err)

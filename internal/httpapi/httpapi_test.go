@@ -315,6 +315,10 @@ func (failingStore) MarkUsed(context.Context, string, time.Time, time.Time) erro
 	return errors.Join(store.ErrUnavailable, errors.New("connection refused"))
 }
 
+func (f failingStore) MarkUsedDeferred(ctx context.Context, key string, exp, now time.Time) error {
+	return f.MarkUsed(ctx, key, exp, now)
+}
+
 // TestACSFailsClosed: without the one-time-use check nobody gets in.
 func TestACSFailsClosed(t *testing.T) {
 	t.Parallel()

@@ -43,10 +43,10 @@ type LoginState struct {
 	// Relay is the allowlisted RelayState of the bounced unsolicited
 	// response, used when the answer to this login carries none.
 	Relay string `json:"t,omitempty"`
-	// Horizon is the store's replay horizon (Unix nanoseconds; 0: none)
-	// when the login started. A login started under another horizon may
-	// be answered by a response used before a crash (internal/acs).
-	Horizon int64 `json:"h,omitempty"`
+	// Epoch is the store's replay epoch when the login started: the
+	// answer to a login of an older epoch may have been used before a
+	// crash that lost its record (internal/acs).
+	Epoch int64 `json:"p,omitempty"`
 }
 
 // RecentlyBounced reports whether the browser was sent to the IdP by a

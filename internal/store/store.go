@@ -49,12 +49,17 @@ type Assertions interface {
 	// conditional and atomic: of concurrent calls with one key, exactly one
 	// succeeds.
 	MarkUsed(ctx context.Context, key string, expiresAt, now time.Time) error
-	// ReplayHorizon is the instant before which the record of used keys
-	// may be incomplete, or the zero time if it is complete. A backend
-	// that returns from MarkUsed before the record is durable (sqlitestore
-	// after a kernel crash) sets it; the ACS must then grant nothing on a
-	// response that could have been used before it.
-	ReplayHorizon() time.Time
+	// MarkUsedDeferred is MarkUsed, except that it may return before the
+	// record would survive a crash of the machine (it survives one of the
+	// process). When such records may have been lost, ReplayEpoch grows.
+	// A backend without that distinction makes it MarkUsed.
+	MarkUsedDeferred(ctx context.Context, key string, expiresAt, now time.Time) error
+	// ReplayEpoch grows each time records written by MarkUsedDeferred may
+	// have been lost (sqlitestore: the machine went down while the file
+	// was open); 0 for a store that never loses them. Whoever relies on a
+	// deferred record must be able to tell that it was written in the
+	// current epoch (the ACS stamps its login cookies with it).
+	ReplayEpoch() int64
 }
 
 // Store is what the HTTP layer and the CLI need.

@@ -97,6 +97,11 @@ func decodeExpiry(v []byte) (int64, error) {
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
-// ReplayHorizon implements store.Assertions: MarkUsed returns only once
-// the record is durable, so the record is complete.
-func (s *Store) ReplayHorizon() time.Time { return time.Time{} }
+// MarkUsedDeferred implements store.Assertions: MarkUsed, whose record is
+// durable when it returns.
+func (s *Store) MarkUsedDeferred(ctx context.Context, key string, expiresAt, now time.Time) error {
+	return s.MarkUsed(ctx, key, expiresAt, now)
+}
+
+// ReplayEpoch implements store.Assertions: no record is ever lost.
+func (s *Store) ReplayEpoch() int64 { return 0 }

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -15,8 +16,28 @@ import (
 // concurrent calls with one key (from any process) exactly one changes a
 // row; the others change none and get ErrAlreadyExists. The stored expiry
 // decides, not the caller's, so a replayed copy claiming a later expiry is
-// still caught.
+// still caught. The commit is fsynced.
 func (s *Store) MarkUsed(ctx context.Context, key string, expiresAt, now time.Time) error {
+	return s.markUsed(ctx, s.markSynced, key, expiresAt, now)
+}
+
+// MarkUsedDeferred implements store.Assertions: MarkUsed without the fsync
+// (on the NORMAL pool), unless the handle has no boot ID (epoch.go).
+func (s *Store) MarkUsedDeferred(ctx context.Context, key string, expiresAt, now time.Time) error {
+	// Close waits for this call, so that no unsynced commit can follow
+	// the fsynced unregister.
+	s.closing.RLock()
+	defer s.closing.RUnlock()
+	if s.closed {
+		return fmt.Errorf("sqlitestore: mark used %q: %w", key, errClosed)
+	}
+	return s.markUsed(ctx, s.markDeferred, key, expiresAt, now)
+}
+
+// errClosed is the error of a MarkUsedDeferred after Close.
+var errClosed = errors.New("store closed")
+
+func (s *Store) markUsed(ctx context.Context, stmt *sql.Stmt, key string, expiresAt, now time.Time) error {
 	if key == "" {
 		return errors.New("sqlitestore: mark used: empty key")
 	}
@@ -25,7 +46,7 @@ func (s *Store) MarkUsed(ctx context.Context, key string, expiresAt, now time.Ti
 	}
 	// An expired record of the same key is overwritten: the ID may be
 	// used again once its first use can no longer be replayed.
-	res, err := s.markUsed.ExecContext(ctx, key, expiresAt.UnixNano(), now.UnixNano())
+	res, err := stmt.ExecContext(ctx, key, expiresAt.UnixNano(), now.UnixNano())
 	if err != nil {
 		return s.wrap(ctx, fmt.Sprintf("mark used %q", key), err)
 	}

@@ -11,13 +11,13 @@
 // SQLite translated to Go: no cgo, so `go build` and cross-compiling keep
 // working.
 //
-// Durability: settings and the schema are fsynced at every commit
-// (synchronous=FULL). A used-ID insert is not (synchronous=NORMAL, on a
-// pool of its own): it survives a killed process but not a kernel crash
-// or power cut, and the replay horizon (horizon.go) makes that safe: a
-// handle left open by a boot that ended without Close makes the next
-// Open set it, and the ACS then grants nothing on a response that could
-// have been used before it.
+// Durability: every commit is fsynced (synchronous=FULL) except
+// MarkUsedDeferred's (synchronous=NORMAL, on a pool of its own), which
+// survives a killed process but not a kernel crash or power cut. The
+// replay epoch (epoch.go) makes that safe: a handle left open by a boot
+// that ended without Close makes the next Open move it on, and the ACS
+// relies on a deferred record only for a login started in the current
+// epoch.
 //
 // Atomicity: every check-then-write is one SQL statement (an UPDATE or
 // INSERT with the condition in its WHERE clause), so no other connection or

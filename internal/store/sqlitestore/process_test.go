@@ -68,7 +68,7 @@ func helperRace(s *Store, arg string) {
 	}
 	ctx := contextForHelper()
 	for i := range n {
-		err := s.MarkUsed(ctx, fmt.Sprintf("race-%d", i), time.Now().Add(time.Hour), time.Now())
+		err := s.MarkUsedDeferred(ctx, fmt.Sprintf("race-%d", i), time.Now().Add(time.Hour), time.Now())
 		switch {
 		case err == nil:
 			fmt.Printf("won %d\n", i)
@@ -91,7 +91,7 @@ func helperRace(s *Store, arg string) {
 func helperCrash(s *Store, prefix string) {
 	ctx := contextForHelper()
 	for i := 0; ; i++ {
-		if err := s.MarkUsed(ctx, fmt.Sprintf("%s-%d", prefix, i), time.Now().Add(time.Hour), time.Now()); err != nil {
+		if err := s.MarkUsedDeferred(ctx, fmt.Sprintf("%s-%d", prefix, i), time.Now().Add(time.Hour), time.Now()); err != nil {
 			fmt.Printf("error mark %d: %v\n", i, err)
 			return
 		}
@@ -326,9 +326,9 @@ func TestKill9LosesNothing(t *testing.T) {
 			t.Errorf("round %d: account v%d, child reported v%d", round, a.Version, lastVersion)
 		}
 		// Same boot: the killed child's NORMAL commits were in the page
-		// cache, nothing can be missing, so there is no horizon.
-		if h := s.ReplayHorizon(); !h.IsZero() {
-			t.Errorf("round %d: horizon %v after a kill in the same boot", round, h)
+		// cache, nothing can be missing, so the epoch stays.
+		if e := s.ReplayEpoch(); e != 0 {
+			t.Errorf("round %d: epoch %d after a kill in the same boot", round, e)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -336,15 +336,14 @@ func TestKill9LosesNothing(t *testing.T) {
 		t.Logf("round %d: killed after %d records, account v%d", round, len(marked), a.Version)
 	}
 	// Had the machine gone down instead, the killed children's handles,
-	// still registered, would set the horizon at the next boot.
-	restart := time.Now()
-	s, err := Open(path, Options{BootID: func() (string, error) { return "the next boot", nil }, Now: func() time.Time { return restart }})
+	// still registered, would move the epoch at the next boot.
+	s, err := Open(path, Options{BootID: func() (string, error) { return "the next boot", nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if h := s.ReplayHorizon(); !h.Equal(restart) {
-		t.Errorf("next boot: horizon %v, want %v", h, restart)
+	if e := s.ReplayEpoch(); e != 1 {
+		t.Errorf("next boot: epoch %d, want 1", e)
 	}
 }
 

@@ -33,7 +33,7 @@ var schema = []string{
 	CREATE INDEX assertions_expires_at ON assertions (expires_at);`,
 	// 2: the handles that have the file open (one row per Open, deleted
 	// by Close; boot_id is the kernel's boot it was opened in) and meta,
-	// which keeps replay_horizon (Unix nanoseconds): see horizon.go.
+	// which keeps replay_epoch: see epoch.go.
 	`CREATE TABLE opens (
 		id        TEXT PRIMARY KEY NOT NULL,
 		boot_id   TEXT NOT NULL,

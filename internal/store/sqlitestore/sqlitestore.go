@@ -44,7 +44,8 @@ type Options struct {
 	// are retried at the next interval).
 	Logger *slog.Logger
 	// BootID returns the kernel's boot ID (nil: ReadBootID). If it fails,
-	// used-ID records are fsynced like every other commit (horizon.go).
+	// deferred used-ID records are fsynced like every other commit
+	// (epoch.go).
 	BootID func() (string, error)
 }
 
@@ -53,19 +54,23 @@ type Options struct {
 type Store struct {
 	db   *sql.DB // synchronous=FULL: every commit is fsynced
 	path string
-	// fast commits without an fsync (synchronous=NORMAL): the used-ID
-	// inserts, kept safe by the replay horizon (horizon.go). nil when
-	// there is no boot ID; markUsed is then prepared on db.
+	// fast commits without an fsync (synchronous=NORMAL): the deferred
+	// used-ID inserts, kept safe by the replay epoch (epoch.go). nil when
+	// there is no boot ID; markDeferred is then prepared on db.
 	fast *sql.DB
-	// The two statements of every login, prepared once: SQLite's parse and
+	// The statements of every login, prepared once: SQLite's parse and
 	// plan cost about as much as executing them.
-	getAccount, markUsed *sql.Stmt
+	getAccount, markSynced, markDeferred *sql.Stmt
+	// closing lets Close wait for the deferred inserts in flight; closed
+	// refuses later ones.
+	closing sync.RWMutex
+	closed  bool
 	// decoded maps an Account SID to its last read decodedAccount.
 	decoded sync.Map
 	// openID is this handle's row in table opens ("" without fast).
-	openID  string
-	horizon time.Time
-	bg      storeutil.Background // the sweeper and Close
+	openID string
+	epoch  int64
+	bg     storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
@@ -127,10 +132,13 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.fast != nil {
 		marks = s.fast
 	}
-	if s.getAccount, err = db.Prepare(`SELECT body FROM accounts WHERE sid = ?`); err == nil {
-		s.markUsed, err = marks.Prepare(`INSERT INTO assertions (key, expires_at) VALUES (?, ?)
+	const mark = `INSERT INTO assertions (key, expires_at) VALUES (?, ?)
 		 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-		 WHERE assertions.expires_at <= ?`)
+		 WHERE assertions.expires_at <= ?`
+	if s.getAccount, err = db.Prepare(`SELECT body FROM accounts WHERE sid = ?`); err == nil {
+		if s.markSynced, err = db.Prepare(mark); err == nil {
+			s.markDeferred, err = marks.Prepare(mark)
+		}
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: %s: prepare: %w", path, err), s.closeFiles())
@@ -161,15 +169,19 @@ func dsn(path string, busy time.Duration, synchronous string) string {
 func (s *Store) Path() string { return s.path }
 
 // Close stops the sweeper (waiting for a running sweep to finish), then
-// the unsynced used-ID writes (waiting for those in progress), deletes this
-// handle's row in opens with an fsynced commit (horizon.go), and closes
-// the database; the last connection to close checkpoints the WAL into the
-// main file. Later calls return the first result.
+// the deferred used-ID writes (waiting for those in progress; later ones
+// fail), deletes this handle's row in opens with an fsynced commit
+// (epoch.go), and closes the database; the last connection to close
+// checkpoints the WAL into the main file. Later calls return the first
+// result.
 func (s *Store) Close() error {
 	return s.bg.Close(s.closeFiles)
 }
 
 func (s *Store) closeFiles() error {
+	s.closing.Lock()
+	s.closed = true
+	s.closing.Unlock()
 	var errs []error
 	if s.fast != nil {
 		errs = append(errs, s.fast.Close())

@@ -78,13 +78,11 @@ func (s *twoHandles) MarkUsed(ctx context.Context, key string, exp, now time.Tim
 	return s.next().MarkUsed(ctx, key, exp, now)
 }
 
-func (s *twoHandles) ReplayHorizon() time.Time {
-	a, b := s.h[0].ReplayHorizon(), s.h[1].ReplayHorizon()
-	if a.After(b) {
-		return a
-	}
-	return b
+func (s *twoHandles) MarkUsedDeferred(ctx context.Context, key string, exp, now time.Time) error {
+	return s.next().MarkUsedDeferred(ctx, key, exp, now)
 }
+
+func (s *twoHandles) ReplayEpoch() int64 { return max(s.h[0].ReplayEpoch(), s.h[1].ReplayEpoch()) }
 
 func (s *twoHandles) Close() error { return errors.Join(s.h[0].Close(), s.h[1].Close()) }
 
@@ -108,7 +106,7 @@ func TestOpenSettings(t *testing.T) {
 	s, _ := open(t, Options{BusyTimeout: 1234 * time.Millisecond, BootID: bootID("boot-a")})
 	defer s.Close()
 	if s.Durable() {
-		t.Fatal("with a boot ID, used-ID records should skip the fsync")
+		t.Fatal("with a boot ID, deferred used-ID records should skip the fsync")
 	}
 	// Several connections, so that the settings are checked on a pooled
 	// one too, not only the first. The used-ID pool commits without an
@@ -145,26 +143,25 @@ func bootID(id string) func() (string, error) {
 // unregister (and so without its fsync).
 func (s *Store) abandon() error { return errors.Join(s.fast.Close(), s.db.Close()) }
 
-// TestReplayHorizon: the horizon is set exactly when a handle of an
-// earlier boot was never closed (the machine went down with the file
-// open), to the time of the Open that finds it, durably and for every
-// later handle; a clean Close or a killed process (same boot) sets none.
-func TestReplayHorizon(t *testing.T) {
+// TestReplayEpoch: the epoch moves on exactly when a handle of an earlier
+// boot was never closed (the machine went down with the file open), by
+// one each time whatever the clock says, durably and for every later
+// handle; a clean Close or a killed process (same boot) moves it not.
+func TestReplayEpoch(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "samlflex.sqlite")
-	t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
-	reopen := func(boot string, now time.Time) *Store {
+	reopen := func(boot string) *Store {
 		t.Helper()
-		s, err := Open(path, Options{BootID: bootID(boot), Now: func() time.Time { return now }})
+		s, err := Open(path, Options{BootID: bootID(boot)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	horizon := func(s *Store, want time.Time, what string) {
+	epoch := func(s *Store, want int64, what string) {
 		t.Helper()
-		if got := s.ReplayHorizon(); !got.Equal(want) {
-			t.Fatalf("%s: horizon %v, want %v", what, got, want)
+		if got := s.ReplayEpoch(); got != want {
+			t.Fatalf("%s: epoch %d, want %d", what, got, want)
 		}
 	}
 	rows := func(s *Store) int {
@@ -176,16 +173,16 @@ func TestReplayHorizon(t *testing.T) {
 		return n
 	}
 
-	s := reopen("boot-a", t0)
-	horizon(s, time.Time{}, "new file")
-	if err := s.MarkUsed(t.Context(), "k1", t3, t0); err != nil {
+	s := reopen("boot-a")
+	epoch(s, 0, "new file")
+	if err := s.MarkUsedDeferred(t.Context(), "k1", t0.Add(time.Hour), t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = reopen("boot-b", t0)
-	horizon(s, time.Time{}, "reboot after a clean Close")
+	s = reopen("boot-b")
+	epoch(s, 0, "reboot after a clean Close")
 	if n := rows(s); n != 1 {
 		t.Fatalf("%d rows in opens, want this handle's only", n)
 	}
@@ -194,62 +191,122 @@ func TestReplayHorizon(t *testing.T) {
 	if err := s.abandon(); err != nil {
 		t.Fatal(err)
 	}
-	s = reopen("boot-b", t0)
-	horizon(s, time.Time{}, "killed process, same boot")
-	if err := s.MarkUsed(t.Context(), "k1", t3, t0); !errors.Is(err, store.ErrAlreadyExists) {
+	s = reopen("boot-b")
+	epoch(s, 0, "killed process, same boot")
+	if err := s.MarkUsed(t.Context(), "k1", t0.Add(time.Hour), t0); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Fatalf("k1 after reopen: %v", err)
 	}
 	// Two handles, one closed cleanly, one open when the machine goes
-	// down: the next boot's first Open sets the horizon to its time.
-	other := reopen("boot-b", t0)
+	// down: the next boot's first Open moves the epoch.
+	other := reopen("boot-b")
 	if err := other.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.abandon(); err != nil {
 		t.Fatal(err)
 	}
-	s = reopen("boot-c", t1)
-	horizon(s, t1, "handles of boot-b never closed")
+	s = reopen("boot-c")
+	epoch(s, 1, "handles of boot-b never closed")
 	if n := rows(s); n != 1 {
-		t.Fatalf("%d rows in opens after the horizon was set, want this handle's only", n)
+		t.Fatalf("%d rows in opens after the epoch moved, want this handle's only", n)
 	}
 	// Every later handle, in any process, keeps it.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = reopen("boot-d", t2)
-	horizon(s, t1, "later handle after a clean Close")
-	// Another crash moves it.
+	s = reopen("boot-d")
+	epoch(s, 1, "later handle after a clean Close")
+	// Another crash moves it again.
 	if err := s.abandon(); err != nil {
 		t.Fatal(err)
 	}
-	s = reopen("boot-e", t3)
-	horizon(s, t3, "second crash")
-	// A clock behind the last horizon does not move it back.
-	if err := s.abandon(); err != nil {
-		t.Fatal(err)
-	}
-	s = reopen("boot-f", t2)
-	horizon(s, t3, "clock behind the last horizon")
+	s = reopen("boot-e")
+	epoch(s, 2, "second crash")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// TestCloseWaitsForDeferredMarks: Close waits for a deferred insert in
+// flight (here, one waiting for the write lock another handle holds), and
+// one that starts after Close fails: an unsynced commit after the fsynced
+// unregister would be lost in a crash with no handle left to tell.
+func TestCloseWaitsForDeferredMarks(t *testing.T) {
+	t.Parallel()
+	s, path := open(t, Options{BootID: bootID("boot-a")})
+	locker, err := Open(path, Options{BootID: bootID("boot-a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	tx, err := locker.db.BeginTx(t.Context(), nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := make(chan error, 1)
+	go func() { marked <- s.MarkUsedDeferred(context.Background(), "in-flight", t0.Add(time.Hour), t0) }()
+	// Wait until the insert is waiting for the lock (it holds closing).
+	for s.closing.TryLock() {
+		s.closing.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while an insert was in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-marked; err != nil {
+		t.Fatalf("in-flight insert: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUsedDeferred(t.Context(), "late", t0.Add(time.Hour), t0); !errors.Is(err, errClosed) {
+		t.Fatalf("insert after Close: %v", err)
+	}
+	var n int
+	if err := locker.db.QueryRowContext(t.Context(), `SELECT count(*) FROM opens`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("opens after Close: %d rows (want the locker's), %v", n, err)
+	}
+}
+
+// TestMarkUsedIsSynced: MarkUsed commits on the fsynced pool and only
+// MarkUsedDeferred on the other: with the unsynced pool gone, the first
+// still works and the second fails.
+func TestMarkUsedIsSynced(t *testing.T) {
+	t.Parallel()
+	s, _ := open(t, Options{BootID: bootID("boot-a")})
+	defer s.Close()
+	if err := s.fast.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUsed(t.Context(), "synced", t0.Add(time.Hour), t0); err != nil {
+		t.Fatalf("MarkUsed without the unsynced pool: %v", err)
+	}
+	if err := s.MarkUsedDeferred(t.Context(), "deferred", t0.Add(time.Hour), t0); err == nil {
+		t.Fatal("MarkUsedDeferred did not use the unsynced pool")
+	}
+}
+
 // TestNoBootIDFsyncsEveryCommit: without a boot ID a crash could not be
-// detected, so used-ID records are fsynced like the rest and no handle is
-// registered; and since this process cannot tell whether a registered
-// handle of another process (which skips the fsync) is from an earlier
-// boot, it sets a horizon when it finds one, leaving that handle
+// detected, so deferred used-ID records are fsynced like the rest and no
+// handle is registered; and since this process cannot tell whether a
+// registered handle of another process (which skips the fsync) is from an
+// earlier boot, it moves the epoch when it finds one, leaving that handle
 // registered.
 func TestNoBootIDFsyncsEveryCommit(t *testing.T) {
 	t.Parallel()
 	noBoot := func() (string, error) { return "", errors.New("no /proc") }
-	s, path := open(t, Options{BootID: noBoot, Now: func() time.Time { return t0 }})
-	if !s.Durable() || s.fast != nil || !s.ReplayHorizon().IsZero() {
-		t.Fatalf("durable %v, horizon %v", s.Durable(), s.ReplayHorizon())
+	s, path := open(t, Options{BootID: noBoot})
+	if !s.Durable() || s.fast != nil || s.ReplayEpoch() != 0 {
+		t.Fatalf("durable %v, epoch %d", s.Durable(), s.ReplayEpoch())
 	}
-	if err := s.MarkUsed(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
+	if err := s.MarkUsedDeferred(t.Context(), "k", t0.Add(time.Hour), t0); err != nil {
 		t.Fatal(err)
 	}
 	countOpens := func(s *Store) int {
@@ -271,14 +328,13 @@ func TestNoBootIDFsyncsEveryCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fast.Close()
-	t1 := t0.Add(time.Minute)
-	s, err = Open(path, Options{BootID: noBoot, Now: func() time.Time { return t1 }})
+	s, err = Open(path, Options{BootID: noBoot})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if h := s.ReplayHorizon(); !h.Equal(t1) {
-		t.Fatalf("no boot ID beside a registered handle: horizon %v, want %v", h, t1)
+	if e := s.ReplayEpoch(); e != 1 {
+		t.Fatalf("no boot ID beside a registered handle: epoch %d, want 1", e)
 	}
 	if n := countOpens(s); n != 1 {
 		t.Fatalf("opens: %d rows, want the running handle's", n)

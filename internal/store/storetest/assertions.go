@@ -70,13 +70,21 @@ func testAssertions(t *testing.T, open func(*testing.T) store.Store) {
 			{keyA + "x", exp, t0, nil},
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := open(t)
-			for i, st := range tc.steps {
-				err := s.MarkUsed(t.Context(), st.key, st.expiresAt, st.now)
-				checkErr(t, fmt.Sprintf("step %d: MarkUsed(%s, now=%s)", i, st.key, st.now.Format(time.RFC3339Nano)), err, st.want)
-			}
-		})
+		// MarkUsed and MarkUsedDeferred keep one set of records: the steps
+		// alternate between them, starting with each.
+		for first := range 2 {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, first), func(t *testing.T) {
+				t.Parallel()
+				s := open(t)
+				for i, st := range tc.steps {
+					name, mark := "MarkUsed", s.MarkUsed
+					if (i+first)%2 == 1 {
+						name, mark = "MarkUsedDeferred", s.MarkUsedDeferred
+					}
+					err := mark(t.Context(), st.key, st.expiresAt, st.now)
+					checkErr(t, fmt.Sprintf("step %d: %s(%s, now=%s)", i, name, st.key, st.now.Format(time.RFC3339Nano)), err, st.want)
+				}
+			})
+		}
 	}
 }

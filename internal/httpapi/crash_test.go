@@ -19,12 +19,12 @@ import (
 	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 )
 
-// TestReplayAfterCrash is the crash that the embedded store's unsynced
+// TestReplayAfterCrash is the crash that the embedded store's deferred
 // one-time-use write can lose, end to end: a login is granted, the
 // machine goes down before the record reached the disk (the data file as
 // it was before that login, with the serving handle still registered),
 // and after the restart the same response and cookie are posted again.
-// They must not get a token: without the replay horizon they would (the
+// They must not get a token: without the replay epoch they would (the
 // record is gone), with it they get a fresh login at the IdP, and the
 // answer to that login is granted.
 func TestReplayAfterCrash(t *testing.T) {
@@ -90,8 +90,8 @@ func TestReplayAfterCrash(t *testing.T) {
 	}
 
 	srv2, st2 := serve(snapshot, "boot-2")
-	if st2.ReplayHorizon().IsZero() {
-		t.Fatal("no replay horizon after the crash")
+	if st2.ReplayEpoch() != 1 {
+		t.Fatalf("replay epoch %d after the crash, want 1", st2.ReplayEpoch())
 	}
 	resp := post(srv2, login)
 	if granted(resp) {

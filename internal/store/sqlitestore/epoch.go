@@ -12,36 +12,33 @@ import (
 	"time"
 )
 
-// One-time-use records are committed without an fsync; the replay horizon
-// keeps that safe.
+// Deferred used-ID records are committed without an fsync; the replay
+// epoch tells when some may have been lost.
 //
-// A login's used-ID insert is committed with synchronous=NORMAL: in WAL
-// mode the commit is a write(2) to the WAL, which survives a killed
-// process (the bytes are in the kernel's page cache) but not a kernel
-// crash or a power cut. The fsync it skips was a third of a login
-// (issue 12). What a crash can lose is the record of IDs used shortly
-// before it; what must never follow is a login on one of those responses
-// again. So:
+// MarkUsedDeferred commits with synchronous=NORMAL: in WAL mode the commit
+// is a write(2) to the WAL, which survives a killed process (the bytes are
+// in the kernel's page cache) but not a kernel crash or a power cut. The
+// fsync it skips was a third of a login (issue 12). What a crash can lose
+// is the record of IDs used shortly before it; so the store says when that
+// may have happened, and the ACS relies on deferred records only for
+// logins started since (internal/acs):
 //
 //   - every handle registers itself in table opens, durably (an fsynced
 //     commit), with the kernel's boot ID, before its first NORMAL commit;
-//   - Close first stops the NORMAL writes, then deletes its row with an
-//     fsynced commit, which makes every earlier commit in the WAL durable;
+//   - Close first stops the NORMAL writes (waiting for those in flight),
+//     then deletes its row with an fsynced commit, which makes every
+//     earlier commit in the WAL durable;
 //   - Open finds a row of another boot only if a handle was still open
-//     when the machine went down: then records written before now may be
-//     missing, and Open durably sets the replay horizon to now. The ACS
-//     grants nothing on a response that could have been used before the
-//     horizon (a login started before it, or an unsolicited response
-//     issued before it plus the clock skew) and answers it with a fresh
-//     login instead (internal/acs).
+//     when the machine went down: records written before now may be
+//     missing, and Open durably adds one to meta.replay_epoch. The epoch
+//     is a counter, not a time, so no clock, right or wrong, enters.
 //
 // A handle left open by a killed process in the same boot is harmless (its
 // commits are in the page cache), and stays until a later boot, which then
-// sets a horizon: at worst one needless fresh login per agent. Without a
+// moves the epoch: at worst one needless fresh login per agent. Without a
 // boot ID (not Linux, or /proc not mounted) every commit is fsynced, as
 // before, and a handle registered by another process counts as possibly
-// left by an earlier boot. The horizon assumes the clock after the restart is not behind
-// the time of the crash, which the assertion lifetimes assume too.
+// left by an earlier boot.
 
 // bootIDPath is where Linux publishes a random ID of the current boot.
 const bootIDPath = "/proc/sys/kernel/random/boot_id"
@@ -59,9 +56,9 @@ func ReadBootID() (string, error) {
 	return id, nil
 }
 
-// register records this handle in opens, first setting the replay horizon
-// to now if a handle of another boot was never closed, in one fsynced
-// transaction, and reads the horizon. Without a boot ID (boot "") it
+// register records this handle in opens, first moving the replay epoch on
+// if a handle of another boot was never closed, in one fsynced
+// transaction, and reads the epoch. Without a boot ID (boot "") it
 // registers nothing (its used-ID records are fsynced) and counts every
 // registered handle as possibly of an earlier boot: another process on
 // the file may skip the fsync, and this one could not tell whether the
@@ -88,9 +85,9 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 		return s.wrap(ctx, "register", err)
 	}
 	if stale > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('replay_horizon', ?)
-			ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`, now.UnixNano()); err != nil {
-			return s.wrap(ctx, "set replay horizon", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('replay_epoch', 1)
+			ON CONFLICT (name) DO UPDATE SET value = value + 1`); err != nil {
+			return s.wrap(ctx, "move the replay epoch", err)
 		}
 		// Handles of this boot stay registered: they are running.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM opens WHERE boot_id <> ? AND ? <> ''`, boot, boot); err != nil {
@@ -104,17 +101,14 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 		}
 		openID = hex.EncodeToString(id[:])
 	}
-	var h sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'replay_horizon'`).Scan(&h); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return s.wrap(ctx, "read replay horizon", err)
+	var epoch sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'replay_epoch'`).Scan(&epoch); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return s.wrap(ctx, "read the replay epoch", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, "register", err)
 	}
-	s.openID = openID
-	if h.Valid {
-		s.horizon = time.Unix(0, h.Int64)
-	}
+	s.openID, s.epoch = openID, epoch.Int64
 	return nil
 }
 
@@ -132,12 +126,10 @@ func (s *Store) unregister() error {
 	return nil
 }
 
-// ReplayHorizon implements store.Assertions: zero unless the machine went
-// down while a handle had this file open (then the instant the first
-// handle after it was opened; or, for a handle without a boot ID, when it
-// was opened while a handle that skips the fsync was registered).
-func (s *Store) ReplayHorizon() time.Time { return s.horizon }
+// ReplayEpoch implements store.Assertions: how many times the machine went
+// down while a handle had this file open (as seen by the Opens since).
+func (s *Store) ReplayEpoch() int64 { return s.epoch }
 
-// Durable reports whether every used-ID record is fsynced before MarkUsed
-// returns (no boot ID: the horizon cannot be kept).
+// Durable reports whether MarkUsedDeferred fsyncs too (no boot ID: a
+// crash could not be detected).
 func (s *Store) Durable() bool { return s.fast == nil }
