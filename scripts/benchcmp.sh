@@ -73,8 +73,11 @@ echo "$means" | awk -v baseline="$baseline" '
     for (i = 1; i <= 2; i++) {
       l = "BenchmarkLogin/" algs[i]
       if (!(l in ns)) { print "benchcmp: " l " did not run"; exit 1 }
-      printf "login, %s token  %5.0f us = %.2fx Validate (target <= 2.00); CPU %.0f us = %.2fx Validate CPU; %d allocs/op\n",
-        algs[i], ns[l]/1000, ns[l]/ns[v], cpu[l]/1000, cpu[l]/cpu[v], al[l]
+      # The target is for the default token, ES256; RS256 is an opt-in
+      # whose RSA signature alone costs about 1 ms.
+      target = (algs[i] == "ES256") ? " (target <= 2.00)" : ""
+      printf "login, %s token  %5.0f us = %.2fx Validate%s; CPU %.0f us = %.2fx Validate CPU; %d allocs/op\n",
+        algs[i], ns[l]/1000, ns[l]/ns[v], target, cpu[l]/1000, cpu[l]/cpu[v], al[l]
     }
     for (j = 1; j <= k; j++) {
       n = names[j]
