@@ -141,10 +141,14 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	// The answer to a login started in the current epoch is recorded
 	// deferred (no fsync): a machine crash that loses the record also
 	// moves the epoch, and the login's cookie then no longer passes the
-	// check above. An unsolicited response has no login to tie it to an
-	// epoch, so its record is durable before a token exists.
+	// check above. That holds only if every copy of this assertion answers
+	// that login (RequestBound): an unsolicited response has no login to
+	// tie it to an epoch, and an assertion signed on its own whose binding
+	// is only on the Response can be replayed unsolicited by dropping the
+	// Response's signature. Their records are durable before a token
+	// exists.
 	mark := s.assertions.MarkUsedDeferred
-	if a.Unsolicited {
+	if !a.RequestBound {
 		mark = s.assertions.MarkUsed
 	}
 	switch err := mark(ctx, a.ReplayKey(acct.AccountSID), a.NotOnOrAfter, now); {

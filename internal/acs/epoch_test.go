@@ -2,6 +2,7 @@ package acs
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -98,4 +99,53 @@ func TestLoginCarriesEpoch(t *testing.T) {
 			t.Errorf("epoch %d: cookie stamp %d", epoch, st.Epoch)
 		}
 	}
+}
+
+// TestNoReplayAfterCrash: a machine crash that loses every deferred record
+// (and moves the epoch on) lets no copy of a used response in again: not
+// the same post, not the Assertion with the Response's signature dropped
+// (with or without the login cookie), for each shape of binding.
+func TestNoReplayAfterCrash(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"response-signed.xml", "both-signed.xml", "both-signed-irt-response-only.xml",
+		"response-signed-irt-response-only.xml", "unsolicited.xml"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, testAccount(t, samlflex.IdPInitiatedAccept), nil)
+			f.st.crashModel = &crashModel{durable: map[string]bool{}, deferred: map[string]bool{}}
+			xml := samlflextest.Golden(t, file)
+			cookie := f.cookie(t, session.LoginState{RequestID: goldenReqID})
+			post := func(xml, cookie string) (*Result, error) {
+				return f.svc.Handle(context.Background(), Input{AccountSID: testSID,
+					SAMLResponse: []byte(base64.StdEncoding.EncodeToString([]byte(xml))), LoginCookie: cookie})
+			}
+			res, err := post(xml, cookie)
+			if err != nil || res.Token == "" {
+				t.Fatalf("first use: %+v, %v", res, err)
+			}
+			f.st.crash()
+			// The attacker holds the victim's login cookie too.
+			for name, replay := range map[string]func() (*Result, error){
+				"same post":                      func() (*Result, error) { return post(xml, cookie) },
+				"Response signature dropped":     func() (*Result, error) { return post(dropResponseSignature(t, xml), "") },
+				"dropped, with the login cookie": func() (*Result, error) { return post(dropResponseSignature(t, xml), cookie) },
+			} {
+				if res, err := replay(); err == nil && res.Token != "" {
+					t.Errorf("%s: a token for a used assertion after the crash", name)
+				}
+			}
+		})
+	}
+}
+
+// dropResponseSignature removes the first ds:Signature of a response if
+// it is the Response's (before the Assertion); a response without one is
+// returned unchanged.
+func dropResponseSignature(t *testing.T, xml string) string {
+	t.Helper()
+	start, end, asrt := strings.Index(xml, "<ds:Signature"), strings.Index(xml, "</ds:Signature>"), strings.Index(xml, "<saml:Assertion")
+	if start < 0 || end < start || asrt < end {
+		return xml
+	}
+	return xml[:start] + xml[end+len("</ds:Signature>"):]
 }

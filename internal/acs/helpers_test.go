@@ -14,6 +14,7 @@ import (
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
+	"github.com/samlflex/samlflex/internal/store"
 	"github.com/samlflex/samlflex/internal/store/boltstore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
@@ -46,6 +47,8 @@ type faultStore struct {
 	mu          sync.Mutex
 	lastKey     string
 	lastExpires time.Time
+	// crashModel, when set, replaces the store's records.
+	crashModel *crashModel
 }
 
 func (f *faultStore) Get(ctx context.Context, sid string) (samlflex.Account, error) {
@@ -60,6 +63,11 @@ func (f *faultStore) MarkUsed(ctx context.Context, key string, expiresAt, now ti
 	f.marks.Add(1)
 	f.mu.Lock()
 	f.lastKey, f.lastExpires = key, expiresAt
+	model := f.crashModel
+	if model != nil {
+		defer f.mu.Unlock()
+		return model.mark(key, true)
+	}
 	f.mu.Unlock()
 	if f.markErr != nil {
 		return f.markErr
@@ -67,13 +75,52 @@ func (f *faultStore) MarkUsed(ctx context.Context, key string, expiresAt, now ti
 	return f.Store.MarkUsed(ctx, key, expiresAt, now)
 }
 
-// MarkUsedDeferred is MarkUsed, counted apart.
+// MarkUsedDeferred is MarkUsed, counted apart. With crashModel set, the
+// two kinds of records are kept apart, and crash loses the deferred ones.
 func (f *faultStore) MarkUsedDeferred(ctx context.Context, key string, expiresAt, now time.Time) error {
 	f.deferred.Add(1)
-	return f.MarkUsed(ctx, key, expiresAt, now)
+	f.mu.Lock()
+	model := f.crashModel
+	f.mu.Unlock()
+	if model == nil {
+		return f.MarkUsed(ctx, key, expiresAt, now)
+	}
+	f.marks.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return model.mark(key, false)
 }
 
-func (f *faultStore) ReplayEpoch() int64 { return f.epoch }
+// crashModel is a store's records as a machine crash sees them: durable
+// ones (MarkUsed) survive it, deferred ones (MarkUsedDeferred) do not.
+type crashModel struct{ durable, deferred map[string]bool }
+
+func (m *crashModel) mark(key string, durable bool) error {
+	if m.durable[key] || m.deferred[key] {
+		return store.ErrAlreadyExists
+	}
+	if durable {
+		m.durable[key] = true
+	} else {
+		m.deferred[key] = true
+	}
+	return nil
+}
+
+// crash loses the deferred records and moves the epoch on, as the first
+// Open after a machine crash does.
+func (f *faultStore) crash() {
+	f.mu.Lock()
+	f.crashModel.deferred = map[string]bool{}
+	f.epoch++
+	f.mu.Unlock()
+}
+
+func (f *faultStore) ReplayEpoch() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.epoch
+}
 
 // fakeKeys is a keys.Source: a fixed set, or an outage.
 type fakeKeys struct {

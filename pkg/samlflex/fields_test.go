@@ -29,6 +29,7 @@ func TestVerifyReadsEveryField(t *testing.T) {
 		NameID:       "jane.doe@acme.example",
 		NameIDFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
 		InResponseTo: testRequestID,
+		RequestBound: true,
 		IssueInstant: time.Date(2026, 1, 15, 10, 0, 0, 1e6, time.UTC),
 		AuthnInstant: time.Date(2026, 1, 15, 9, 59, 59, 0, time.UTC),
 		NotOnOrAfter: time.Date(2026, 1, 15, 10, 8, 0, 0, time.UTC),

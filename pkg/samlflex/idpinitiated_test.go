@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIdPInitiatedMode: the new setting wins; accounts stored with only
@@ -66,4 +67,69 @@ func TestIdPInitiatedValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRequestBound: RequestBound is false exactly when some verifiable
+// copy of the Assertion would not answer the request: an unsolicited
+// response, or an Assertion signed on its own whose InResponseTo is only
+// on the signed Response. Dropping that Response's signature turns the
+// same Assertion ID into a valid unsolicited response, which is why the
+// ACS records such an Assertion's use fsynced.
+func TestRequestBound(t *testing.T) {
+	t.Parallel()
+	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
+	stripped := stripResponseSignature(t, readTestdata(t, "both-signed-irt-response-only.xml"))
+	for _, tc := range []struct {
+		file        string
+		xml         []byte // instead of file
+		requestID   string
+		unsolicited bool
+		bound       bool
+	}{
+		{file: "response-signed.xml", requestID: testRequestID, bound: true},
+		{file: "assertion-signed.xml", requestID: testRequestID, bound: true},
+		{file: "both-signed.xml", requestID: testRequestID, bound: true},
+		{file: "response-signed-irt-response-only.xml", requestID: testRequestID, bound: true},
+		{file: "both-signed-irt-response-only.xml", requestID: testRequestID},
+		{file: "both-signed-irt-response-only.xml, Response signature dropped", xml: stripped, unsolicited: true},
+		{file: "unsolicited.xml", unsolicited: true},
+	} {
+		xml := tc.xml
+		if xml == nil {
+			xml = readTestdata(t, tc.file)
+		}
+		a, err := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(xml), Expect{RequestID: tc.requestID})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if a.Unsolicited != tc.unsolicited || a.RequestBound != tc.bound {
+			t.Errorf("%s: unsolicited %v, request bound %v; want %v, %v", tc.file, a.Unsolicited, a.RequestBound, tc.unsolicited, tc.bound)
+		}
+	}
+	// The stripped copy is the same Assertion: the same one-time-use key.
+	a, _ := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(stripped), Expect{})
+	b, _ := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(readTestdata(t, "both-signed-irt-response-only.xml")), Expect{RequestID: testRequestID})
+	if a == nil || b == nil || a.ReplayKey(testSID) != b.ReplayKey(testSID) {
+		t.Fatalf("stripped %+v, original %+v", a, b)
+	}
+	// An Assertion without a signature of its own does not verify once the
+	// Response's is gone: its binding cannot be dropped.
+	_, err := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(stripResponseSignature(t, readTestdata(t, "response-signed-irt-response-only.xml"))), Expect{})
+	if CodeOf(err) != CodeSignatureMissing {
+		t.Fatalf("response-signed-irt-response-only.xml without its signature: %v", err)
+	}
+}
+
+// stripResponseSignature removes the Response's ds:Signature (the first
+// in the document, before the Assertion) and leaves every byte of the
+// Assertion as signed.
+func stripResponseSignature(t *testing.T, xml []byte) []byte {
+	t.Helper()
+	s := string(xml)
+	start := strings.Index(s, "<ds:Signature")
+	end := strings.Index(s, "</ds:Signature>")
+	if start < 0 || end < start || strings.Index(s, "<saml:Assertion") < end {
+		t.Fatal("no Response signature before the Assertion")
+	}
+	return []byte(s[:start] + s[end+len("</ds:Signature>"):])
 }

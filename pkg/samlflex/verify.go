@@ -97,7 +97,16 @@ type Assertion struct {
 	NameIDFormat string
 	InResponseTo string
 	// Unsolicited is true for an IdP-initiated login.
-	Unsolicited  bool
+	Unsolicited bool
+	// RequestBound is true when the InResponseTo that makes the response
+	// solicited is covered by every signature that could verify this
+	// Assertion: it is in the Assertion's SubjectConfirmationData, or the
+	// Assertion has no signature of its own. When false, a copy of the
+	// same Assertion can be made unsolicited (an Assertion signed on its
+	// own, with the binding only on the Response: drop the Response's
+	// signature), so the one-time-use record of this Assertion ID cannot
+	// rely on the login it answered (internal/acs).
+	RequestBound bool
 	IssueInstant time.Time
 	AuthnInstant time.Time
 	SessionIndex string
@@ -378,6 +387,7 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		irt = responseIRT
 	}
 	out.InResponseTo = irt
+	out.RequestBound = irt != "" && (scdIRT != "" || signed == "response")
 	switch {
 	case irt == "":
 		out.Unsolicited = true
