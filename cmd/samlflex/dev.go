@@ -79,6 +79,7 @@ func runDev(ctx context.Context, a *app, args []string) int {
 		ev.log(ctx, logger)
 	}
 	defer func() { _ = st.Close() }()
+	logStoreState(ctx, logger, st)
 	keySrc, err := filekeys.Open(dataDir, a.now, logger)
 	if err != nil {
 		return a.failure(c, "SP keys: %v", err)

@@ -70,6 +70,7 @@ func runServe(ctx context.Context, a *app, args []string) int {
 		ev.log(ctx, logger)
 	}
 	defer func() { _ = st.Close() }()
+	logStoreState(ctx, logger, st)
 	if err := refuseDemoAccounts(ctx, st, *data); err != nil {
 		return a.failure(c, "%v", err)
 	}

@@ -223,3 +223,19 @@ func storeFailure(err error) string {
 	}
 	return err.Error()
 }
+
+// logStoreState says in a server's log how the store keeps used assertion
+// IDs, and warns when this start found that the machine went down with the
+// file open: logins started before are then answered with a fresh login
+// (one more round trip to the IdP), which an admin may be asked about.
+func logStoreState(ctx context.Context, logger *slog.Logger, st *sqlitestore.Store) {
+	writes := "deferred (no fsync; a machine crash moves the replay epoch on)"
+	if st.Durable() {
+		writes = "fsynced (no kernel boot ID to detect a machine crash)"
+	}
+	logger.InfoContext(ctx, "store_opened", "path", st.Path(), "login_used_id_writes", writes, "replay_epoch", st.ReplayEpoch())
+	if st.CrashSeen() {
+		logger.WarnContext(ctx, "store_crash_detected", "path", st.Path(), "replay_epoch", st.ReplayEpoch(),
+			"effect", "the machine went down while samlflex had the data file open: logins started before this restart start again at the IdP (log replay_epoch_bounce), so that none can be replayed")
+	}
+}

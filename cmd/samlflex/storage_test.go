@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store/boltstore"
+	"github.com/samlflex/samlflex/internal/store/sqlitestore"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -250,4 +253,48 @@ func TestServeRefusesDemoAccountAddedWhileServing(t *testing.T) {
 	// Another account in the same store is served.
 	mustCLI(t, exitOK, nil, fullPut(data, sidA, cert)...)
 	waitForLogin(t, b, s.BaseURL+"/v1/Accounts/"+sidA+"/saml2/login", "https://acme.my.salesforce.com/")
+}
+
+// TestLogStoreState: serve and dev say how used IDs are written, and warn
+// once when the start found that the machine went down with the data file
+// open (here: a handle registered by another boot).
+func TestLogStoreState(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), storeFileName)
+	boot := func(id string) sqlitestore.Options {
+		return sqlitestore.Options{BootID: func() (string, error) { return id, nil }}
+	}
+	before, err := sqlitestore.Open(path, boot("before the crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Close()
+	for _, tc := range []struct {
+		opts  sqlitestore.Options
+		want  []string
+		avoid string
+	}{
+		{boot("after the crash"), []string{`"msg":"store_opened"`, `"replay_epoch":1`, `"login_used_id_writes":"deferred`, `"msg":"store_crash_detected"`}, ""},
+		{boot("after the crash"), []string{`"msg":"store_opened"`, `"replay_epoch":1`}, "store_crash_detected"},
+		{sqlitestore.Options{BootID: func() (string, error) { return "", errors.New("no /proc") }},
+			[]string{`"login_used_id_writes":"fsynced`}, ""},
+	} {
+		st, err := sqlitestore.Open(path, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		logStoreState(t.Context(), slog.New(slog.NewJSONHandler(&buf, nil)), st)
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("log lacks %s:\n%s", w, buf.String())
+			}
+		}
+		if tc.avoid != "" && strings.Contains(buf.String(), tc.avoid) {
+			t.Errorf("log has %s:\n%s", tc.avoid, buf.String())
+		}
+	}
 }

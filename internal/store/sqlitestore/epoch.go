@@ -108,7 +108,7 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, "register", err)
 	}
-	s.openID, s.epoch = openID, epoch.Int64
+	s.openID, s.epoch, s.crashSeen = openID, epoch.Int64, stale > 0
 	return nil
 }
 
@@ -129,6 +129,11 @@ func (s *Store) unregister() error {
 // ReplayEpoch implements store.Assertions: how many times the machine went
 // down while a handle had this file open (as seen by the Opens since).
 func (s *Store) ReplayEpoch() int64 { return s.epoch }
+
+// CrashSeen reports whether this Open moved the replay epoch on: the
+// machine went down while a handle had the file open (or, without a boot
+// ID, another handle was registered).
+func (s *Store) CrashSeen() bool { return s.crashSeen }
 
 // Durable reports whether MarkUsedDeferred fsyncs too (no boot ID: a
 // crash could not be detected).

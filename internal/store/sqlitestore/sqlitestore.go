@@ -68,8 +68,9 @@ type Store struct {
 	// decoded maps an Account SID to its last read decodedAccount.
 	decoded sync.Map
 	// openID is this handle's row in table opens ("" without fast).
-	openID string
-	epoch  int64
+	openID    string
+	epoch     int64
+	crashSeen bool
 	bg     storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background

@@ -158,11 +158,16 @@ func TestReplayEpoch(t *testing.T) {
 		}
 		return s
 	}
+	last := int64(0)
 	epoch := func(s *Store, want int64, what string) {
 		t.Helper()
 		if got := s.ReplayEpoch(); got != want {
 			t.Fatalf("%s: epoch %d, want %d", what, got, want)
 		}
+		if s.CrashSeen() != (want != last) {
+			t.Fatalf("%s: CrashSeen %v, epoch %d after %d", what, s.CrashSeen(), want, last)
+		}
+		last = want
 	}
 	rows := func(s *Store) int {
 		t.Helper()
