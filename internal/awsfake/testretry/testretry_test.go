@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/samlflex/samlflex/internal/awsfake/testretry"
@@ -130,7 +131,7 @@ type client struct {
 var clients = []client{
 	{"secretsmanager", `{"SecretList":[]}`, func(t *testing.T, endpoint string, hc *http.Client, retryer aws.Retryer) error {
 		c := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-			Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), HTTPClient: hc, Retryer: retryer})
+			Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), HTTPClient: hc, Retryer: retryer, Logger: logging.Nop{}})
 		_, err := c.ListSecrets(t.Context(), &secretsmanager.ListSecretsInput{})
 		return err
 	}},
@@ -139,6 +140,7 @@ var clients = []client{
 	{"dynamoclient", `{"TableNames":[]}`, func(t *testing.T, endpoint string, hc *http.Client, retryer aws.Retryer) error {
 		c, err := dynamoclient.New(t.Context(), endpoint, func(o *dynamodb.Options) {
 			o.HTTPClient, o.Retryer, o.RetryMaxAttempts = hc, retryer, 0
+			o.Logger = logging.Nop{} // not the warnings about the closed bodies
 		})
 		if err != nil {
 			t.Fatal(err)
