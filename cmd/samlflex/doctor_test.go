@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/doctor"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/filekeys"
@@ -235,7 +236,7 @@ func TestDoctorRotation(t *testing.T) {
 	t.Parallel()
 	sm := smfake.New(t)
 	c := secretsmanager.New(secretsmanager.Options{Region: smfake.Region, BaseEndpoint: aws.String(sm.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""), Retryer: testretry.OneAttempt()})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("samlflex-keys"), SecretString: aws.String("{}")}); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/config"
 	"github.com/samlflex/samlflex/internal/flex/flextest"
 	"github.com/samlflex/samlflex/internal/flexconn"
@@ -97,13 +98,16 @@ func newFixture(t *testing.T, ddbEndpoint string) *fixture {
 	cfg := config.Config{BaseURL: base, AccountsTable: "accounts-" + hex.EncodeToString(suffix[:]),
 		AssertionsTable: "assertions-" + hex.EncodeToString(suffix[:]), KeysSecretID: "samlflex-keys",
 		AccountCacheTTL: time.Minute, KeysCacheTTL: 5 * time.Minute, CertWarnDays: 30}
-	client, err := dynamoclient.New(ctx, ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	client, err := dynamoclient.New(ctx, ddbEndpoint, func(o *dynamodb.Options) {
+		o.Retryer = testretry.OneAttempt()
+		o.RetryMaxAttempts = 0 // from AWS_MAX_ATTEMPTS, it would wrap the Retryer
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{cfg: cfg, ddb: &countingDDB{Client: client, calls: map[string]int{}}, sm: smfake.New(t), logs: &samlflextest.LogBuffer{}}
 	f.smc = secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(f.sm.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), Retryer: testretry.OneAttempt()})
 	// The rotation at deploy seeds the secret; here a set is written
 	// directly.
 	cur := samlflextest.KeyPair(t, keys.RSA2048, "cur")

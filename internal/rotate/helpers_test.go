@@ -3,24 +3,18 @@ package rotate_test
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/rotate"
 	"github.com/samlflex/samlflex/internal/samlflextest"
@@ -42,28 +36,15 @@ func newSDKClient(srv *smfake.Server, attempts int) *secretsmanager.Client {
 }
 
 // sdkClient is the real SDK client for endpoint, sending with hc (nil: the
-// SDK's default). Retries (attempts > 1) do not sleep.
-//
-// With attempts 1 (the faults a test injects reach Handle) it still retries
-// one error, which no test injects: a connection closed by net/http itself
-// while the answer's body is read ("use of closed network connection"
-// after a 200; twice in CI, once on smfake and once on moto, always with
-// retries off; aws-sdk-go-v2#2737 traces it to a race in net/http's HTTP/1
-// read and write loops). The SDK retries it in production.
+// SDK's default). Retries (attempts > 1) do not sleep. With attempts 1 (the
+// faults a test injects reach Handle) it still retries a connection closed
+// by net/http itself, which no test injects (see testretry).
 func sdkClient(endpoint string, hc *http.Client, attempts int) *secretsmanager.Client {
 	o := secretsmanager.Options{
 		Region:       smfake.Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			if attempts == 1 {
-				o.MaxAttempts = retry.DefaultMaxAttempts
-				o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(closedConnection)}
-			}
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			o.RateLimiter = ratelimit.None
-		}),
+		Retryer:      testretry.Attempts(attempts),
 	}
 	if hc != nil {
 		o.HTTPClient = hc
@@ -307,36 +288,5 @@ func checkEMF(t *testing.T, doc map[string]any, wantMetric, wantUnit string, wan
 	}
 	if v, ok := doc[wantMetric].(float64); !ok || v != wantValue {
 		t.Errorf("root %s = %v, want %v", wantMetric, doc[wantMetric], wantValue)
-	}
-}
-
-// closedConnection retries a request whose connection net/http closed
-// under it, and nothing else.
-func closedConnection(err error) aws.Ternary {
-	if errors.Is(err, net.ErrClosed) {
-		return aws.TrueTernary
-	}
-	return aws.FalseTernary
-}
-
-// TestClosedConnectionRetried: the one error the one-attempt clients retry
-// is recognised inside the SDK's wrapping of a failed body read, and an
-// injected fault (a 500) is not retried.
-func TestClosedConnectionRetried(t *testing.T) {
-	t.Parallel()
-	read := &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
-	wrapped := &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusOK}},
-		Err:      &smithy.DeserializationError{Err: read},
-	}}
-	if got := closedConnection(wrapped); got != aws.TrueTernary {
-		t.Errorf("a closed connection while reading a 200: %v, want retried", got)
-	}
-	injected := &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusInternalServerError}},
-		Err:      &smithy.GenericAPIError{Code: "InternalServiceError"},
-	}}
-	if got := closedConnection(injected); got != aws.FalseTernary {
-		t.Errorf("an injected 500: %v, want not retried", got)
 	}
 }

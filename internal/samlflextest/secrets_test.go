@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/samlflextest"
 )
@@ -18,7 +19,7 @@ func TestStoredKeySet(t *testing.T) {
 	t.Parallel()
 	srv := smfake.New(t)
 	c := secretsmanager.New(secretsmanager.Options{Region: smfake.Region, BaseEndpoint: aws.String(srv.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), Retryer: testretry.OneAttempt()})
 	want := &keys.Set{Current: samlflextest.KeyPair(t, keys.P256, "stored")}
 	blob, err := keys.MarshalSet(want)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/store/dynamostore"
@@ -62,7 +63,10 @@ func newStack(t *testing.T) *stack {
 
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
-	ddb, err := dynamoclient.New(ctx, s.ddbEndpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	ddb, err := dynamoclient.New(ctx, s.ddbEndpoint, func(o *dynamodb.Options) {
+		o.Retryer = testretry.OneAttempt()
+		o.RetryMaxAttempts = 0 // from AWS_MAX_ATTEMPTS, it would wrap the Retryer
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func newStack(t *testing.T) *stack {
 	s.putAccount(t, acct)
 
 	s.smc = secretsmanager.New(secretsmanager.Options{Region: smfake.Region, BaseEndpoint: aws.String(s.sm.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("samlflex-test", "samlflex-test", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("samlflex-test", "samlflex-test", ""), Retryer: testretry.OneAttempt()})
 	// The binaries use the real clock, so the keys are valid now.
 	now := time.Now()
 	if s.cur, err = keys.Generate(keys.RSA2048, now.Add(-time.Hour), 48*time.Hour, "cur", rand.Reader); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/samlflex/samlflex/internal/awsfake/moto"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 )
 
 var shared moto.Shared
@@ -65,7 +66,7 @@ func TestStartStopsOnCleanup(t *testing.T) {
 		t.Skip("inner test skipped")
 	}
 	c := secretsmanager.New(secretsmanager.Options{
-		Region: moto.Region, BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Region: moto.Region, BaseEndpoint: aws.String(url), Retryer: testretry.OneAttempt(),
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 	})
 	if _, err := c.ListSecrets(context.Background(), &secretsmanager.ListSecretsInput{}); err == nil {

@@ -6,31 +6,26 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 )
 
 // newClient is the real SDK client pointed at the fake, with retries that
-// do not sleep.
+// do not sleep. With attempts 1 it retries only a connection closed by
+// net/http itself (see testretry).
 func newClient(srv *smfake.Server, attempts int) *secretsmanager.Client {
 	return secretsmanager.New(secretsmanager.Options{
 		Region:       smfake.Region,
 		BaseEndpoint: aws.String(srv.URL()),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			o.RateLimiter = ratelimit.None
-		}),
+		Retryer:      testretry.Attempts(attempts),
 	})
 }
 

@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/samlflex/samlflex/internal/awsfake/smfake"
+	"github.com/samlflex/samlflex/internal/awsfake/testretry"
 	"github.com/samlflex/samlflex/internal/keys"
 	"github.com/samlflex/samlflex/internal/keys/smkeys"
 	"github.com/samlflex/samlflex/internal/samlflextest"
@@ -25,16 +24,14 @@ func newClock() *samlflextest.ManualClock {
 }
 
 // newClient is the real SDK client pointed at the fake: one attempt, so
-// that request counts are exact.
+// that request counts are exact (except for a connection closed by net/http
+// itself, which no test injects; see testretry).
 func newClient(srv *smfake.Server) *secretsmanager.Client {
 	return secretsmanager.New(secretsmanager.Options{
 		Region:       smfake.Region,
 		BaseEndpoint: aws.String(srv.URL()),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSMFAKE", "smfake-secret", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 1
-			o.RateLimiter = ratelimit.None
-		}),
+		Retryer:      testretry.OneAttempt(),
 	})
 }
 
