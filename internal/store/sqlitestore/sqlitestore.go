@@ -71,7 +71,7 @@ type Store struct {
 	openID    string
 	epoch     int64
 	crashSeen bool
-	bg     storeutil.Background // the sweeper and Close
+	bg        storeutil.Background // the sweeper and Close
 
 	// afterSweep, when set by a test, is called after each background
 	// sweep, so the test can wait for it instead of sleeping.
