@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/samlflex/samlflex/internal/samlflextest"
 	"github.com/samlflex/samlflex/internal/session"
@@ -104,17 +106,22 @@ func TestLoginCarriesEpoch(t *testing.T) {
 // TestNoReplayAfterCrash: a machine crash that loses every deferred record
 // (and moves the epoch on) lets no copy of a used response in again: not
 // the same post, not the Assertion with the Response's signature dropped
-// (with or without the login cookie), for each shape of binding.
+// (with or without the login cookie), right after the crash or once some
+// of its confirmations have expired, for each shape of binding.
 func TestNoReplayAfterCrash(t *testing.T) {
 	t.Parallel()
 	for _, file := range []string{"response-signed.xml", "both-signed.xml", "both-signed-irt-response-only.xml",
-		"response-signed-irt-response-only.xml", "unsolicited.xml"} {
+		"response-signed-irt-response-only.xml", "both-signed-two-confirmations.xml", "response-signed-two-confirmations.xml", "unsolicited.xml"} {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, testAccount(t, samlflex.IdPInitiatedAccept), nil)
+			var mu sync.Mutex
+			now := testNow
+			f := newFixture(t, testAccount(t, samlflex.IdPInitiatedAccept), func(c *Config) {
+				c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			})
 			f.st.crashModel = &crashModel{durable: map[string]bool{}, deferred: map[string]bool{}}
 			xml := samlflextest.Golden(t, file)
-			cookie := f.cookie(t, session.LoginState{RequestID: goldenReqID})
+			cookie := f.cookie(t, session.LoginState{RequestID: goldenReqID, Expires: testNow.Add(10 * time.Minute).Unix()})
 			post := func(xml, cookie string) (*Result, error) {
 				return f.svc.Handle(context.Background(), Input{AccountSID: testSID,
 					SAMLResponse: []byte(base64.StdEncoding.EncodeToString([]byte(xml))), LoginCookie: cookie})
@@ -124,14 +131,19 @@ func TestNoReplayAfterCrash(t *testing.T) {
 				t.Fatalf("first use: %+v, %v", res, err)
 			}
 			f.st.crash()
-			// The attacker holds the victim's login cookie too.
-			for name, replay := range map[string]func() (*Result, error){
-				"same post":                      func() (*Result, error) { return post(xml, cookie) },
-				"Response signature dropped":     func() (*Result, error) { return post(dropResponseSignature(t, xml), "") },
-				"dropped, with the login cookie": func() (*Result, error) { return post(dropResponseSignature(t, xml), cookie) },
-			} {
-				if res, err := replay(); err == nil && res.Token != "" {
-					t.Errorf("%s: a token for a used assertion after the crash", name)
+			for _, at := range []time.Time{testNow, testNow.Add(4 * time.Minute)} {
+				mu.Lock()
+				now = at
+				mu.Unlock()
+				// The attacker holds the victim's login cookie too.
+				for name, replay := range map[string]func() (*Result, error){
+					"same post":                      func() (*Result, error) { return post(xml, cookie) },
+					"Response signature dropped":     func() (*Result, error) { return post(dropResponseSignature(t, xml), "") },
+					"dropped, with the login cookie": func() (*Result, error) { return post(dropResponseSignature(t, xml), cookie) },
+				} {
+					if res, err := replay(); err == nil && res.Token != "" {
+						t.Errorf("%s at %s: a token for a used assertion after the crash", name, at.Format(time.TimeOnly))
+					}
 				}
 			}
 		})

@@ -93,6 +93,8 @@ func TestRequestBound(t *testing.T) {
 		{file: "both-signed-irt-response-only.xml", requestID: testRequestID},
 		{file: "both-signed-irt-response-only.xml, Response signature dropped", xml: stripped, unsolicited: true},
 		{file: "unsolicited.xml", unsolicited: true},
+		{file: "both-signed-two-confirmations.xml", requestID: testRequestID},
+		{file: "response-signed-two-confirmations.xml", requestID: testRequestID},
 	} {
 		xml := tc.xml
 		if xml == nil {
@@ -112,9 +114,22 @@ func TestRequestBound(t *testing.T) {
 	if a == nil || b == nil || a.ReplayKey(testSID) != b.ReplayKey(testSID) {
 		t.Fatalf("stripped %+v, original %+v", a, b)
 	}
+	// Two confirmations, one answering the request: once it has expired,
+	// the Assertion verifies as unsolicited (without the Response's
+	// signature, whose InResponseTo would still count).
+	later := testNow.Add(4 * time.Minute)
+	c, err := caseVerifier(t, nil, accept, later, nil).Verify(encode(stripResponseSignature(t, readTestdata(t, "both-signed-two-confirmations.xml"))), Expect{})
+	if err != nil || !c.Unsolicited {
+		t.Fatalf("two confirmations at %s: %+v, %v", later, c, err)
+	}
+	// Signed by the Response only, the same post unmodified.
+	c, err = caseVerifier(t, nil, accept, later, nil).Verify(encode(readTestdata(t, "response-signed-two-confirmations.xml")), Expect{RequestID: testRequestID})
+	if err != nil || !c.Unsolicited {
+		t.Fatalf("Response-signed, two confirmations at %s: %+v, %v", later, c, err)
+	}
 	// An Assertion without a signature of its own does not verify once the
 	// Response's is gone: its binding cannot be dropped.
-	_, err := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(stripResponseSignature(t, readTestdata(t, "response-signed-irt-response-only.xml"))), Expect{})
+	_, err = caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(stripResponseSignature(t, readTestdata(t, "response-signed-irt-response-only.xml"))), Expect{})
 	if CodeOf(err) != CodeSignatureMissing {
 		t.Fatalf("response-signed-irt-response-only.xml without its signature: %v", err)
 	}
@@ -132,4 +147,45 @@ func stripResponseSignature(t *testing.T, xml []byte) []byte {
 		t.Fatal("no Response signature before the Assertion")
 	}
 	return []byte(s[:start] + s[end+len("</ds:Signature>"):])
+}
+
+// TestEveryConfirmationAnswers: only bearer confirmations with data can be
+// picked, so only they must answer the request; any of them that does not
+// (no InResponseTo, or another one) makes the Assertion unbound.
+func TestEveryConfirmationAnswers(t *testing.T) {
+	t.Parallel()
+	const (
+		bearer = `urn:oasis:names:tc:SAML:2.0:cm:bearer`
+		hok    = `urn:oasis:names:tc:SAML:2.0:cm:holder-of-key`
+	)
+	sc := func(method, data string) string {
+		return `<saml:SubjectConfirmation Method="` + method + `">` + data + `</saml:SubjectConfirmation>`
+	}
+	data := func(irt string) string {
+		if irt == "" {
+			return `<saml:SubjectConfirmationData Recipient="r"/>`
+		}
+		return `<saml:SubjectConfirmationData InResponseTo="` + irt + `" Recipient="r"/>`
+	}
+	for _, tc := range []struct {
+		name string
+		scs  string
+		want bool
+	}{
+		{"one bearer answering", sc(bearer, data("_req")), true},
+		{"two bearers answering", sc(bearer, data("_req")) + sc(bearer, data("_req")), true},
+		{"a bearer without InResponseTo", sc(bearer, data("_req")) + sc(bearer, data("")), false},
+		{"a bearer answering another request", sc(bearer, data("_req")) + sc(bearer, data("_other")), false},
+		{"a bearer without data cannot be picked", sc(bearer, data("_req")) + sc(bearer, ""), true},
+		{"a holder-of-key confirmation is never picked", sc(bearer, data("_req")) + sc(hok, data("")), true},
+		{"only the first data of a confirmation is read", sc(bearer, data("_req")+data("")), true},
+	} {
+		doc, err := parseXML([]byte(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Subject>` + tc.scs + `</saml:Subject></saml:Assertion>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := everyConfirmationAnswers(doc.Root(), "_req"); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -72,6 +72,24 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 	return "", Errorf(CodeMalformedResponse, "no bearer SubjectConfirmation")
 }
 
+// everyConfirmationAnswers reports whether every bearer confirmation that
+// checkSubject could pick, at any time and for any ACS URL (its first
+// SubjectConfirmationData), answers request irt. If one does not, the same
+// signed Assertion verifies as unsolicited once the others have expired.
+func everyConfirmationAnswers(a *etree.Element, irt string) bool {
+	for _, s := range childElems(a, nsAssertion, "Subject") {
+		for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
+			if attrValue(sc, "Method") != cmBearer {
+				continue
+			}
+			if data := firstChild(sc, nsAssertion, "SubjectConfirmationData"); data != nil && attrValue(data, "InResponseTo") != irt {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func orErr(first, next error) error {
 	if first != nil {
 		return first

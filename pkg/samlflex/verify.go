@@ -98,14 +98,15 @@ type Assertion struct {
 	InResponseTo string
 	// Unsolicited is true for an IdP-initiated login.
 	Unsolicited bool
-	// RequestBound is true when the InResponseTo that makes the response
-	// solicited is covered by every signature that could verify this
-	// Assertion: it is in the Assertion's SubjectConfirmationData, or the
-	// Assertion has no signature of its own. When false, a copy of the
-	// same Assertion can be made unsolicited (an Assertion signed on its
-	// own, with the binding only on the Response: drop the Response's
-	// signature), so the one-time-use record of this Assertion ID cannot
-	// rely on the login it answered (internal/acs).
+	// RequestBound is true when every copy of this Assertion that could
+	// verify, now or later, answers the same request: the InResponseTo is
+	// on the signed Response and the Assertion has no signature of its own,
+	// or every bearer SubjectConfirmationData of the Assertion carries it.
+	// When false, the same Assertion ID can arrive unsolicited (drop the
+	// Response's signature of an Assertion signed on its own; or wait until
+	// the only confirmations that answer the request have expired), so its
+	// one-time-use record cannot rely on the login it answered
+	// (internal/acs).
 	RequestBound bool
 	IssueInstant time.Time
 	AuthnInstant time.Time
@@ -387,7 +388,11 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		irt = responseIRT
 	}
 	out.InResponseTo = irt
-	out.RequestBound = irt != "" && (scdIRT != "" || signed == "response")
+	// Every verifiable copy answers irt if the signed Response's
+	// InResponseTo is in every copy (the Assertion has no signature of its
+	// own), or if every confirmation the Assertion could be accepted
+	// under, now or later, answers it.
+	out.RequestBound = irt != "" && ((signed == "response" && responseIRT != "") || everyConfirmationAnswers(assertion, irt))
 	switch {
 	case irt == "":
 		out.Unsolicited = true
