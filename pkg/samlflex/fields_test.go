@@ -32,7 +32,7 @@ func TestVerifyReadsEveryField(t *testing.T) {
 		RequestBound: true,
 		IssueInstant: time.Date(2026, 1, 15, 10, 0, 0, 1e6, time.UTC),
 		AuthnInstant: time.Date(2026, 1, 15, 9, 59, 59, 0, time.UTC),
-		NotOnOrAfter: time.Date(2026, 1, 15, 10, 8, 0, 0, time.UTC),
+		NotOnOrAfter: time.Date(2026, 1, 15, 10, 20, 0, 0, time.UTC),
 		Attributes: map[string][]string{
 			"userId": {"0055e000001AbCd"}, "username": {"jane.doe@acme.example"}, "email": {"jane.doe@acme.example"},
 			"is_portal_user": {"false"}, "full_name": {"Jane Doe"}, "roles": {"agent, supervisor"},

@@ -40,8 +40,8 @@ func TestVerifyGuards(t *testing.T) {
 		{name: "confirmation window: inside both", file: "confirmation-window-narrower.xml",
 			check: func(t *testing.T, a *Assertion) {
 				// The replay record must outlive the wider window.
-				if want := at(10, 8, 0, 0); !a.NotOnOrAfter.Equal(want) {
-					t.Fatalf("NotOnOrAfter %s, want %s (Conditions expiry + skew)", a.NotOnOrAfter, want)
+				if want := at(10, 20, 0, 0); !a.NotOnOrAfter.Equal(want) {
+					t.Fatalf("NotOnOrAfter %s, want %s (Conditions expiry + the largest skew)", a.NotOnOrAfter, want)
 				}
 			}},
 		{name: "confirmation window: expired, Conditions still valid", file: "confirmation-window-narrower.xml",

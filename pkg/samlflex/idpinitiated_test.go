@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 )
 
 // TestIdPInitiatedMode: the new setting wins; accounts stored with only
@@ -187,5 +189,43 @@ func TestEveryConfirmationAnswers(t *testing.T) {
 		if got := everyConfirmationAnswers(doc.Root(), "_req"); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRequestBoundNestedAssertionSignature: an Assertion whose own
+// signature sits deeper than a direct child (here in Advice) is not
+// verified on the Response path, but a copy without the Response's
+// signature verifies through it: the Response's InResponseTo must not count
+// as binding every copy.
+func TestRequestBoundNestedAssertionSignature(t *testing.T) {
+	t.Parallel()
+	doc := unsignedTemplate(t, "both-signed.xml")
+	// InResponseTo on the Response only.
+	doc = replaceEach(t, doc, `<saml:SubjectConfirmationData InResponseTo="`+testRequestID+`"`, `<saml:SubjectConfirmationData`,
+		`</saml:Conditions>`, `</saml:Conditions><saml:Advice></saml:Advice>`)
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(goSign(t, doc, "idp-rsa", true, false)); err != nil {
+		t.Fatal(err)
+	}
+	a := d.Root().SelectElement("Assertion")
+	sig := a.SelectElement("Signature")
+	a.RemoveChild(sig)
+	a.SelectElement("Advice").AddChild(sig)
+	moved, err := d.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := goSign(t, moved, "idp-rsa", false, true)
+	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
+	first, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(signed), Expect{RequestID: testRequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyAlone, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(stripResponseSignature(t, signed)), Expect{})
+	if err != nil || !copyAlone.Unsolicited {
+		t.Fatalf("the copy without the Response: %+v, %v", copyAlone, err)
+	}
+	if first.Unsolicited || first.RequestBound {
+		t.Fatalf("first use: unsolicited %v, request bound %v; want solicited and not bound", first.Unsolicited, first.RequestBound)
 	}
 }

@@ -15,11 +15,15 @@ import (
 // running ten years ahead passed every other check.
 //
 // It then caps out.NotOnOrAfter, the replay record's lifetime, at the last
-// instant the age check can pass. Only signed instants set that cap: an
-// unsigned envelope's IssueInstant is checked (it can only cause a
-// refusal), but an attacker who could shorten the record with it could
-// replay the assertion later in a fresh envelope.
-func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time, skew time.Duration, out *Assertion) error {
+// instant the age check can pass under the largest max_authn_age and skew
+// the account may be given (an admin raising them later must not reopen a
+// used assertion). Only instants that every verifiable copy of the
+// Assertion carries set that cap: an unsigned envelope's IssueInstant is
+// checked (it can only cause a refusal), and so is a signed Response's when
+// the Assertion could be presented without it (responseCaps false); an
+// attacker who could shorten the record with either could replay the
+// assertion later in a fresh envelope.
+func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time, skew time.Duration, responseCaps bool, out *Assertion) error {
 	maxAge := v.acct.AuthnAge()
 	type instant struct {
 		what   string
@@ -29,7 +33,7 @@ func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time,
 	instants := []instant{{"Assertion IssueInstant", out.IssueInstant, true}}
 	envelope, signed := root, false
 	if resp != nil {
-		envelope, signed = resp, true
+		envelope, signed = resp, responseCaps
 	}
 	rt, err := timeAttr(envelope, "IssueInstant", true)
 	if err != nil {
@@ -54,7 +58,7 @@ func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time,
 			oldest = in.t
 		}
 	}
-	if bound := oldest.Add(maxAge + skew); out.NotOnOrAfter.After(bound) {
+	if bound := oldest.Add(MaxMaxAuthnAge + MaxClockSkew); out.NotOnOrAfter.After(bound) {
 		out.NotOnOrAfter = bound
 	}
 	return nil

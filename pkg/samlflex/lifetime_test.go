@@ -74,8 +74,11 @@ func TestAssertionAge(t *testing.T) {
 
 // TestReplayLifetime: Assertion.NotOnOrAfter, the replay record's
 // lifetime, is the last instant at which the assertion could still be
-// accepted: the latest of Conditions and every bearer confirmation, plus
-// skew, capped by the age bound, which only signed instants set.
+// accepted under any settings the account may be given (skew up to
+// MaxClockSkew, max_authn_age up to MaxMaxAuthnAge: an admin raising them
+// later must not reopen a used assertion): the latest of Conditions and
+// every bearer confirmation, plus MaxClockSkew, capped by the age bound,
+// which only instants every verifiable copy carries set.
 func TestReplayLifetime(t *testing.T) {
 	t.Parallel()
 	second := `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_samlflex_0123456789abcdef0123456789abcdef" NotOnOrAfter="2026-01-15T10:30:00.000Z" Recipient="https://sso.example.com/v1/Accounts/AC0123456789abcdef0123456789abcdef/saml2"/></saml:SubjectConfirmation></saml:Subject>`
@@ -84,22 +87,32 @@ func TestReplayLifetime(t *testing.T) {
 	// confirmations bound the assertion's life.
 	twoConfirmations = strings.Replace(twoConfirmations, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" `+goldenNotOnOrAfter, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z"`, 1)
 	envelope := strings.Replace(string(readTestdata(t, "assertion-signed.xml")), goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
+	// Ten-year conditions and a Response issued before its Assertion: the
+	// Response's instant caps the record only when no copy of the
+	// Assertion can do without that Response.
+	oldResponse := func(file string, signAssertion bool) []byte {
+		doc := strings.ReplaceAll(unsignedTemplate(t, file), goldenNotOnOrAfter, `NotOnOrAfter="2036-01-15T10:05:00.000Z"`)
+		doc = strings.Replace(doc, goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
+		return goSign(t, doc, "idp-rsa", signAssertion, true)
+	}
 	tests := []struct {
 		name string
 		doc  []byte
 		now  time.Time
 		want time.Time
 	}{
-		{"golden: expiry plus skew", readTestdata(t, "response-signed.xml"), testNow, time.Date(2026, 1, 15, 10, 8, 0, 0, time.UTC)},
+		{"golden: expiry plus the largest skew", readTestdata(t, "response-signed.xml"), testNow, time.Date(2026, 1, 15, 10, 20, 0, 0, time.UTC)},
 		// The first confirmation (10:05) is the one accepted at 10:00, but
-		// the second stays acceptable until 10:30 + skew (the record used
-		// to expire at 10:08, leaving 25 minutes for a replay).
-		{"later second confirmation", goSign(t, twoConfirmations, "idp-rsa", false, true), testNow, time.Date(2026, 1, 15, 10, 33, 0, 0, time.UTC)},
-		{"ten-year conditions capped by the age bound", longLived(t), testNow, time.Date(2026, 1, 15, 11, 2, 59, 0, time.UTC)},
+		// the second stays acceptable until 10:30 + skew.
+		{"later second confirmation", goSign(t, twoConfirmations, "idp-rsa", false, true), testNow, time.Date(2026, 1, 15, 10, 45, 0, 0, time.UTC)},
+		// The oldest signed instant is the AuthnInstant, 09:59:59.
+		{"ten-year conditions capped by the largest age bound", longLived(t), testNow, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)},
 		// An unsigned envelope's instant is checked but cannot shorten the
 		// record: replayed later in a fresh envelope, the assertion would
 		// pass again.
-		{"unsigned envelope does not shorten the record", []byte(envelope), testNow, time.Date(2026, 1, 15, 10, 8, 0, 0, time.UTC)},
+		{"unsigned envelope does not shorten the record", []byte(envelope), testNow, time.Date(2026, 1, 15, 10, 20, 0, 0, time.UTC)},
+		{"a Response every copy carries caps it", oldResponse("response-signed.xml", false), testNow, time.Date(2026, 1, 16, 9, 15, 1, 0, time.UTC)},
+		{"a Response the signed Assertion can do without does not", oldResponse("both-signed.xml", true), testNow, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,13 +126,22 @@ func TestReplayLifetime(t *testing.T) {
 			}
 		})
 	}
-	// Accepted just before the record expires (through the second
-	// confirmation), refused at it.
+	// With the largest settings an admin can choose, accepted just before
+	// the record expires (through the second confirmation), refused at it:
+	// the record is not kept longer than that.
+	widest := testAccount(t)
+	widest.ClockSkew, widest.MaxAuthnAge = Duration(MaxClockSkew), Duration(MaxMaxAuthnAge)
 	doc := goSign(t, twoConfirmations, "idp-rsa", false, true)
-	_, err := newTestVerifier(t, testAccount(t), time.Date(2026, 1, 15, 10, 32, 59, 0, time.UTC)).Verify(encode(doc), Expect{RequestID: testRequestID})
+	_, err := newTestVerifier(t, widest, time.Date(2026, 1, 15, 10, 44, 59, 999e6, time.UTC)).Verify(encode(doc), Expect{RequestID: testRequestID})
 	wantCode(t, err, "")
-	_, err = newTestVerifier(t, testAccount(t), time.Date(2026, 1, 15, 10, 33, 0, 0, time.UTC)).Verify(encode(doc), Expect{RequestID: testRequestID})
+	_, err = newTestVerifier(t, widest, time.Date(2026, 1, 15, 10, 45, 0, 0, time.UTC)).Verify(encode(doc), Expect{RequestID: testRequestID})
 	wantCode(t, err, CodeAssertionExpired)
+	// And the copy of the both-signed Assertion without its Response, in a
+	// fresh envelope, is refused once the record has expired.
+	stripped := string(stripResponseSignature(t, oldResponse("both-signed.xml", true)))
+	stripped = strings.Replace(stripped, `IssueInstant="2026-01-15T09:00:01.000Z"`, `IssueInstant="2026-01-16T10:14:00.000Z"`, 1)
+	_, err = newTestVerifier(t, widest, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)).Verify(encode([]byte(stripped)), Expect{RequestID: testRequestID})
+	wantCode(t, err, CodeAssertionTooOld)
 }
 
 func TestMaxAuthnAgeValidation(t *testing.T) {

@@ -63,7 +63,9 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 			windowErr = orErr(windowErr, err)
 			continue
 		}
-		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(skew)
+		// The record outlives acceptance under any skew the admin may set
+		// later, not only the current one.
+		out.NotOnOrAfter = latestConfirmation(s, out.NotOnOrAfter).Add(MaxClockSkew)
 		return attrValue(data, "InResponseTo"), nil
 	}
 	if err := orErr(windowErr, orErr(recipientErr, dataErr)); err != nil {

@@ -112,8 +112,9 @@ type Assertion struct {
 	AuthnInstant time.Time
 	SessionIndex string
 	// NotOnOrAfter is the latest instant at which the assertion could still
-	// be accepted (including the allowed skew): keep its ID for one-time use
-	// until then.
+	// be accepted, under any settings the account may be given later (the
+	// largest skew and max_authn_age allowed, not the current ones): keep
+	// its ID for one-time use until then.
 	NotOnOrAfter time.Time
 	Attributes   map[string][]string
 	// Signed names what the trusted signature covered: "response",
@@ -367,6 +368,11 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		return nil, Errorf(CodeDestinationMismatch, "response Destination %q, want %q", dest, v.urls.ACS)
 	}
 
+	// standalone: some copy of this Assertion may verify without this
+	// Response's signature (it is signed on its own, or holds a signature
+	// naming it that a copy could present), so nothing only the Response
+	// carries binds every copy.
+	standalone := signed != "response" || referencingSignature(assertion) != nil
 	skew := v.acct.Skew()
 	if err := v.checkConditions(assertion, now, skew, out); err != nil {
 		return nil, err
@@ -375,7 +381,7 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkAge(resp, root, assertion, now, skew, out); err != nil {
+	if err := v.checkAge(resp, root, assertion, now, skew, !standalone, out); err != nil {
 		return nil, err
 	}
 
@@ -392,7 +398,7 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	// InResponseTo is in every copy (the Assertion has no signature of its
 	// own), or if every confirmation the Assertion could be accepted
 	// under, now or later, answers it.
-	out.RequestBound = irt != "" && ((signed == "response" && responseIRT != "") || everyConfirmationAnswers(assertion, irt))
+	out.RequestBound = irt != "" && ((!standalone && responseIRT != "") || everyConfirmationAnswers(assertion, irt))
 	switch {
 	case irt == "":
 		out.Unsolicited = true
