@@ -193,21 +193,23 @@ func (a *Account) Clone() Account {
 	return c
 }
 
-// Skew returns the effective allowed clock skew.
+// Skew returns the effective allowed clock skew, at most MaxClockSkew even
+// for an account stored without Validate (edited by hand): the one-time-use
+// records are kept for the largest skew, and must outlive acceptance.
 func (a *Account) Skew() time.Duration {
 	if a.ClockSkew == 0 {
 		return DefaultClockSkew
 	}
-	return time.Duration(a.ClockSkew)
+	return min(time.Duration(a.ClockSkew), MaxClockSkew)
 }
 
 // AuthnAge returns the effective maximum age of IssueInstant and
-// AuthnInstant.
+// AuthnInstant, at most MaxMaxAuthnAge (see Skew).
 func (a *Account) AuthnAge() time.Duration {
 	if a.MaxAuthnAge == 0 {
 		return DefaultMaxAuthnAge
 	}
-	return time.Duration(a.MaxAuthnAge)
+	return min(time.Duration(a.MaxAuthnAge), MaxMaxAuthnAge)
 }
 
 // MaxResponse returns the effective cap on the encoded response.

@@ -66,3 +66,19 @@ func TestAccountValidateLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsCappedWhereUsed: an account stored without Validate (edited
+// by hand in the table or file) cannot get a skew or an age bound beyond
+// the largest allowed: the one-time-use records are kept for those, and
+// must outlive acceptance.
+func TestSettingsCappedWhereUsed(t *testing.T) {
+	t.Parallel()
+	a := Account{ClockSkew: Duration(time.Hour), MaxAuthnAge: Duration(48 * time.Hour)}
+	if a.Skew() != MaxClockSkew || a.AuthnAge() != MaxMaxAuthnAge {
+		t.Fatalf("skew %s, age %s", a.Skew(), a.AuthnAge())
+	}
+	a = Account{ClockSkew: Duration(time.Minute), MaxAuthnAge: Duration(2 * time.Hour)}
+	if a.Skew() != time.Minute || a.AuthnAge() != 2*time.Hour {
+		t.Fatalf("skew %s, age %s", a.Skew(), a.AuthnAge())
+	}
+}

@@ -229,3 +229,68 @@ func TestRequestBoundNestedAssertionSignature(t *testing.T) {
 		t.Fatalf("first use: unsolicited %v, request bound %v; want solicited and not bound", first.Unsolicited, first.RequestBound)
 	}
 }
+
+// TestRequestBoundDetachedAssertionSignature: a signature over the
+// Assertion kept outside it (here in the Response's Extensions) is not
+// checked on the Response path, but moved into a copy of the Assertion
+// without the Response it verifies: the Response's InResponseTo and
+// IssueInstant must not count for every copy.
+func TestRequestBoundDetachedAssertionSignature(t *testing.T) {
+	t.Parallel()
+	doc := unsignedTemplate(t, "both-signed.xml")
+	doc = strings.ReplaceAll(doc, goldenNotOnOrAfter, `NotOnOrAfter="2036-01-15T10:05:00.000Z"`)
+	doc = strings.Replace(doc, goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
+	// InResponseTo on the Response only.
+	doc = replaceEach(t, doc, `<saml:SubjectConfirmationData InResponseTo="`+testRequestID+`"`, `<saml:SubjectConfirmationData`)
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(goSign(t, doc, "idp-rsa", true, false)); err != nil {
+		t.Fatal(err)
+	}
+	root := d.Root()
+	a := root.SelectElement("Assertion")
+	sig := a.SelectElement("Signature")
+	a.RemoveChild(sig)
+	ext := etree.NewElement("samlp:Extensions")
+	ext.AddChild(sig)
+	root.InsertChildAt(root.SelectElement("Status").Index(), ext)
+	moved, err := d.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := goSign(t, moved, "idp-rsa", false, true)
+	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
+	first, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(signed), Expect{RequestID: testRequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The copy: no Response signature, the detached one moved into the
+	// Assertion after its Issuer, a fresh envelope instant.
+	c := etree.NewDocument()
+	if err := c.ReadFromBytes(stripResponseSignature(t, signed)); err != nil {
+		t.Fatal(err)
+	}
+	croot := c.Root()
+	cext := croot.SelectElement("Extensions")
+	csig := cext.SelectElement("Signature")
+	cext.RemoveChild(csig)
+	croot.RemoveChild(cext)
+	ca := croot.SelectElement("Assertion")
+	ca.InsertChildAt(ca.SelectElement("Issuer").Index()+1, csig)
+	croot.SelectAttr("IssueInstant").Value = "2026-01-16T10:14:00.000Z"
+	copyXML, err := c.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyAlone, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(copyXML), Expect{})
+	if err != nil || !copyAlone.Unsolicited {
+		t.Fatalf("the copy without the Response: %+v, %v", copyAlone, err)
+	}
+	if first.RequestBound {
+		t.Error("first use is request bound, but the same Assertion verifies unsolicited")
+	}
+	// The record outlives the copy under the widest settings: the oldest
+	// instant every copy carries is the AuthnInstant, 09:59:59.
+	if want := time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC); !first.NotOnOrAfter.Equal(want) {
+		t.Errorf("record until %s, want %s", first.NotOnOrAfter, want)
+	}
+}

@@ -369,10 +369,10 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	}
 
 	// standalone: some copy of this Assertion may verify without this
-	// Response's signature (it is signed on its own, or holds a signature
-	// naming it that a copy could present), so nothing only the Response
-	// carries binds every copy.
-	standalone := signed != "response" || referencingSignature(assertion) != nil
+	// Response's signature (it is signed on its own, or the document holds
+	// another signature naming it that a copy could present), so nothing
+	// only the Response carries binds every copy.
+	standalone := signed != "response" || signedElsewhere(root, assertion)
 	skew := v.acct.Skew()
 	if err := v.checkConditions(assertion, now, skew, out); err != nil {
 		return nil, err
@@ -421,4 +421,32 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		return nil, err
 	}
 	return out, nil
+}
+
+// signedElsewhere reports whether a ds:Signature of the document other
+// than the one over the Response names the Assertion (its ID, or the
+// whole document), wherever it sits: inside the Assertion below a direct
+// child, or outside it (in Extensions, say). Verify does not check such a
+// signature on the Response path, but moved into a copy of the Assertion
+// without the Response it would verify (the enveloped-signature transform
+// leaves the signature out of its own digest). Whether it is valid does not
+// matter: its presence is enough to stop relying on the Response.
+func signedElsewhere(root, assertion *etree.Element) bool {
+	respSig := referencingSignature(root)
+	id := attrValue(assertion, "ID")
+	for _, sig := range descendants(root, nsDSig, "Signature") {
+		if sig == respSig {
+			continue
+		}
+		si := firstChild(sig, nsDSig, "SignedInfo")
+		if si == nil {
+			continue
+		}
+		for _, ref := range childElems(si, nsDSig, "Reference") {
+			if refersTo(attrValue(ref, "URI"), id) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // MarkUsed implements store.Assertions. The expiry check and the write
@@ -87,7 +88,7 @@ func (s *Store) startSweeper(tick <-chan time.Time, stopTick func()) {
 // encodeExpiry stores Unix nanoseconds, big-endian so that the bytes sort
 // like the times (useful when inspecting the file with `bbolt`).
 func encodeExpiry(t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
+	return binary.BigEndian.AppendUint64(nil, uint64(storeutil.ExpiryNanos(t)))
 }
 
 func decodeExpiry(v []byte) (int64, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // MarkUsed implements store.Assertions with one conditional PutItem:
@@ -34,7 +35,7 @@ func (s *Store) MarkUsed(ctx context.Context, key string, expiresAt, now time.Ti
 		Item: map[string]types.AttributeValue{
 			attrID:         str(key),
 			attrExpiresAt:  num(ttlSeconds(expiresAt)),
-			attrExpiresAtN: num(expiresAt.UnixNano()),
+			attrExpiresAtN: num(storeutil.ExpiryNanos(expiresAt)),
 			attrWriteID:    str(writeID),
 		},
 		ConditionExpression:       aws.String("attribute_not_exists(#id) OR #exp <= :now"),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/samlflex/samlflex/internal/store"
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 )
 
 // MarkUsed implements store.Assertions as one conditional upsert: insert
@@ -46,7 +47,7 @@ func (s *Store) markUsed(ctx context.Context, stmt *sql.Stmt, key string, expire
 	}
 	// An expired record of the same key is overwritten: the ID may be
 	// used again once its first use can no longer be replayed.
-	res, err := stmt.ExecContext(ctx, key, expiresAt.UnixNano(), now.UnixNano())
+	res, err := stmt.ExecContext(ctx, key, storeutil.ExpiryNanos(expiresAt), now.UnixNano())
 	if err != nil {
 		return s.wrap(ctx, fmt.Sprintf("mark used %q", key), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/samlflex/samlflex/internal/store/storeutil"
 	"github.com/samlflex/samlflex/pkg/samlflex"
 )
 
@@ -63,7 +64,7 @@ func (s *Store) Import(ctx context.Context, accounts []samlflex.Account, records
 			return errors.New("sqlitestore: import: empty assertion key")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assertions (key, expires_at) VALUES (?, ?)`,
-			r.Key, r.ExpiresAt.UnixNano()); err != nil {
+			r.Key, storeutil.ExpiryNanos(r.ExpiresAt)); err != nil {
 			return s.wrap(ctx, fmt.Sprintf("import assertion %q", r.Key), err)
 		}
 	}

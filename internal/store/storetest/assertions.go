@@ -14,6 +14,7 @@ func testAssertions(t *testing.T, open func(*testing.T) store.Store) {
 	keyA := sid(1) + "#_a1b2c3"
 	keyB := sid(2) + "#_a1b2c3"
 	exp := t0.Add(5 * time.Minute) // a typical NotOnOrAfter
+	farFuture := time.Date(2300, 1, 15, 10, 5, 0, 0, time.UTC)
 
 	type step struct {
 		key       string
@@ -65,6 +66,14 @@ func testAssertions(t *testing.T, open func(*testing.T) store.Store) {
 			{keyA, exp, t0, store.ErrAlreadyExists},
 			{keyB, exp, t0, store.ErrAlreadyExists},
 		}},
+		{
+			// A record past the year 2262 (an IdP-signed assertion dated
+			// far ahead) must not overflow into an already expired one.
+			"FarFutureExpiry", []step{
+				{keyA, farFuture, t0, nil},
+				{keyA, farFuture, t0.Add(time.Hour), store.ErrAlreadyExists},
+			},
+		},
 		{"DifferentIDsAreIndependent", []step{
 			{keyA, exp, t0, nil},
 			{keyA + "x", exp, t0, nil},

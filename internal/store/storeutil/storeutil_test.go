@@ -2,6 +2,7 @@ package storeutil
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,23 @@ func TestBackgroundSweeps(t *testing.T) {
 	case <-stopped: // Close waited for the loop, which released its ticker
 	default:
 		t.Fatal("Close returned before the sweeper stopped its ticker")
+	}
+}
+
+// TestExpiryNanos: UnixNano where it is defined, saturated beyond it.
+func TestExpiryNanos(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		t    time.Time
+		want int64
+	}{
+		{time.Unix(0, 1234), 1234},
+		{time.Unix(0, math.MaxInt64), math.MaxInt64},
+		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64},
+		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), math.MinInt64},
+	} {
+		if got := ExpiryNanos(tc.t); got != tc.want {
+			t.Errorf("ExpiryNanos(%s) = %d, want %d", tc.t, got, tc.want)
+		}
 	}
 }
