@@ -17,13 +17,13 @@ import (
 // It then caps out.NotOnOrAfter, the replay record's lifetime, at the last
 // instant the age check can pass under the largest max_authn_age and skew
 // the account may be given (an admin raising them later must not reopen a
-// used assertion). Only instants that every verifiable copy of the
-// Assertion carries set that cap: an unsigned envelope's IssueInstant is
-// checked (it can only cause a refusal), and so is a signed Response's when
-// the Assertion could be presented without it (responseCaps false); an
-// attacker who could shorten the record with either could replay the
-// assertion later in a fresh envelope.
-func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time, skew time.Duration, responseCaps bool, out *Assertion) error {
+// used assertion). Only the Assertion's own instants set that cap: every
+// verifiable copy of it carries them, under whatever signature verifies
+// it. The envelope's IssueInstant is checked (it can only cause a
+// refusal) but never shortens the record, signed or not: the Assertion may
+// be presented in another envelope (unsigned, or without the Response's
+// signature when it is signed on its own), later.
+func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time, skew time.Duration, out *Assertion) error {
 	maxAge := v.acct.AuthnAge()
 	type instant struct {
 		what   string
@@ -31,15 +31,15 @@ func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time,
 		signed bool
 	}
 	instants := []instant{{"Assertion IssueInstant", out.IssueInstant, true}}
-	envelope, signed := root, false
+	envelope := root
 	if resp != nil {
-		envelope, signed = resp, responseCaps
+		envelope = resp
 	}
 	rt, err := timeAttr(envelope, "IssueInstant", true)
 	if err != nil {
 		return err
 	}
-	instants = append(instants, instant{"Response IssueInstant", rt, signed})
+	instants = append(instants, instant{"Response IssueInstant", rt, false})
 	for _, st := range childElems(assertion, nsAssertion, "AuthnStatement") {
 		at, err := timeAttr(st, "AuthnInstant", true)
 		if err != nil {

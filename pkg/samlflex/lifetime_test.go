@@ -78,7 +78,7 @@ func TestAssertionAge(t *testing.T) {
 // MaxClockSkew, max_authn_age up to MaxMaxAuthnAge: an admin raising them
 // later must not reopen a used assertion): the latest of Conditions and
 // every bearer confirmation, plus MaxClockSkew, capped by the age bound,
-// which only instants every verifiable copy carries set.
+// which only the Assertion's own instants set.
 func TestReplayLifetime(t *testing.T) {
 	t.Parallel()
 	second := `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_samlflex_0123456789abcdef0123456789abcdef" NotOnOrAfter="2026-01-15T10:30:00.000Z" Recipient="https://sso.example.com/v1/Accounts/AC0123456789abcdef0123456789abcdef/saml2"/></saml:SubjectConfirmation></saml:Subject>`
@@ -87,9 +87,9 @@ func TestReplayLifetime(t *testing.T) {
 	// confirmations bound the assertion's life.
 	twoConfirmations = strings.Replace(twoConfirmations, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z" `+goldenNotOnOrAfter, `<saml:Conditions NotBefore="2026-01-15T09:59:30.000Z"`, 1)
 	envelope := strings.Replace(string(readTestdata(t, "assertion-signed.xml")), goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
-	// Ten-year conditions and a Response issued before its Assertion: the
-	// Response's instant caps the record only when no copy of the
-	// Assertion can do without that Response.
+	// Ten-year conditions and a Response issued before its Assertion: only
+	// the Assertion's own instants, which every copy carries, cap the
+	// record.
 	oldResponse := func(file string, signAssertion bool) []byte {
 		doc := strings.ReplaceAll(unsignedTemplate(t, file), goldenNotOnOrAfter, `NotOnOrAfter="2036-01-15T10:05:00.000Z"`)
 		doc = strings.Replace(doc, goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
@@ -111,8 +111,8 @@ func TestReplayLifetime(t *testing.T) {
 		// record: replayed later in a fresh envelope, the assertion would
 		// pass again.
 		{"unsigned envelope does not shorten the record", []byte(envelope), testNow, time.Date(2026, 1, 15, 10, 20, 0, 0, time.UTC)},
-		{"a Response every copy carries caps it", oldResponse("response-signed.xml", false), testNow, time.Date(2026, 1, 16, 9, 15, 1, 0, time.UTC)},
-		{"a Response the signed Assertion can do without does not", oldResponse("both-signed.xml", true), testNow, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)},
+		{"an older signed Response does not shorten it", oldResponse("response-signed.xml", false), testNow, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)},
+		{"nor does one the signed Assertion can do without", oldResponse("both-signed.xml", true), testNow, time.Date(2026, 1, 16, 10, 14, 59, 0, time.UTC)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

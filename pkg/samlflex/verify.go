@@ -99,12 +99,13 @@ type Assertion struct {
 	// Unsolicited is true for an IdP-initiated login.
 	Unsolicited bool
 	// RequestBound is true when every copy of this Assertion that could
-	// verify, now or later, answers the same request: the InResponseTo is
-	// on the signed Response and the Assertion has no signature of its own,
-	// or every bearer SubjectConfirmationData of the Assertion carries it.
-	// When false, the same Assertion ID can arrive unsolicited (drop the
-	// Response's signature of an Assertion signed on its own; or wait until
-	// the only confirmations that answer the request have expired), so its
+	// verify, now or later, answers the same request: every bearer
+	// SubjectConfirmationData of the Assertion carries the InResponseTo
+	// (Salesforce's shape). When false, the same Assertion ID may arrive
+	// unsolicited (with the InResponseTo only on the Response: drop the
+	// Response's signature of an Assertion also signed on its own, or one
+	// signed by a signature kept elsewhere; or wait until the only
+	// confirmations that answer the request have expired), so its
 	// one-time-use record cannot rely on the login it answered
 	// (internal/acs).
 	RequestBound bool
@@ -368,11 +369,6 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		return nil, Errorf(CodeDestinationMismatch, "response Destination %q, want %q", dest, v.urls.ACS)
 	}
 
-	// standalone: some copy of this Assertion may verify without this
-	// Response's signature (it is signed on its own, or the document holds
-	// another signature naming it that a copy could present), so nothing
-	// only the Response carries binds every copy.
-	standalone := signed != "response" || signedElsewhere(root, assertion)
 	skew := v.acct.Skew()
 	if err := v.checkConditions(assertion, now, skew, out); err != nil {
 		return nil, err
@@ -381,7 +377,7 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkAge(resp, root, assertion, now, skew, !standalone, out); err != nil {
+	if err := v.checkAge(resp, root, assertion, now, skew, out); err != nil {
 		return nil, err
 	}
 
@@ -394,11 +390,14 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		irt = responseIRT
 	}
 	out.InResponseTo = irt
-	// Every verifiable copy answers irt if the signed Response's
-	// InResponseTo is in every copy (the Assertion has no signature of its
-	// own), or if every confirmation the Assertion could be accepted
-	// under, now or later, answers it.
-	out.RequestBound = irt != "" && ((!standalone && responseIRT != "") || everyConfirmationAnswers(assertion, irt))
+	// Every verifiable copy of the Assertion answers irt when every
+	// confirmation it could be accepted under, now or later, carries it:
+	// they are inside the Assertion, so whatever signature verifies a copy
+	// covers them, and a Response around it can only agree (a different
+	// InResponseTo is refused above). Nothing on the Response counts: a
+	// signature over the Assertion may exist that lets a copy do without
+	// it.
+	out.RequestBound = irt != "" && everyConfirmationAnswers(assertion, irt)
 	switch {
 	case irt == "":
 		out.Unsolicited = true
@@ -421,32 +420,4 @@ func (v *Verifier) readVerified(resp, root, assertion *etree.Element, now time.T
 		return nil, err
 	}
 	return out, nil
-}
-
-// signedElsewhere reports whether a ds:Signature of the document other
-// than the one over the Response names the Assertion (its ID, or the
-// whole document), wherever it sits: inside the Assertion below a direct
-// child, or outside it (in Extensions, say). Verify does not check such a
-// signature on the Response path, but moved into a copy of the Assertion
-// without the Response it would verify (the enveloped-signature transform
-// leaves the signature out of its own digest). Whether it is valid does not
-// matter: its presence is enough to stop relying on the Response.
-func signedElsewhere(root, assertion *etree.Element) bool {
-	respSig := referencingSignature(root)
-	id := attrValue(assertion, "ID")
-	for _, sig := range descendants(root, nsDSig, "Signature") {
-		if sig == respSig {
-			continue
-		}
-		si := firstChild(sig, nsDSig, "SignedInfo")
-		if si == nil {
-			continue
-		}
-		for _, ref := range childElems(si, nsDSig, "Reference") {
-			if refersTo(attrValue(ref, "URI"), id) {
-				return true
-			}
-		}
-	}
-	return false
 }
