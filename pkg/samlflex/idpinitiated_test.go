@@ -297,3 +297,32 @@ func TestRequestBoundDetachedAssertionSignature(t *testing.T) {
 		t.Errorf("record until %s, want %s", first.NotOnOrAfter, want)
 	}
 }
+
+// TestRequestBoundSignatureInsideConfirmation: the Assertion's signature
+// moved into its SubjectConfirmationData (a schema wildcard) still
+// verifies it, and changes nothing the bound reads: the copy stays
+// solicited, so without the login cookie it is refused.
+func TestRequestBoundSignatureInsideConfirmation(t *testing.T) {
+	t.Parallel()
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(goSign(t, unsignedTemplate(t, "both-signed.xml"), "idp-rsa", true, false)); err != nil {
+		t.Fatal(err)
+	}
+	a := d.Root().SelectElement("Assertion")
+	sig := a.SelectElement("Signature")
+	a.RemoveChild(sig)
+	a.FindElement("Subject/SubjectConfirmation/SubjectConfirmationData").AddChild(sig)
+	moved, err := d.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
+	got, err := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(moved), Expect{RequestID: testRequestID})
+	if err != nil || !got.RequestBound || got.Signed != "assertion" {
+		t.Fatalf("with the cookie: %+v, %v", got, err)
+	}
+	_, err = caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(moved), Expect{})
+	if CodeOf(err) != CodeUnknownRequest {
+		t.Fatalf("without the cookie: %v, want %s", err, CodeUnknownRequest)
+	}
+}

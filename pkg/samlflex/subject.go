@@ -38,11 +38,7 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 	// confirmation addressed elsewhere, which beats a bearer confirmation
 	// without data; the first of each kind is reported.
 	var windowErr, recipientErr, dataErr error
-	for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
-		if attrValue(sc, "Method") != cmBearer {
-			continue
-		}
-		data := firstChild(sc, nsAssertion, "SubjectConfirmationData")
+	for _, data := range bearerData(s) {
 		if data == nil {
 			dataErr = orErr(dataErr, Errorf(CodeMalformedResponse, "bearer confirmation without SubjectConfirmationData"))
 			continue
@@ -74,17 +70,29 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 	return "", Errorf(CodeMalformedResponse, "no bearer SubjectConfirmation")
 }
 
+// bearerData returns, for each bearer SubjectConfirmation of subject in
+// order, its first SubjectConfirmationData (nil when it has none): the
+// confirmations checkSubject may accept the Assertion under. checkSubject
+// and everyConfirmationAnswers both read them here, so that RequestBound
+// can never consider fewer confirmations than acceptance does.
+func bearerData(subject *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	for _, sc := range childElems(subject, nsAssertion, "SubjectConfirmation") {
+		if attrValue(sc, "Method") == cmBearer {
+			out = append(out, firstChild(sc, nsAssertion, "SubjectConfirmationData"))
+		}
+	}
+	return out
+}
+
 // everyConfirmationAnswers reports whether every bearer confirmation that
-// checkSubject could pick, at any time and for any ACS URL (its first
-// SubjectConfirmationData), answers request irt. If one does not, the same
-// signed Assertion verifies as unsolicited once the others have expired.
+// checkSubject could pick, at any time and for any ACS URL, answers request
+// irt. If one does not, the same signed Assertion verifies as unsolicited
+// once the others have expired.
 func everyConfirmationAnswers(a *etree.Element, irt string) bool {
 	for _, s := range childElems(a, nsAssertion, "Subject") {
-		for _, sc := range childElems(s, nsAssertion, "SubjectConfirmation") {
-			if attrValue(sc, "Method") != cmBearer {
-				continue
-			}
-			if data := firstChild(sc, nsAssertion, "SubjectConfirmationData"); data != nil && attrValue(data, "InResponseTo") != irt {
+		for _, data := range bearerData(s) {
+			if data != nil && attrValue(data, "InResponseTo") != irt {
 				return false
 			}
 		}
