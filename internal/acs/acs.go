@@ -142,11 +142,10 @@ func (s *Service) Handle(ctx context.Context, in Input) (*Result, error) {
 	// deferred (no fsync): a machine crash that loses the record also
 	// moves the epoch, and the login's cookie then no longer passes the
 	// check above. That holds only if every copy of this assertion answers
-	// that login (RequestBound): an unsolicited response has no login to
-	// tie it to an epoch, and an assertion signed on its own whose binding
-	// is only on the Response can be replayed unsolicited by dropping the
-	// Response's signature. Their records are durable before a token
-	// exists.
+	// that login (RequestBound: every bearer confirmation carries the
+	// InResponseTo). Any other assertion, unsolicited ones included, could
+	// come back without the login to date it: its record is durable before
+	// a token exists.
 	mark := s.assertions.MarkUsedDeferred
 	if !a.RequestBound {
 		mark = s.assertions.MarkUsed

@@ -206,19 +206,8 @@ func TestRequestBoundNestedAssertionSignature(t *testing.T) {
 	// InResponseTo on the Response only.
 	doc = replaceEach(t, doc, `<saml:SubjectConfirmationData InResponseTo="`+testRequestID+`"`, `<saml:SubjectConfirmationData`,
 		`</saml:Conditions>`, `</saml:Conditions><saml:Advice></saml:Advice>`)
-	d := etree.NewDocument()
-	if err := d.ReadFromBytes(goSign(t, doc, "idp-rsa", true, false)); err != nil {
-		t.Fatal(err)
-	}
-	a := d.Root().SelectElement("Assertion")
-	sig := a.SelectElement("Signature")
-	a.RemoveChild(sig)
-	a.SelectElement("Advice").AddChild(sig)
-	moved, err := d.WriteToString()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed := goSign(t, moved, "idp-rsa", false, true)
+	moved := moveAssertionSignature(t, doc, func(_, a, sig *etree.Element) { a.SelectElement("Advice").AddChild(sig) })
+	signed := goSign(t, string(moved), "idp-rsa", false, true)
 	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
 	first, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(signed), Expect{RequestID: testRequestID})
 	if err != nil {
@@ -245,22 +234,12 @@ func TestRequestBoundDetachedAssertionSignature(t *testing.T) {
 	doc = strings.Replace(doc, goldenResponseIssue, `IssueInstant="2026-01-15T09:00:01.000Z"`, 1)
 	// InResponseTo on the Response only.
 	doc = replaceEach(t, doc, `<saml:SubjectConfirmationData InResponseTo="`+testRequestID+`"`, `<saml:SubjectConfirmationData`)
-	d := etree.NewDocument()
-	if err := d.ReadFromBytes(goSign(t, doc, "idp-rsa", true, false)); err != nil {
-		t.Fatal(err)
-	}
-	root := d.Root()
-	a := root.SelectElement("Assertion")
-	sig := a.SelectElement("Signature")
-	a.RemoveChild(sig)
-	ext := etree.NewElement("samlp:Extensions")
-	ext.AddChild(sig)
-	root.InsertChildAt(root.SelectElement("Status").Index(), ext)
-	moved, err := d.WriteToString()
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed := goSign(t, moved, "idp-rsa", false, true)
+	moved := moveAssertionSignature(t, doc, func(root, _, sig *etree.Element) {
+		ext := etree.NewElement("samlp:Extensions")
+		ext.AddChild(sig)
+		root.InsertChildAt(root.SelectElement("Status").Index(), ext)
+	})
+	signed := goSign(t, string(moved), "idp-rsa", false, true)
 	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
 	first, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(signed), Expect{RequestID: testRequestID})
 	if err != nil {
@@ -268,22 +247,15 @@ func TestRequestBoundDetachedAssertionSignature(t *testing.T) {
 	}
 	// The copy: no Response signature, the detached one moved into the
 	// Assertion after its Issuer, a fresh envelope instant.
-	c := etree.NewDocument()
-	if err := c.ReadFromBytes(stripResponseSignature(t, signed)); err != nil {
-		t.Fatal(err)
-	}
-	croot := c.Root()
-	cext := croot.SelectElement("Extensions")
-	csig := cext.SelectElement("Signature")
-	cext.RemoveChild(csig)
-	croot.RemoveChild(cext)
-	ca := croot.SelectElement("Assertion")
-	ca.InsertChildAt(ca.SelectElement("Issuer").Index()+1, csig)
-	croot.SelectAttr("IssueInstant").Value = "2026-01-16T10:14:00.000Z"
-	copyXML, err := c.WriteToBytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyXML := reshape(t, stripResponseSignature(t, signed), func(root *etree.Element) {
+		ext := root.SelectElement("Extensions")
+		sig := ext.SelectElement("Signature")
+		ext.RemoveChild(sig)
+		root.RemoveChild(ext)
+		a := root.SelectElement("Assertion")
+		a.InsertChildAt(a.SelectElement("Issuer").Index()+1, sig)
+		root.SelectAttr("IssueInstant").Value = "2026-01-16T10:14:00.000Z"
+	})
 	copyAlone, err := caseVerifier(t, nil, accept, testNow, nil).Verify(encode(copyXML), Expect{})
 	if err != nil || !copyAlone.Unsolicited {
 		t.Fatalf("the copy without the Response: %+v, %v", copyAlone, err)
@@ -304,18 +276,9 @@ func TestRequestBoundDetachedAssertionSignature(t *testing.T) {
 // solicited, so without the login cookie it is refused.
 func TestRequestBoundSignatureInsideConfirmation(t *testing.T) {
 	t.Parallel()
-	d := etree.NewDocument()
-	if err := d.ReadFromBytes(goSign(t, unsignedTemplate(t, "both-signed.xml"), "idp-rsa", true, false)); err != nil {
-		t.Fatal(err)
-	}
-	a := d.Root().SelectElement("Assertion")
-	sig := a.SelectElement("Signature")
-	a.RemoveChild(sig)
-	a.FindElement("Subject/SubjectConfirmation/SubjectConfirmationData").AddChild(sig)
-	moved, err := d.WriteToBytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	moved := moveAssertionSignature(t, unsignedTemplate(t, "both-signed.xml"), func(_, a, sig *etree.Element) {
+		a.FindElement("Subject/SubjectConfirmation/SubjectConfirmationData").AddChild(sig)
+	})
 	accept := func(a *Account) { a.IdPInitiated = IdPInitiatedAccept }
 	got, err := caseVerifier(t, nil, accept, time.Time{}, nil).Verify(encode(moved), Expect{RequestID: testRequestID})
 	if err != nil || !got.RequestBound || got.Signed != "assertion" {
@@ -325,4 +288,33 @@ func TestRequestBoundSignatureInsideConfirmation(t *testing.T) {
 	if CodeOf(err) != CodeUnknownRequest {
 		t.Fatalf("without the cookie: %v, want %s", err, CodeUnknownRequest)
 	}
+}
+
+// moveAssertionSignature signs doc's Assertion alone with the golden IdP
+// key, takes that signature out of the Assertion's children and lets place
+// put it elsewhere in the tree (the signature still covers the Assertion:
+// the enveloped-signature transform leaves it out of its own digest).
+func moveAssertionSignature(t *testing.T, doc string, place func(root, assertion, sig *etree.Element)) []byte {
+	t.Helper()
+	return reshape(t, goSign(t, doc, "idp-rsa", true, false), func(root *etree.Element) {
+		a := root.SelectElement("Assertion")
+		sig := a.SelectElement("Signature")
+		a.RemoveChild(sig)
+		place(root, a, sig)
+	})
+}
+
+// reshape parses xml, lets edit change the tree and writes it back.
+func reshape(t *testing.T, xml []byte, edit func(root *etree.Element)) []byte {
+	t.Helper()
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(xml); err != nil {
+		t.Fatal(err)
+	}
+	edit(d.Root())
+	out, err := d.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

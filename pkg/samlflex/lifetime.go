@@ -69,14 +69,12 @@ func (v *Verifier) checkAge(resp, root, assertion *etree.Element, now time.Time,
 // confirmation can still be accepted once an earlier one has expired, so
 // the replay record must outlive all of them.
 func latestConfirmation(subject *etree.Element, notOnOrAfter time.Time) time.Time {
-	for _, sc := range childElems(subject, nsAssertion, "SubjectConfirmation") {
-		if attrValue(sc, "Method") != cmBearer {
+	for _, data := range bearerData(subject) {
+		if data == nil {
 			continue
 		}
-		for _, data := range childElems(sc, nsAssertion, "SubjectConfirmationData") {
-			if t, err := timeAttr(data, "NotOnOrAfter", false); err == nil && t.After(notOnOrAfter) {
-				notOnOrAfter = t
-			}
+		if t, err := timeAttr(data, "NotOnOrAfter", false); err == nil && t.After(notOnOrAfter) {
+			notOnOrAfter = t
 		}
 	}
 	return notOnOrAfter

@@ -72,9 +72,11 @@ func (v *Verifier) checkSubject(a *etree.Element, now time.Time, skew time.Durat
 
 // bearerData returns, for each bearer SubjectConfirmation of subject in
 // order, its first SubjectConfirmationData (nil when it has none): the
-// confirmations checkSubject may accept the Assertion under. checkSubject
-// and everyConfirmationAnswers both read them here, so that RequestBound
-// can never consider fewer confirmations than acceptance does.
+// confirmations checkSubject may accept the Assertion under (the
+// structure check allows one SubjectConfirmationData per confirmation).
+// checkSubject, everyConfirmationAnswers and latestConfirmation all read
+// them here, so that neither RequestBound nor the replay record can
+// consider fewer confirmations than acceptance does.
 func bearerData(subject *etree.Element) []*etree.Element {
 	var out []*etree.Element
 	for _, sc := range childElems(subject, nsAssertion, "SubjectConfirmation") {

@@ -64,10 +64,6 @@ func ReadBootID() (string, error) {
 // the file may skip the fsync, and this one could not tell whether the
 // machine went down since.
 func (s *Store) register(ctx context.Context, boot string, now time.Time) (err error) {
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return err
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(ctx, "register", err)
@@ -95,11 +91,15 @@ func (s *Store) register(ctx context.Context, boot string, now time.Time) (err e
 		}
 	}
 	if boot != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO opens (id, boot_id, opened_at) VALUES (?, ?, ?)`,
-			hex.EncodeToString(id[:]), boot, now.UnixNano()); err != nil {
-			return s.wrap(ctx, "register", err)
+		var id [16]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return err
 		}
 		openID = hex.EncodeToString(id[:])
+		if _, err := tx.ExecContext(ctx, `INSERT INTO opens (id, boot_id, opened_at) VALUES (?, ?, ?)`,
+			openID, boot, now.UnixNano()); err != nil {
+			return s.wrap(ctx, "register", err)
+		}
 	}
 	var epoch sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'replay_epoch'`).Scan(&epoch); err != nil && !errors.Is(err, sql.ErrNoRows) {
